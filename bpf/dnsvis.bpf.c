@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause)
+/*
+ * dnsvis kernel programs.
+ *
+ * cgroup_skb egress/ingress on the cgroup2 root see every packet of every
+ * socket on the host. They keep DNS (UDP and TCP on the configured ports),
+ * copy a fixed header and the DNS payload into a ring buffer, and always let
+ * the packet pass: dnsvis observes, it never interferes.
+ *
+ * Responses arrive in softirq context, where "current" is whoever happened to
+ * run, so the socket's owner is recorded in process context by the cgroup
+ * sock_addr hooks (connect, sendmsg) in a socket-cookie map and looked up for
+ * every packet of that socket.
+ */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "dnsvis_event.h"
+
+#define SK_PASS 1
+
+/* Tunables, set by the loader between open and load. */
+const volatile __u16 dns_ports[DNSVIS_MAX_PORTS] = { 0 }; /* network order */
+const volatile __u32 dns_port_count = 0;
+const volatile __u32 capture_server_side = 0;
+const volatile __u32 snap_length = 4096;
+/* Wake user space only when this much data waits; a timer drains the rest.
+ * One wake-up per event is what makes naive ring-buffer tracers slow. */
+const volatile __u64 wakeup_bytes = 256 * 1024;
+
+struct capture_scratch {
+	struct dnsvis_event event;
+	__u8 payload[DNSVIS_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
+} dnsvis_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64); /* socket cookie */
+	__type(value, struct dnsvis_socket_owner);
+} dnsvis_sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, DNSVIS_COUNTER_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} dnsvis_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct capture_scratch);
+} dnsvis_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dnsvis_settings);
+} dnsvis_settings SEC(".maps");
+
+static __always_inline void count(__u32 counter)
+{
+	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &counter);
+
+	if (value)
+		*value += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline int is_dns_port(__u16 port)
+{
+#pragma unroll
+	for (int i = 0; i < DNSVIS_MAX_PORTS; i++) {
+		if (i >= dns_port_count)
+			break;
+		if (dns_ports[i] == port)
+			return 1;
+	}
+	return 0;
+}
+
+/* Client side: queries leave towards a DNS port, answers come back from one.
+ * Server side: the mirror image. */
+static __always_inline int wanted(int direction, __u16 source_port, __u16 dest_port)
+{
+	__u16 server_port = direction == DNSVIS_EGRESS ? dest_port : source_port;
+	__u16 local_port = direction == DNSVIS_EGRESS ? source_port : dest_port;
+
+	if (is_dns_port(server_port))
+		return 1;
+	return capture_server_side && is_dns_port(local_port);
+}
+
+static __always_inline struct dnsvis_settings *settings(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dnsvis_settings, &zero);
+}
+
+static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner, __u64 cgroup_id)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	owner->pid = pid_tgid >> 32;
+	owner->tid = (__u32)pid_tgid;
+	owner->uid = (__u32)bpf_get_current_uid_gid();
+	owner->reserved = 0;
+	owner->cgroup_id = cgroup_id;
+	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+}
+
+static __always_inline int capture(struct __sk_buff *skb, int direction)
+{
+	__u32 payload_offset, payload_len, capture_len;
+	struct capture_scratch *scratch;
+	struct dnsvis_socket_owner *owner;
+	struct dnsvis_settings *config;
+	struct dnsvis_event *event;
+	__u16 source_port, dest_port;
+	__u8 protocol, tcp_flags = 0;
+	__u32 tcp_seq = 0, zero = 0;
+	__u64 cookie, flags;
+
+	scratch = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
+	if (!scratch)
+		return SK_PASS;
+	event = &scratch->event;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
+			return SK_PASS;
+		/* Fragments carry no (or only part of a) DNS message. */
+		if (ip.frag_off & bpf_htons(0x3fff))
+			return SK_PASS;
+		protocol = ip.protocol;
+		payload_offset = ip.ihl * 4;
+		__builtin_memset(event->source_addr, 0, sizeof(event->source_addr));
+		__builtin_memset(event->dest_addr, 0, sizeof(event->dest_addr));
+		__builtin_memcpy(event->source_addr, &ip.saddr, 4);
+		__builtin_memcpy(event->dest_addr, &ip.daddr, 4);
+		event->flags = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)))
+			return SK_PASS;
+		protocol = ip6.nexthdr;
+		payload_offset = sizeof(ip6);
+		__builtin_memcpy(event->source_addr, &ip6.saddr, 16);
+		__builtin_memcpy(event->dest_addr, &ip6.daddr, 16);
+		event->flags = DNSVIS_EVENT_F_IPV6;
+	} else {
+		return SK_PASS;
+	}
+
+	if (protocol == IPPROTO_UDP) {
+		struct udphdr udp;
+
+		if (bpf_skb_load_bytes(skb, payload_offset, &udp, sizeof(udp)))
+			return SK_PASS;
+		source_port = udp.source;
+		dest_port = udp.dest;
+		payload_offset += sizeof(udp);
+	} else if (protocol == IPPROTO_TCP) {
+		struct tcphdr tcp;
+
+		if (bpf_skb_load_bytes(skb, payload_offset, &tcp, sizeof(tcp)))
+			return SK_PASS;
+		source_port = tcp.source;
+		dest_port = tcp.dest;
+		payload_offset += tcp.doff * 4;
+		tcp_seq = bpf_ntohl(tcp.seq);
+		tcp_flags = ((__u8 *)&tcp)[13];
+		event->flags |= DNSVIS_EVENT_F_TCP;
+	} else {
+		return SK_PASS;
+	}
+
+	if (!wanted(direction, source_port, dest_port))
+		return SK_PASS;
+
+	if (skb->len <= payload_offset) {
+		/* A TCP segment without payload matters only when it opens or
+		 * closes the stream; pure ACKs are skipped. */
+		if (protocol != IPPROTO_TCP || !(tcp_flags & 0x07))
+			return SK_PASS;
+		payload_len = 0;
+	} else {
+		payload_len = skb->len - payload_offset;
+	}
+
+	config = settings();
+	if (!config)
+		return SK_PASS;
+	if (!config->global_enabled) {
+		count(DNSVIS_COUNTER_FILTERED);
+		return SK_PASS;
+	}
+
+	cookie = bpf_get_socket_cookie(skb);
+	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
+	if (owner) {
+		event->pid = owner->pid;
+		event->tid = owner->tid;
+		event->uid = owner->uid;
+		__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+		event->flags |= DNSVIS_EVENT_F_OWNER_FROM_SOCKET;
+	} else if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP) {
+		/* A UDP send runs in the sender's context, so "current" is the
+		 * owner. Not so for TCP, which transmits from timers and softirqs
+		 * too. Remember it for the answer, which arrives in softirq. */
+		struct dnsvis_socket_owner fresh;
+
+		owner_from_current(&fresh, bpf_skb_cgroup_id(skb));
+		event->pid = fresh.pid;
+		event->tid = fresh.tid;
+		event->uid = fresh.uid;
+		__builtin_memcpy(event->comm, fresh.comm, sizeof(event->comm));
+		event->flags |= DNSVIS_EVENT_F_OWNER_FROM_CURRENT;
+		if (fresh.pid)
+			bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+	} else {
+		event->pid = 0;
+		event->tid = 0;
+		event->uid = 0;
+		__builtin_memset(event->comm, 0, sizeof(event->comm));
+	}
+
+	capture_len = payload_len;
+	if (capture_len > snap_length) {
+		capture_len = snap_length;
+		count(DNSVIS_COUNTER_CUT);
+	}
+	if (capture_len > DNSVIS_MAX_CAPTURE)
+		capture_len = DNSVIS_MAX_CAPTURE;
+
+	event->timestamp_ns = bpf_ktime_get_ns();
+	event->socket_cookie = cookie;
+	event->cgroup_id = bpf_skb_cgroup_id(skb);
+	event->payload_len = payload_len;
+	event->tcp_seq = tcp_seq;
+	event->capture_len = capture_len;
+	event->source_port = source_port;
+	event->dest_port = dest_port;
+	event->direction = direction;
+	event->tcp_flags = tcp_flags;
+
+	if (capture_len > 0 &&
+	    bpf_skb_load_bytes(skb, payload_offset, scratch->payload, capture_len))
+		return SK_PASS;
+
+	flags = config->wake_on_next ||
+			bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
+		? BPF_RB_FORCE_WAKEUP
+		: BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&dnsvis_events, scratch, sizeof(struct dnsvis_event) + capture_len,
+			       flags))
+		count(DNSVIS_COUNTER_RINGBUF_FULL);
+	else
+		count(DNSVIS_COUNTER_CAPTURED);
+	return SK_PASS;
+}
+
+SEC("cgroup_skb/egress")
+int dnsvis_egress(struct __sk_buff *skb)
+{
+	return capture(skb, DNSVIS_EGRESS);
+}
+
+SEC("cgroup_skb/ingress")
+int dnsvis_ingress(struct __sk_buff *skb)
+{
+	return capture(skb, DNSVIS_INGRESS);
+}
+
+/* Records the owner of a socket that talks to a DNS port. Runs in process
+ * context on connect() and on sendmsg() with an address. */
+static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
+{
+	struct dnsvis_socket_owner fresh, *known;
+	__u64 cookie;
+
+	if (!is_dns_port((__u16)ctx->user_port))
+		return SK_PASS;
+
+	cookie = bpf_get_socket_cookie(ctx);
+	known = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
+	if (known && known->pid == bpf_get_current_pid_tgid() >> 32)
+		return SK_PASS;
+
+	owner_from_current(&fresh, bpf_get_current_cgroup_id());
+	bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+	return SK_PASS;
+}
+
+SEC("cgroup/connect4")
+int dnsvis_connect4(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx);
+}
+
+SEC("cgroup/connect6")
+int dnsvis_connect6(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx);
+}
+
+SEC("cgroup/sendmsg4")
+int dnsvis_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx);
+}
+
+SEC("cgroup/sendmsg6")
+int dnsvis_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: (LGPL-2.1-or-later OR BSD-2-Clause) */
+/*
+ * The one header shared by the kernel programs and user space: plain
+ * fixed-width structs and constants, no kernel or libc types beyond the
+ * __u* family, so both sides agree on every byte.
+ */
+#ifndef DNSVIS_EVENT_H
+#define DNSVIS_EVENT_H
+
+#include <linux/types.h>
+
+/* Largest DNS payload one event carries. Bounded so the verifier can check
+ * the copy; a UDP message is at most this large in practice (EDNS buffers
+ * are 1232..4096), a TCP segment larger than this is marked as cut and the
+ * reassembler resynchronises. */
+#define DNSVIS_MAX_CAPTURE 8192
+
+/* How many DNS ports the kernel filter matches. */
+#define DNSVIS_MAX_PORTS 8
+
+#define DNSVIS_COMM_LEN 16
+
+enum dnsvis_direction {
+	DNSVIS_EGRESS = 0,
+	DNSVIS_INGRESS = 1,
+};
+
+/* Per-CPU counters kept by the kernel programs, summed by user space. */
+enum dnsvis_counter {
+	DNSVIS_COUNTER_CAPTURED = 0,     /* events written to the ring buffer */
+	DNSVIS_COUNTER_RINGBUF_FULL = 1, /* events lost: ring buffer full */
+	DNSVIS_COUNTER_CUT = 2,          /* events whose payload exceeded the snap length */
+	DNSVIS_COUNTER_FILTERED = 3,     /* DNS packets skipped by the visibility scope */
+	DNSVIS_COUNTER_MAX = 4,
+};
+
+/* Flags in dnsvis_event.flags. */
+#define DNSVIS_EVENT_F_IPV6 0x01
+#define DNSVIS_EVENT_F_TCP 0x02
+#define DNSVIS_EVENT_F_OWNER_FROM_SOCKET 0x04 /* pid/comm came from the socket map */
+#define DNSVIS_EVENT_F_OWNER_FROM_CURRENT 0x08 /* pid/comm came from the current task */
+
+/*
+ * One captured DNS packet (UDP datagram or TCP segment payload). Followed in
+ * the ring buffer by capture_len bytes of payload. Addresses and ports are
+ * in network byte order exactly as on the wire; IPv4 addresses use the first
+ * four bytes of the 16-byte fields.
+ */
+struct dnsvis_event {
+	__u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 socket_cookie;
+	__u64 cgroup_id;    /* cgroup v2 id of the owning socket's cgroup */
+	__u32 pid;          /* thread group id of the socket owner, 0 if unknown */
+	__u32 tid;
+	__u32 uid;
+	__u32 payload_len;  /* L4 payload length on the wire */
+	__u32 tcp_seq;      /* host order; TCP only */
+	__u16 capture_len;  /* bytes of payload that follow */
+	__u16 source_port;  /* network order */
+	__u16 dest_port;    /* network order */
+	__u8 direction;     /* enum dnsvis_direction */
+	__u8 flags;         /* DNSVIS_EVENT_F_* */
+	__u8 tcp_flags;     /* FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10 */
+	__u8 reserved[7];
+	__u8 source_addr[16];
+	__u8 dest_addr[16];
+	char comm[DNSVIS_COMM_LEN];
+};
+
+/* Value of the socket map: who owns a socket, recorded in process context. */
+struct dnsvis_socket_owner {
+	__u32 pid;
+	__u32 tid;
+	__u32 uid;
+	__u32 reserved;
+	__u64 cgroup_id;
+	char comm[DNSVIS_COMM_LEN];
+};
+
+/* Runtime switches, one entry of an array map, changed without reloading. */
+struct dnsvis_settings {
+	__u32 global_enabled;
+	/* Set by user space before it goes idle: the next event wakes it at
+	 * once. Otherwise events wait for a batch or the drain timer. */
+	__u32 wake_on_next;
+};
+
+#endif

@@ -1,0 +1,190 @@
+#include "bpf_capture.hpp"
+
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+
+#include "dnsvis.skel.h"
+#include "log.hpp"
+
+namespace dnsvis {
+
+namespace {
+
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+    // libbpf is chatty at debug level and its warnings usually repeat in the
+    // error we report; keep them below notice.
+    const LogLevel ours = level == LIBBPF_WARN ? LogLevel::info : LogLevel::debug;
+    if (!log_enabled(ours))
+        return 0;
+    char text[1024];
+    std::vsnprintf(text, sizeof text, format, args);
+    size_t length = std::strlen(text);
+    while (length > 0 && text[length - 1] == '\n')
+        text[--length] = '\0';
+    log_message(ours, "libbpf: %s", text);
+    return 0;
+}
+
+std::string errno_text(int error) { return std::strerror(error < 0 ? -error : error); }
+
+// Ring buffer sizes must be a power of two multiple of the page size.
+uint32_t ring_size(uint32_t requested) {
+    uint32_t size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
+    while (size < requested && size < (1u << 30))
+        size <<= 1;
+    return size;
+}
+
+}  // namespace
+
+void install_libbpf_logger() { libbpf_set_print(libbpf_log); }
+
+std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, const std::string& cgroup_root,
+                                               RecordHandler handler, std::string& error) {
+    std::unique_ptr<BpfCapture> capture(new BpfCapture());
+    capture->handler_ = std::move(handler);
+
+    if (options.ports.empty() || options.ports.size() > DNSVIS_MAX_PORTS) {
+        error = "between 1 and " + std::to_string(DNSVIS_MAX_PORTS) + " DNS ports must be configured";
+        return nullptr;
+    }
+
+    capture->skeleton_ = dnsvis_bpf__open();
+    if (!capture->skeleton_) {
+        error = "cannot open the BPF object: " + errno_text(errno);
+        return nullptr;
+    }
+    auto* rodata = capture->skeleton_->rodata;
+    for (size_t i = 0; i < options.ports.size(); ++i)
+        rodata->dns_ports[i] = htons(options.ports[i]);
+    rodata->dns_port_count = static_cast<uint32_t>(options.ports.size());
+    rodata->capture_server_side = options.server_side;
+    rodata->snap_length = options.snap_length;
+    const uint32_t ring_bytes = ring_size(options.ring_bytes);
+    rodata->wakeup_bytes = ring_bytes / 4;
+    bpf_map__set_max_entries(capture->skeleton_->maps.dnsvis_events, ring_bytes);
+
+    if (int r = dnsvis_bpf__load(capture->skeleton_); r < 0) {
+        if (r == -EPERM || r == -EACCES)
+            error = "the kernel refused to load the BPF programs (" + errno_text(r) +
+                    "): dnsvisd needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN";
+        else
+            error = "cannot load the BPF programs: " + errno_text(r) + " (run with --log-level=debug for the verifier log)";
+        return nullptr;
+    }
+
+    capture->settings_.global_enabled = options.global_enabled;
+    capture->settings_.wake_on_next = 1;
+    if (!capture->write_settings()) {
+        error = "cannot initialise the settings map: " + errno_text(errno);
+        return nullptr;
+    }
+
+    capture->cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (capture->cgroup_fd_ < 0) {
+        error = "cannot open the cgroup2 root " + cgroup_root + ": " + errno_text(errno);
+        return nullptr;
+    }
+
+    // bpf_link attachments: they go away with the process, so even a crash
+    // leaves no dnsvis_* program behind on the cgroup root.
+    struct {
+        bpf_program* program;
+        bpf_link** link;
+    } attachments[] = {
+        {capture->skeleton_->progs.dnsvis_connect4, &capture->skeleton_->links.dnsvis_connect4},
+        {capture->skeleton_->progs.dnsvis_connect6, &capture->skeleton_->links.dnsvis_connect6},
+        {capture->skeleton_->progs.dnsvis_sendmsg4, &capture->skeleton_->links.dnsvis_sendmsg4},
+        {capture->skeleton_->progs.dnsvis_sendmsg6, &capture->skeleton_->links.dnsvis_sendmsg6},
+        {capture->skeleton_->progs.dnsvis_egress, &capture->skeleton_->links.dnsvis_egress},
+        {capture->skeleton_->progs.dnsvis_ingress, &capture->skeleton_->links.dnsvis_ingress},
+    };
+    for (auto& attachment : attachments) {
+        bpf_link* link = bpf_program__attach_cgroup(attachment.program, capture->cgroup_fd_);
+        if (!link) {
+            error = std::string("cannot attach ") + bpf_program__name(attachment.program) + " to " + cgroup_root +
+                    ": " + errno_text(errno);
+            return nullptr;
+        }
+        *attachment.link = link;
+    }
+
+    capture->ring_ = ring_buffer__new(bpf_map__fd(capture->skeleton_->maps.dnsvis_events), on_record,
+                                      capture.get(), nullptr);
+    if (!capture->ring_) {
+        error = "cannot map the ring buffer: " + errno_text(errno);
+        return nullptr;
+    }
+    return capture;
+}
+
+BpfCapture::~BpfCapture() {
+    if (ring_)
+        ring_buffer__free(ring_);
+    if (skeleton_)
+        dnsvis_bpf__destroy(skeleton_);  // detaches the links
+    if (cgroup_fd_ >= 0)
+        close(cgroup_fd_);
+}
+
+int BpfCapture::on_record(void* self, void* data, size_t size) {
+    auto* capture = static_cast<BpfCapture*>(self);
+    capture->handler_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
+    return 0;
+}
+
+int BpfCapture::ring_fd() const { return ring_buffer__epoll_fd(ring_); }
+
+int BpfCapture::drain() { return ring_buffer__consume(ring_); }
+
+KernelCounters BpfCapture::read_counters() const {
+    KernelCounters totals{};
+    const int fd = bpf_map__fd(skeleton_->maps.dnsvis_counters);
+    const int cpus = libbpf_num_possible_cpus();
+    if (cpus <= 0)
+        return totals;
+    std::vector<uint64_t> per_cpu(static_cast<size_t>(cpus));
+    for (uint32_t key = 0; key < DNSVIS_COUNTER_MAX; ++key) {
+        if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) < 0)
+            continue;
+        for (uint64_t value : per_cpu)
+            totals[key] += value;
+    }
+    return totals;
+}
+
+bool BpfCapture::write_settings() {
+    uint32_t zero = 0;
+    return bpf_map_update_elem(bpf_map__fd(skeleton_->maps.dnsvis_settings), &zero, &settings_, BPF_ANY) == 0;
+}
+
+bool BpfCapture::set_global(bool enabled) {
+    settings_.global_enabled = enabled;
+    return write_settings();
+}
+
+bool BpfCapture::set_wake_on_next(bool wake) {
+    settings_.wake_on_next = wake;
+    return write_settings();
+}
+
+void BpfCapture::detach() {
+    bpf_link** links[] = {
+        &skeleton_->links.dnsvis_egress,   &skeleton_->links.dnsvis_ingress,  &skeleton_->links.dnsvis_connect4,
+        &skeleton_->links.dnsvis_connect6, &skeleton_->links.dnsvis_sendmsg4, &skeleton_->links.dnsvis_sendmsg6,
+    };
+    for (bpf_link** link : links) {
+        bpf_link__destroy(*link);
+        *link = nullptr;
+    }
+}
+
+}  // namespace dnsvis

@@ -1,0 +1,69 @@
+// Loads the kernel programs, attaches them to the cgroup2 root and reads the
+// ring buffer. Everything libbpf-specific lives here.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dnsvis_event.h"
+
+struct dnsvis_bpf;
+struct ring_buffer;
+
+namespace dnsvis {
+
+struct CaptureOptions {
+    std::vector<uint16_t> ports{53};
+    bool server_side = false;
+    uint32_t snap_length = 4096;
+    uint32_t ring_bytes = 8u * 1024 * 1024;
+    bool global_enabled = true;
+};
+
+using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
+
+class BpfCapture {
+public:
+    using RecordHandler = std::function<void(std::span<const uint8_t> record)>;
+
+    // Loads and attaches. On failure returns nullptr and sets `error` to one
+    // sentence for the operator.
+    static std::unique_ptr<BpfCapture> attach(const CaptureOptions& options, const std::string& cgroup_root,
+                                              RecordHandler handler, std::string& error);
+    ~BpfCapture();  // detaches every program
+    BpfCapture(const BpfCapture&) = delete;
+    BpfCapture& operator=(const BpfCapture&) = delete;
+
+    // The fd to poll for ring-buffer wake-ups.
+    int ring_fd() const;
+    // Hands every waiting record to the handler; returns how many.
+    int drain();
+    KernelCounters read_counters() const;
+    bool set_global(bool enabled);
+    // Asks the kernel to wake user space on the next event (before going idle).
+    bool set_wake_on_next(bool wake);
+    // Detaches every program; the ring buffer stays readable for a last drain.
+    void detach();
+
+private:
+    BpfCapture() = default;
+    static int on_record(void* self, void* data, size_t size);
+
+    dnsvis_bpf* skeleton_ = nullptr;
+    ring_buffer* ring_ = nullptr;
+    int cgroup_fd_ = -1;
+    RecordHandler handler_;
+    dnsvis_settings settings_{};
+
+    bool write_settings();
+};
+
+// Routes libbpf's messages through the daemon's log.
+void install_libbpf_logger();
+
+}  // namespace dnsvis

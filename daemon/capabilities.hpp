@@ -1,0 +1,17 @@
+// What the process may do, checked before anything is loaded so that a
+// missing privilege gives one clear message instead of a libbpf error.
+#pragma once
+
+#include <string>
+
+namespace dnsvis {
+
+// Empty when the effective set allows loading and attaching the programs
+// (CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN); otherwise what is missing.
+std::string missing_capabilities_for_capture();
+
+// Whether CAP_SYS_PTRACE is effective: without it /proc/PID/exe of other
+// users' processes cannot be read, and DNS_EXE is left out for them.
+bool can_read_other_processes();
+
+}  // namespace dnsvis

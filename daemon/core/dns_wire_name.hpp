@@ -1,0 +1,35 @@
+// Reading a domain name from DNS wire format into presentation form.
+//
+// Shared by the message parser (owner names, questions) and the rdata
+// renderer (names inside CNAME, MX, SOA, ...), which is why it works on the
+// whole message: a compression pointer may lead anywhere earlier in it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "dns_parser.hpp"
+
+namespace dnsvis {
+
+// The longest name in wire form, length octets and root label included.
+inline constexpr size_t max_wire_name_length = 255;
+
+// Reads the name starting at `offset` of `message` and appends its
+// presentation form to `out`: ASCII lower case, no trailing dot, "." for the
+// root, and zone-file escapes (\. \\ \DDD) for '.', '\' and bytes outside
+// 0x21..0x7e inside a label.
+//
+// Compression pointers must point strictly before the start of the run of
+// labels that contains them (and so before the pointer itself); every jump
+// therefore lowers the limit and no loop is possible.
+//
+// On success sets `end` to the offset just past the name where it was
+// written (past the first pointer if there was one). On error `out` and `end`
+// are left untouched.
+DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out,
+                                size_t& end);
+
+}  // namespace dnsvis

@@ -1,0 +1,44 @@
+// The daemon's counters: what was captured, what was reported, and every
+// place an event can be lost. Summaries, GetStatistics and the tests read
+// these names.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace dnsvis {
+
+enum class LossCause : uint8_t {
+    ringbuf,      // kernel: ring buffer full, event never reached user space
+    tcp,          // TCP stream data discarded: gap, cut capture, flow or byte budget
+    table,        // query not tracked: transaction table full
+    output,       // the sink refused the entry (journald error, stdout write error)
+    malformed,    // a packet on a DNS port too short to hold a DNS header
+    unfinished,   // queries still waiting for an answer when the daemon stopped
+    count_,
+};
+
+inline constexpr size_t loss_cause_count = static_cast<size_t>(LossCause::count_);
+
+// "RINGBUF", "TCP", ... as used in DNSVIS_LOST_<CAUSE>.
+std::string_view loss_cause_name(LossCause cause);
+
+struct Statistics {
+    uint64_t captured = 0;      // events the kernel wrote to the ring buffer
+    uint64_t cut = 0;           // events whose payload exceeded the snap length
+    uint64_t filtered = 0;      // DNS packets skipped by the visibility scope
+    uint64_t transactions = 0;  // entries reported (all outcomes)
+    uint64_t answered = 0;
+    uint64_t timeouts = 0;
+    uint64_t unmatched_responses = 0;
+    uint64_t retransmits = 0;
+    uint64_t parse_errors = 0;  // reported, but the message did not parse completely
+    std::array<uint64_t, loss_cause_count> lost{};
+
+    uint64_t& lost_by(LossCause cause) { return lost[static_cast<size_t>(cause)]; }
+    uint64_t lost_by(LossCause cause) const { return lost[static_cast<size_t>(cause)]; }
+    uint64_t lost_total() const;
+};
+
+}  // namespace dnsvis

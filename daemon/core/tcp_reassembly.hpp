@@ -1,0 +1,129 @@
+// Reassembly of DNS over TCP (RFC 1035 4.2.2, RFC 7766): each message is
+// preceded by a two-byte length. A segment may carry several messages, and a
+// message may span several segments. Every flow and the whole reassembler
+// have a byte budget; data that cannot be kept is counted, never silently
+// dropped.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "packet_event.hpp"
+
+namespace dnsvis {
+
+struct TcpFlowKey {
+    uint64_t socket_cookie = 0;
+    Endpoint source;
+    Endpoint destination;
+    friend bool operator==(const TcpFlowKey&, const TcpFlowKey&) = default;
+};
+
+struct TcpFlowKeyHash {
+    size_t operator()(const TcpFlowKey& k) const noexcept;
+};
+
+struct TcpReassemblyLimits {
+    size_t max_flows = 4096;
+    size_t max_flow_bytes = 65535 + 2;           // one maximal DNS message and its prefix
+    size_t max_total_bytes = 16u * 1024 * 1024;  // across all flows
+    uint64_t idle_timeout_ns = 60'000'000'000;   // a flow with no segment for this long is dropped
+};
+
+struct TcpReassemblyCounters {
+    uint64_t messages = 0;        // complete messages delivered
+    uint64_t lost_segments = 0;   // segments (or parts) discarded: gap, cut capture, budget
+    uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
+};
+
+class TcpReassembler {
+public:
+    // Called for each complete DNS message of a flow. The span is valid only
+    // during the call.
+    using MessageSink = std::function<void(std::span<const uint8_t> message)>;
+
+    explicit TcpReassembler(TcpReassemblyLimits limits = {});
+
+    // Feeds one TCP segment seen in one direction. `payload_len` is the
+    // payload length on the wire; `payload` may be shorter when the capture
+    // was cut, which is treated as a gap.
+    void feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags,
+              uint32_t payload_len, std::span<const uint8_t> payload, const MessageSink& sink);
+
+    // Drops flows idle for longer than the limit.
+    void expire(uint64_t now_ns);
+
+    const TcpReassemblyCounters& counters() const { return counters_; }
+    size_t flow_count() const;
+    size_t buffered_bytes() const { return total_bytes_; }
+
+private:
+    // Implementation-defined state (the implementer owns everything below).
+
+    // A segment that arrived ahead of the expected sequence number, kept
+    // until the gap before it fills.
+    struct HeldSegment {
+        uint32_t seq = 0;
+        uint32_t wire_len = 0;
+        uint64_t arrival_ns = 0;
+        std::vector<uint8_t> data;  // captured bytes, may be shorter than wire_len
+    };
+
+    struct Flow {
+        const TcpFlowKey* key = nullptr;  // the map node's own key: nodes never move
+        Flow* lru_prev = nullptr;
+        Flow* lru_next = nullptr;
+        uint64_t last_seen_ns = 0;
+        uint32_t next_seq = 0;  // first stream byte not yet consumed
+
+        // The message being assembled. header_len == 2 means message_len is
+        // known; then message_got body bytes have gone by, kept in `body`
+        // unless the message is being discarded.
+        uint8_t header[2]{};
+        uint8_t header_len = 0;
+        bool discarding = false;
+        uint32_t message_len = 0;
+        uint32_t message_got = 0;
+        size_t reserved = 0;  // budget charged for `body`
+        std::vector<uint8_t> body;
+
+        std::vector<HeldSegment> held;
+        size_t held_bytes = 0;
+    };
+
+    // Copying would leave the LRU pointers aimed at the source's nodes.
+    TcpReassembler(const TcpReassembler&) = delete;
+    TcpReassembler& operator=(const TcpReassembler&) = delete;
+
+    Flow& create_flow(const TcpFlowKey& key);
+    void close_flow(Flow& flow);
+    void touch(Flow& flow);
+    static bool has_data(const Flow& flow);
+    void reset_message(Flow& flow);
+    void reset_stream(Flow& flow);
+    void begin_message(Flow& flow, uint32_t length);
+    void deliver(std::span<const uint8_t> message, const MessageSink& sink);
+    void consume(Flow& flow, std::span<const uint8_t> bytes, const MessageSink& sink);
+    void process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+                 std::span<const uint8_t> captured, const MessageSink& sink);
+    void apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
+               const MessageSink& sink);
+    bool hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+              std::span<const uint8_t> captured);
+    void drain(Flow& flow, const MessageSink& sink);
+    void skip_gap(Flow& flow, uint32_t to);
+    void give_up_gap(Flow& flow, const MessageSink& sink);
+    size_t earliest_held(const Flow& flow) const;
+
+    TcpReassemblyLimits limits_;
+    TcpReassemblyCounters counters_;
+    size_t total_bytes_ = 0;
+    std::unordered_map<TcpFlowKey, Flow, TcpFlowKeyHash> flows_;
+    Flow* lru_head_ = nullptr;  // least recently used
+    Flow* lru_tail_ = nullptr;
+};
+
+}  // namespace dnsvis

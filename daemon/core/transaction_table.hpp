@@ -1,0 +1,73 @@
+// Matches queries to responses. The key is the socket (cookie, plus the
+// client endpoint so that a server socket keeps its clients apart), the DNS
+// id and the question, compared case-insensitively. The table is bounded;
+// a query that does not fit is counted as lost.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "dns_message.hpp"
+#include "packet_event.hpp"
+#include "transaction.hpp"
+
+namespace dnsvis {
+
+struct TransactionTableLimits {
+    size_t max_pending = 65536;
+    uint64_t timeout_ns = 5'000'000'000;  // after the last query with its key
+};
+
+struct TransactionTableCounters {
+    uint64_t queries = 0;
+    uint64_t responses = 0;
+    uint64_t answered = 0;
+    uint64_t timeouts = 0;
+    uint64_t unmatched_responses = 0;
+    uint64_t retransmits = 0;
+    uint64_t lost_table_full = 0;  // queries not tracked because the table was full
+};
+
+// Where a message was seen: everything but the DNS payload.
+struct MessageContext {
+    uint64_t timestamp_ns = 0;
+    uint64_t socket_cookie = 0;
+    Direction direction = Direction::egress;
+    Transport transport = Transport::udp;
+    Endpoint source;
+    Endpoint destination;
+    SocketOwner owner;
+};
+
+class TransactionTable {
+public:
+    using Sink = std::function<void(Transaction&&)>;
+
+    explicit TransactionTable(TransactionTableLimits limits = {});
+    ~TransactionTable();
+    TransactionTable(const TransactionTable&) = delete;
+    TransactionTable& operator=(const TransactionTable&) = delete;
+
+    // A message with QR=0. A repeat of a pending query (same key) counts as a
+    // retransmission and is not reported twice.
+    void on_query(const MessageContext& context, const DnsMessage& message, const Sink& sink);
+    // A message with QR=1: completes its transaction, or is reported as
+    // unmatched-response.
+    void on_response(const MessageContext& context, const DnsMessage& message, const Sink& sink);
+    // Reports as timeout every query whose last copy is older than the timeout.
+    void expire(uint64_t now_ns, const Sink& sink);
+    // Forgets every pending query and returns how many there were.
+    size_t drop_pending();
+
+    size_t pending() const;
+    const TransactionTableCounters& counters() const { return counters_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    TransactionTableLimits limits_;
+    TransactionTableCounters counters_;
+};
+
+}  // namespace dnsvis

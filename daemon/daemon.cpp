@@ -1,0 +1,274 @@
+#include "daemon.hpp"
+
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "capabilities.hpp"
+#include "cgroup_path.hpp"
+#include "dns_parser.hpp"
+#include "log.hpp"
+
+namespace dnsvis {
+
+namespace {
+
+// While events flow, the ring is drained this often: the kernel wakes us
+// only for a large batch, so this bounds how late an entry appears.
+constexpr uint64_t busy_tick_usec = 100'000;
+// With queries pending but no traffic, timeouts are checked this often.
+constexpr uint64_t idle_tick_usec = 1'000'000;
+// Ticks without a single event before going idle.
+constexpr unsigned ticks_before_idle = 10;
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+}  // namespace
+
+Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root)
+    : config_(std::move(config)),
+      sink_(std::move(sink)),
+      cgroup_root_(std::move(cgroup_root)),
+      table_(TransactionTableLimits{config_.max_transactions, config_.timeout_usec * 1000}),
+      cgroups_(cgroup_root_) {}
+
+Daemon::~Daemon() {
+    for (sd_event_source* source : {ring_source_, tick_source_, summary_source_, sigterm_source_, sigint_source_})
+        sd_event_source_disable_unref(source);
+    sd_event_unref(event_);
+}
+
+void Daemon::on_record(std::span<const uint8_t> record) {
+    PacketEvent event;
+    if (decode_packet_event(record, event) != DecodeStatus::ok) {
+        ++counted_.lost_by(LossCause::malformed);
+        return;
+    }
+    MessageContext context;
+    context.timestamp_ns = event.timestamp_ns;
+    context.socket_cookie = event.socket_cookie;
+    context.direction = event.direction;
+    context.transport = event.transport;
+    context.source = event.source;
+    context.destination = event.destination;
+    context.owner.pid = event.pid;
+    context.owner.tid = event.tid;
+    context.owner.uid = event.uid;
+    context.owner.comm = std::string(event.comm);
+    context.owner.cgroup_id = event.cgroup_id;
+
+    if (event.transport == Transport::tcp) {
+        reassembler_.feed(TcpFlowKey{event.socket_cookie, event.source, event.destination}, event.timestamp_ns,
+                          event.tcp_seq, event.tcp_flags, event.payload_len, event.payload,
+                          [&](std::span<const uint8_t> message) { handle_dns(context, message, false); });
+    } else {
+        handle_dns(context, event.payload, event.cut());
+    }
+}
+
+void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut) {
+    const DnsParseStatus status = parse_dns_message(wire, message_);
+    if (status == DnsParseStatus::too_short) {
+        ++counted_.lost_by(LossCause::malformed);
+        return;
+    }
+    parse_error_ = {};
+    if (status != DnsParseStatus::ok) {
+        ++counted_.parse_errors;
+        if (cut) {
+            parse_error_text_ = "capture cut at " + std::to_string(wire.size()) + " bytes (SnapLength=)";
+            parse_error_ = parse_error_text_;
+        } else {
+            parse_error_ = to_string(status);
+        }
+    }
+    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
+    if (message_.is_response())
+        table_.on_response(context, message_, sink);
+    else
+        table_.on_query(context, message_, sink);
+    parse_error_ = {};
+}
+
+void Daemon::report(Transaction&& transaction) {
+    Attribution attribution;
+    const SocketOwner& owner = transaction.owner;
+    if (owner.pid != 0)
+        attribution.exe = processes_.exe(owner.pid, owner.comm);
+    attribution.cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, monotonic_ns());
+    if (!attribution.cgroup_path.empty())
+        attribution.units = units_from_cgroup_path(attribution.cgroup_path);
+    // A timeout is reported from the sweep, not while a message is parsed.
+    const std::string_view parse_error = transaction.outcome == Outcome::timeout ? std::string_view{} : parse_error_;
+    format_transaction_fields(transaction, attribution, parse_error, fields_);
+    sink_->write(fields_);
+    ++counted_.transactions;
+}
+
+void Daemon::drain() {
+    const int records = capture_->drain();
+    if (records > 0)
+        idle_ticks_ = 0;
+    else
+        ++idle_ticks_;
+    const uint64_t now = monotonic_ns();
+    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
+    table_.expire(now, sink);
+    reassembler_.expire(now);
+    sink_->flush();
+}
+
+void Daemon::arm_tick(bool busy) {
+    uint64_t interval = busy ? busy_tick_usec : idle_tick_usec;
+    if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
+        sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
+        return;
+    }
+    sd_event_source_set_time_relative(tick_source_, interval);
+    sd_event_source_set_enabled(tick_source_, SD_EVENT_ONESHOT);
+}
+
+int Daemon::on_ring_ready(sd_event_source*, int, uint32_t, void* userdata) {
+    auto* self = static_cast<Daemon*>(userdata);
+    if (self->idle_) {
+        // Batch from now on: the tick drains, the kernel wakes only for bulk.
+        self->idle_ = false;
+        self->capture_->set_wake_on_next(false);
+    }
+    self->drain();
+    self->arm_tick(true);
+    return 0;
+}
+
+int Daemon::on_tick(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<Daemon*>(userdata);
+    self->drain();
+    if (!self->idle_ && self->idle_ticks_ >= ticks_before_idle) {
+        self->idle_ = true;
+        self->capture_->set_wake_on_next(true);
+        self->drain();  // an event that raced with the switch would not wake us
+    }
+    self->arm_tick(!self->idle_);
+    return 0;
+}
+
+int Daemon::on_summary(sd_event_source* source, uint64_t, void* userdata) {
+    auto* self = static_cast<Daemon*>(userdata);
+    self->drain();
+    self->write_summary();
+    self->sink_->flush();
+    sd_event_source_set_time_relative(source, self->config_.summary_interval_usec);
+    return 0;
+}
+
+int Daemon::on_signal(sd_event_source* source, const struct signalfd_siginfo*, void*) {
+    return sd_event_exit(sd_event_source_get_event(source), 0);
+}
+
+Statistics Daemon::statistics() const {
+    Statistics s = counted_;
+    const KernelCounters kernel = capture_ ? capture_->read_counters() : KernelCounters{};
+    s.captured = kernel[DNSVIS_COUNTER_CAPTURED];
+    s.cut = kernel[DNSVIS_COUNTER_CUT];
+    s.filtered = kernel[DNSVIS_COUNTER_FILTERED];
+    s.lost_by(LossCause::ringbuf) = kernel[DNSVIS_COUNTER_RINGBUF_FULL];
+    const TransactionTableCounters& table = table_.counters();
+    s.answered = table.answered;
+    s.timeouts = table.timeouts;
+    s.unmatched_responses = table.unmatched_responses;
+    s.retransmits = table.retransmits;
+    s.lost_by(LossCause::table) = table.lost_table_full;
+    s.lost_by(LossCause::tcp) = reassembler_.counters().lost_segments;
+    s.lost_by(LossCause::output) = sink_->lost();
+    s.lost_by(LossCause::unfinished) = unfinished_;
+    return s;
+}
+
+void Daemon::write_summary() {
+    format_summary_fields(statistics(), fields_);
+    sink_->write(fields_);
+}
+
+bool Daemon::setup_event_loop() {
+    int r = sd_event_default(&event_);
+    if (r < 0) {
+        log_error("Cannot create the event loop: %s", std::strerror(-r));
+        return false;
+    }
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &signals, nullptr);
+    if ((r = sd_event_add_signal(event_, &sigterm_source_, SIGTERM, on_signal, this)) < 0 ||
+        (r = sd_event_add_signal(event_, &sigint_source_, SIGINT, on_signal, this)) < 0 ||
+        (r = sd_event_add_io(event_, &ring_source_, capture_->ring_fd(), EPOLLIN, on_ring_ready, this)) < 0 ||
+        (r = sd_event_add_time_relative(event_, &tick_source_, CLOCK_MONOTONIC, busy_tick_usec, 0, on_tick, this)) <
+            0 ||
+        (r = sd_event_add_time_relative(event_, &summary_source_, CLOCK_MONOTONIC, config_.summary_interval_usec,
+                                        0, on_summary, this)) < 0) {
+        log_error("Cannot set up the event loop: %s", std::strerror(-r));
+        return false;
+    }
+    sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
+    sd_event_source_set_enabled(summary_source_, SD_EVENT_ON);
+    return true;
+}
+
+void Daemon::shutdown() {
+    sd_notify(0, "STOPPING=1");
+    // Detach first so nothing new arrives, then take what is already queued.
+    capture_->detach();
+    capture_->drain();
+    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
+    table_.expire(monotonic_ns(), sink);
+    unfinished_ += table_.drop_pending();
+    write_summary();
+    sink_->flush();
+    capture_.reset();
+}
+
+int Daemon::run() {
+    if (!can_read_other_processes())
+        log_notice("CAP_SYS_PTRACE is not effective: DNS_EXE is reported only for processes of our own user");
+
+    CaptureOptions options;
+    options.ports = config_.ports;
+    options.server_side = config_.server_side;
+    options.snap_length = config_.snap_length;
+    options.global_enabled = config_.global_visibility;
+    std::string error;
+    capture_ = BpfCapture::attach(options, cgroup_root_,
+                                  [this](std::span<const uint8_t> record) { on_record(record); }, error);
+    if (!capture_) {
+        log_error("%s", error.c_str());
+        return 1;
+    }
+    if (!setup_event_loop())
+        return 1;
+
+    std::string ports;
+    for (uint16_t port : config_.ports)
+        ports += (ports.empty() ? "" : " ") + std::to_string(port);
+    log_info("Attached to %s; capturing DNS on port(s) %s (%s side)", cgroup_root_.c_str(), ports.c_str(),
+             config_.server_side ? "client and server" : "client");
+    sd_notifyf(0, "READY=1\nSTATUS=Capturing DNS on port(s) %s", ports.c_str());
+
+    const int r = sd_event_loop(event_);
+    shutdown();
+    if (r < 0) {
+        log_error("Event loop failed: %s", std::strerror(-r));
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace dnsvis

@@ -1,0 +1,79 @@
+// dnsvisd's event loop: one sd-event loop serves the ring buffer, the
+// timers and the signals, so nothing needs a lock.
+//
+// Data path: ring-buffer record -> PacketEvent -> (TCP reassembly) -> DNS
+// parser -> transaction table -> attribution -> sink.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <memory>
+#include <string>
+
+#include "bpf_capture.hpp"
+#include "cgroup_resolver.hpp"
+#include "config.hpp"
+#include "dns_message.hpp"
+#include "process_cache.hpp"
+#include "sink.hpp"
+#include "statistics.hpp"
+#include "tcp_reassembly.hpp"
+#include "transaction_table.hpp"
+
+namespace dnsvis {
+
+class Daemon {
+public:
+    Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root);
+    ~Daemon();
+    Daemon(const Daemon&) = delete;
+    Daemon& operator=(const Daemon&) = delete;
+
+    // Attaches, runs until SIGTERM/SIGINT, detaches. Returns the exit code.
+    int run();
+
+private:
+    bool setup_event_loop();
+    void on_record(std::span<const uint8_t> record);
+    void handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut);
+    void report(Transaction&& transaction);
+    void drain();
+    void arm_tick(bool busy);
+    Statistics statistics() const;
+    void write_summary();
+    void shutdown();
+
+    static int on_ring_ready(sd_event_source* source, int fd, uint32_t revents, void* userdata);
+    static int on_tick(sd_event_source* source, uint64_t usec, void* userdata);
+    static int on_summary(sd_event_source* source, uint64_t usec, void* userdata);
+    static int on_signal(sd_event_source* source, const struct signalfd_siginfo* info, void* userdata);
+
+    Config config_;
+    std::unique_ptr<Sink> sink_;
+    std::string cgroup_root_;
+    std::unique_ptr<BpfCapture> capture_;
+    TcpReassembler reassembler_;
+    TransactionTable table_;
+    ProcessCache processes_;
+    CgroupResolver cgroups_;
+
+    // Reused per event to avoid allocations on the hot path.
+    DnsMessage message_;
+    FieldList fields_;
+    std::string_view parse_error_;
+    std::string parse_error_text_;
+
+    Statistics counted_;  // the counters kept in user space
+    uint64_t unfinished_ = 0;
+    unsigned idle_ticks_ = 0;
+    bool idle_ = true;
+
+    sd_event* event_ = nullptr;
+    sd_event_source* ring_source_ = nullptr;
+    sd_event_source* tick_source_ = nullptr;
+    sd_event_source* summary_source_ = nullptr;
+    sd_event_source* sigterm_source_ = nullptr;
+    sd_event_source* sigint_source_ = nullptr;
+};
+
+}  // namespace dnsvis

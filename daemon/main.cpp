@@ -1,0 +1,178 @@
+// dnsvisd: command line, configuration and the checks that turn a missing
+// privilege or kernel feature into one clear sentence.
+#include <bpf/libbpf.h>
+#include <getopt.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "bpf_capture.hpp"
+#include "capabilities.hpp"
+#include "cgroup_path.hpp"
+#include "config.hpp"
+#include "daemon.hpp"
+#include "dnsvis_build_config.h"
+#include "journal_sink.hpp"
+#include "json_sink.hpp"
+#include "log.hpp"
+
+namespace {
+
+using namespace dnsvis;
+
+enum class Output { journal, json };
+
+struct Arguments {
+    Output output = Output::journal;
+    std::string config_file = std::string(DNSVIS_SYSCONFDIR) + "/dnsvis/dnsvis.conf";
+    bool config_given = false;
+    LogLevel log_level = LogLevel::info;
+};
+
+void print_help() {
+    std::printf(
+        "Usage: dnsvisd [OPTIONS]\n"
+        "\n"
+        "Reports every DNS transaction on this host, with the process, unit and\n"
+        "server behind it, as structured journal entries.\n"
+        "\n"
+        "  -h --help               Show this help and exit\n"
+        "     --version            Show the version and exit\n"
+        "     --output=journal|json\n"
+        "                          Write one journal entry per transaction (default),\n"
+        "                          or one JSON object per line on stdout\n"
+        "     --config=FILE        Configuration file (default: %s/dnsvis/dnsvis.conf);\n"
+        "                          drop-ins are read from FILE.d/*.conf\n"
+        "     --log-level=LEVEL    err, warning, notice, info (default) or debug\n"
+        "\n"
+        "See dnsvisd(8) and dnsvis.conf(5).\n",
+        DNSVIS_SYSCONFDIR);
+}
+
+bool parse_log_level(const char* text, LogLevel& level) {
+    static const struct {
+        const char* name;
+        LogLevel level;
+    } levels[] = {{"err", LogLevel::error},    {"error", LogLevel::error}, {"warning", LogLevel::warning},
+                  {"notice", LogLevel::notice}, {"info", LogLevel::info},   {"debug", LogLevel::debug}};
+    for (const auto& entry : levels)
+        if (std::strcmp(text, entry.name) == 0) {
+            level = entry.level;
+            return true;
+        }
+    return false;
+}
+
+// Returns -1 to continue, otherwise the exit code.
+int parse_arguments(int argc, char** argv, Arguments& arguments) {
+    enum { option_version = 0x100, option_output, option_config, option_log_level };
+    static const option options[] = {
+        {"help", no_argument, nullptr, 'h'},
+        {"version", no_argument, nullptr, option_version},
+        {"output", required_argument, nullptr, option_output},
+        {"config", required_argument, nullptr, option_config},
+        {"log-level", required_argument, nullptr, option_log_level},
+        {},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", options, nullptr)) >= 0) {
+        switch (c) {
+        case 'h':
+            print_help();
+            return 0;
+        case option_version:
+            std::printf("dnsvisd %s\n", DNSVIS_VERSION);
+            return 0;
+        case option_output:
+            if (std::strcmp(optarg, "journal") == 0)
+                arguments.output = Output::journal;
+            else if (std::strcmp(optarg, "json") == 0)
+                arguments.output = Output::json;
+            else {
+                std::fprintf(stderr, "dnsvisd: unknown output \"%s\": use journal or json\n", optarg);
+                return 2;
+            }
+            break;
+        case option_config:
+            arguments.config_file = optarg;
+            arguments.config_given = true;
+            break;
+        case option_log_level:
+            if (!parse_log_level(optarg, arguments.log_level)) {
+                std::fprintf(stderr, "dnsvisd: unknown log level \"%s\"\n", optarg);
+                return 2;
+            }
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        std::fprintf(stderr, "dnsvisd: unexpected argument \"%s\" (see --help)\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+std::string read_file(const char* path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Arguments arguments;
+    if (int code = parse_arguments(argc, argv, arguments); code >= 0)
+        return code;
+    log_set_max_level(arguments.log_level);
+    install_libbpf_logger();
+
+    if (arguments.config_given && access(arguments.config_file.c_str(), R_OK) < 0) {
+        log_error("Cannot read the configuration file %s: %s", arguments.config_file.c_str(), std::strerror(errno));
+        return 1;
+    }
+    std::vector<ConfigDiagnostic> diagnostics;
+    Config config = load_config(arguments.config_file, arguments.config_file + ".d", diagnostics);
+    for (const ConfigDiagnostic& diagnostic : diagnostics)
+        log_warning("%s", diagnostic.to_string().c_str());
+
+    auto cgroup_root = find_cgroup2_mount(read_file("/proc/self/mountinfo"));
+    if (!cgroup_root) {
+        log_error("No cgroup2 file system is mounted (none in /proc/self/mountinfo); dnsvisd attaches to the "
+                  "cgroup2 root. Mount one with: mount -t cgroup2 none /sys/fs/cgroup");
+        return 1;
+    }
+
+    if (std::string missing = missing_capabilities_for_capture(); !missing.empty()) {
+        log_error("Missing privilege: dnsvisd needs %s to load and attach its BPF programs (run it as root or "
+                  "as dnsvis.service)",
+                  missing.c_str());
+        return 1;
+    }
+
+    if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) <= 0) {
+        utsname name{};
+        uname(&name);
+        log_error("This kernel (%s) has no BPF ring buffer; dnsvisd needs Linux 5.8 or later", name.release);
+        return 1;
+    }
+
+    std::unique_ptr<Sink> sink;
+    if (arguments.output == Output::json)
+        sink = std::make_unique<JsonSink>(STDOUT_FILENO);
+    else
+        sink = std::make_unique<JournalSink>();
+
+    Daemon daemon(std::move(config), std::move(sink), *cgroup_root);
+    return daemon.run();
+}
