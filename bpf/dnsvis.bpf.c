@@ -19,6 +19,7 @@
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
@@ -31,9 +32,20 @@ const volatile __u16 dns_ports[DNSVIS_MAX_PORTS] = { 0 }; /* network order */
 const volatile __u32 dns_port_count = 0;
 const volatile __u32 capture_server_side = 0;
 const volatile __u32 snap_length = 4096;
+/* Read the process name from the thread group leader (needs kernel BTF and
+ * CAP_PERFMON); otherwise user space reads /proc/PID/comm. The sending
+ * thread's own comm is often a worker's ("isc-net-0000" for dig). */
+const volatile __u32 read_leader_comm = 0;
 /* Wake user space only when this much data waits; a timer drains the rest.
  * One wake-up per event is what makes naive ring-buffer tracers slow. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+
+/* Just the fields dnsvis reads; CO-RE finds their offsets in the running
+ * kernel's BTF, so no vmlinux.h is needed. */
+struct task_struct {
+	struct task_struct *group_leader;
+	char comm[16];
+} __attribute__((preserve_access_index));
 
 struct capture_scratch {
 	struct dnsvis_event event;
@@ -121,12 +133,20 @@ static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner
 	owner->uid = (__u32)bpf_get_current_uid_gid();
 	owner->reserved = 0;
 	owner->cgroup_id = cgroup_id;
+	if (read_leader_comm) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+		struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+
+		if (bpf_probe_read_kernel_str(owner->comm, sizeof(owner->comm), &leader->comm) > 0)
+			return;
+	}
 	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
 }
 
 static __always_inline int capture(struct __sk_buff *skb, int direction)
 {
-	__u32 payload_offset, payload_len, capture_len;
+	__u32 payload_offset, payload_len;
+	__u64 capture_len;
 	struct capture_scratch *scratch;
 	struct dnsvis_socket_owner *owner;
 	struct dnsvis_settings *config;
@@ -248,6 +268,9 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		capture_len = snap_length;
 		count(DNSVIS_COUNTER_CUT);
 	}
+	/* Keep the compiler from folding the bound into signed arithmetic the
+	 * verifier cannot follow; the copy below must be provably in range. */
+	asm volatile("" : "+r"(capture_len));
 	if (capture_len > DNSVIS_MAX_CAPTURE)
 		capture_len = DNSVIS_MAX_CAPTURE;
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "dnsvis.skel.h"
@@ -19,17 +20,21 @@ namespace dnsvis {
 namespace {
 
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
-    // libbpf is chatty at debug level and its warnings usually repeat in the
-    // error we report; keep them below notice.
-    const LogLevel ours = level == LIBBPF_WARN ? LogLevel::info : LogLevel::debug;
+    // libbpf's warnings (the verifier log among them) repeat what the one
+    // error we report says; they are there with --log-level=debug.
+    (void)level;
+    const LogLevel ours = LogLevel::debug;
     if (!log_enabled(ours))
         return 0;
-    char text[1024];
-    std::vsnprintf(text, sizeof text, format, args);
+    // The verifier log comes as one long message: no fixed buffer.
+    char* text = nullptr;
+    if (vasprintf(&text, format, args) < 0)
+        return 0;
     size_t length = std::strlen(text);
     while (length > 0 && text[length - 1] == '\n')
         text[--length] = '\0';
-    log_message(ours, "libbpf: %s", text);
+    log_message(ours, "%s", text);
+    std::free(text);
     return 0;
 }
 
@@ -57,27 +62,24 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         return nullptr;
     }
 
-    capture->skeleton_ = dnsvis_bpf__open();
-    if (!capture->skeleton_) {
-        error = "cannot open the BPF object: " + errno_text(errno);
-        return nullptr;
+    // Naming the process needs kernel BTF and CAP_PERFMON; a kernel whose
+    // verifier refuses it still gets every other feature.
+    const bool leader_comm = options.read_leader_comm && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+    int r = capture->open_and_load(options, leader_comm);
+    if (r < 0 && leader_comm) {
+        log_info("Loading with process names failed (%s); the thread's name is used instead", errno_text(r).c_str());
+        r = capture->open_and_load(options, false);
+    } else {
+        capture->names_processes_ = leader_comm;
     }
-    auto* rodata = capture->skeleton_->rodata;
-    for (size_t i = 0; i < options.ports.size(); ++i)
-        rodata->dns_ports[i] = htons(options.ports[i]);
-    rodata->dns_port_count = static_cast<uint32_t>(options.ports.size());
-    rodata->capture_server_side = options.server_side;
-    rodata->snap_length = options.snap_length;
-    const uint32_t ring_bytes = ring_size(options.ring_bytes);
-    rodata->wakeup_bytes = ring_bytes / 4;
-    bpf_map__set_max_entries(capture->skeleton_->maps.dnsvis_events, ring_bytes);
-
-    if (int r = dnsvis_bpf__load(capture->skeleton_); r < 0) {
-        if (r == -EPERM || r == -EACCES)
+    if (r < 0) {
+        if (r == -EPERM)
             error = "the kernel refused to load the BPF programs (" + errno_text(r) +
                     "): dnsvisd needs CAP_BPF and CAP_NET_ADMIN, or CAP_SYS_ADMIN";
+        else if (r == -EACCES)
+            error = "the kernel's verifier rejected the BPF programs; run with --log-level=debug for its log";
         else
-            error = "cannot load the BPF programs: " + errno_text(r) + " (run with --log-level=debug for the verifier log)";
+            error = "cannot load the BPF programs: " + errno_text(r) + " (run with --log-level=debug for details)";
         return nullptr;
     }
 
@@ -124,6 +126,27 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         return nullptr;
     }
     return capture;
+}
+
+int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_comm) {
+    if (skeleton_) {
+        dnsvis_bpf__destroy(skeleton_);
+        skeleton_ = nullptr;
+    }
+    skeleton_ = dnsvis_bpf__open();
+    if (!skeleton_)
+        return -errno;
+    auto* rodata = skeleton_->rodata;
+    for (size_t i = 0; i < options.ports.size(); ++i)
+        rodata->dns_ports[i] = htons(options.ports[i]);
+    rodata->dns_port_count = static_cast<uint32_t>(options.ports.size());
+    rodata->capture_server_side = options.server_side;
+    rodata->snap_length = options.snap_length;
+    rodata->read_leader_comm = read_leader_comm;
+    const uint32_t ring_bytes = ring_size(options.ring_bytes);
+    rodata->wakeup_bytes = ring_bytes / 4;
+    bpf_map__set_max_entries(skeleton_->maps.dnsvis_events, ring_bytes);
+    return dnsvis_bpf__load(skeleton_);
 }
 
 BpfCapture::~BpfCapture() {

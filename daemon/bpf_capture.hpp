@@ -23,6 +23,7 @@ struct CaptureOptions {
     uint32_t snap_length = 4096;
     uint32_t ring_bytes = 8u * 1024 * 1024;
     bool global_enabled = true;
+    bool read_leader_comm = true;  // tried first; dropped if the kernel refuses it
 };
 
 using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
@@ -50,8 +51,12 @@ public:
     // Detaches every program; the ring buffer stays readable for a last drain.
     void detach();
 
+    // False when the programs fell back to the sending thread's comm.
+    bool names_processes() const { return names_processes_; }
+
 private:
     BpfCapture() = default;
+    int open_and_load(const CaptureOptions& options, bool read_leader_comm);
     static int on_record(void* self, void* data, size_t size);
 
     dnsvis_bpf* skeleton_ = nullptr;
@@ -59,6 +64,7 @@ private:
     int cgroup_fd_ = -1;
     RecordHandler handler_;
     dnsvis_settings settings_{};
+    bool names_processes_ = false;
 
     bool write_settings();
 };

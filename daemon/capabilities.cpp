@@ -31,4 +31,6 @@ std::string missing_capabilities_for_capture() {
 
 bool can_read_other_processes() { return effective(CAP_SYS_PTRACE); }
 
+bool can_read_kernel_memory() { return effective(CAP_PERFMON) || effective(CAP_SYS_ADMIN); }
+
 }  // namespace dnsvis

@@ -14,4 +14,8 @@ std::string missing_capabilities_for_capture();
 // users' processes cannot be read, and DNS_EXE is left out for them.
 bool can_read_other_processes();
 
+// Whether the programs may read kernel memory (CAP_PERFMON or CAP_SYS_ADMIN),
+// which lets them name the process rather than the sending thread.
+bool can_read_kernel_memory();
+
 }  // namespace dnsvis

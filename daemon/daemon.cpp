@@ -91,18 +91,34 @@ void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
         }
     }
     auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
-    if (message_.is_response())
+    if (message_.is_response()) {
         table_.on_response(context, message_, sink);
-    else
+    } else {
+        remember_owner(context.owner);
         table_.on_query(context, message_, sink);
+    }
     parse_error_ = {};
+}
+
+// Short-lived clients (dig, getent, a oneshot unit) may be gone, with their
+// cgroup, by the time the answer comes; their exe and cgroup path are read
+// while the query is fresh and cached for the report.
+void Daemon::remember_owner(const SocketOwner& owner) {
+    if (owner.pid == 0)
+        return;
+    processes_.lookup(owner.pid, owner.comm);
+    cgroups_.path(owner.cgroup_id, owner.pid, monotonic_ns());
 }
 
 void Daemon::report(Transaction&& transaction) {
     Attribution attribution;
-    const SocketOwner& owner = transaction.owner;
-    if (owner.pid != 0)
-        attribution.exe = processes_.exe(owner.pid, owner.comm);
+    SocketOwner& owner = transaction.owner;
+    if (owner.pid != 0) {
+        const ProcessInfo& process = processes_.lookup(owner.pid, owner.comm);
+        attribution.exe = process.exe;
+        if (!process.comm.empty())
+            owner.comm = process.comm;
+    }
     attribution.cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, monotonic_ns());
     if (!attribution.cgroup_path.empty())
         attribution.units = units_from_cgroup_path(attribution.cgroup_path);
@@ -245,6 +261,7 @@ int Daemon::run() {
     options.server_side = config_.server_side;
     options.snap_length = config_.snap_length;
     options.global_enabled = config_.global_visibility;
+    options.read_leader_comm = can_read_kernel_memory();
     std::string error;
     capture_ = BpfCapture::attach(options, cgroup_root_,
                                   [this](std::span<const uint8_t> record) { on_record(record); }, error);

@@ -36,6 +36,7 @@ private:
     bool setup_event_loop();
     void on_record(std::span<const uint8_t> record);
     void handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut);
+    void remember_owner(const SocketOwner& owner);
     void report(Transaction&& transaction);
     void drain();
     void arm_tick(bool busy);

@@ -1,5 +1,7 @@
 #include "json_sink.hpp"
 
+#include "json_line.hpp"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,42 +16,8 @@ constexpr size_t flush_threshold = 256 * 1024;
 
 }  // namespace
 
-void append_json_string(std::string& out, std::string_view text) {
-    static constexpr char hex[] = "0123456789abcdef";
-    out += '"';
-    for (char c : text) {
-        const auto byte = static_cast<unsigned char>(c);
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
-        default:
-            if (byte < 0x20) {
-                out += "\\u00";
-                out += hex[byte >> 4];
-                out += hex[byte & 0xf];
-            } else {
-                out += c;  // UTF-8 passes through; the parser escapes odd bytes in names
-            }
-        }
-    }
-    out += '"';
-}
-
 void JsonSink::write(const FieldList& fields) {
-    buffer_ += '{';
-    bool first = true;
-    for (const Field& field : fields) {
-        if (!first)
-            buffer_ += ',';
-        first = false;
-        append_json_string(buffer_, field.name);
-        buffer_ += ':';
-        append_json_string(buffer_, field.value);
-    }
-    buffer_ += "}\n";
+    append_json_line(buffer_, fields);
     if (buffer_.size() >= flush_threshold)
         flush();
 }

@@ -1,6 +1,5 @@
-// JSON lines on a file descriptor (stdout): one object per entry with the
-// journal field names as keys and string values, like `journalctl -o json`.
-// Output is buffered and written once per batch of events.
+// JSON lines on a file descriptor (stdout), see json_line.hpp. Output is
+// buffered and written once per batch of events.
 #pragma once
 
 #include <string>
@@ -19,8 +18,5 @@ private:
     int fd_;
     std::string buffer_;
 };
-
-// Appends `text` as a JSON string literal (with quotes) to `out`.
-void append_json_string(std::string& out, std::string_view text);
 
 }  // namespace dnsvis

@@ -1,6 +1,7 @@
 #include "log.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -40,15 +41,18 @@ bool log_enabled(LogLevel level) { return static_cast<int>(level) <= static_cast
 void log_message(LogLevel level, const char* format, ...) {
     if (!log_enabled(level))
         return;
-    char text[2048];
+    char* text = nullptr;
     va_list args;
     va_start(args, format);
-    std::vsnprintf(text, sizeof text, format, args);
+    const int length = vasprintf(&text, format, args);
     va_end(args);
+    if (length < 0)
+        return;
     if (stderr_is_journal())
         std::fprintf(stderr, "<%d>%s\n", static_cast<int>(level), text);
     else
         std::fprintf(stderr, "dnsvisd: %s\n", text);
+    std::free(text);
 }
 
 }  // namespace dnsvis

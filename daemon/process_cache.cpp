@@ -1,5 +1,6 @@
 #include "process_cache.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <climits>
@@ -9,35 +10,46 @@ namespace dnsvis {
 
 namespace {
 
-std::string read_exe(uint32_t pid) {
-    char path[32];
+ProcessInfo read_process(uint32_t pid) {
+    ProcessInfo info;
+    char path[40];
     std::snprintf(path, sizeof path, "/proc/%u/exe", pid);
     char target[PATH_MAX];
-    ssize_t n = readlink(path, target, sizeof target - 1);
-    if (n <= 0)
-        return {};
-    return std::string(target, static_cast<size_t>(n));
+    if (ssize_t n = readlink(path, target, sizeof target - 1); n > 0)
+        info.exe.assign(target, static_cast<size_t>(n));
+
+    std::snprintf(path, sizeof path, "/proc/%u/comm", pid);
+    if (int fd = open(path, O_RDONLY | O_CLOEXEC); fd >= 0) {
+        char comm[64];
+        ssize_t n = read(fd, comm, sizeof comm);
+        close(fd);
+        while (n > 0 && comm[n - 1] == '\n')
+            --n;
+        if (n > 0)
+            info.comm.assign(comm, static_cast<size_t>(n));
+    }
+    return info;
 }
 
 }  // namespace
 
-const std::string& ProcessCache::exe(uint32_t pid, std::string_view comm) {
+const ProcessInfo& ProcessCache::lookup(uint32_t pid, std::string_view thread_comm) {
     auto it = entries_.find(pid);
     if (it != entries_.end()) {
         lru_.splice(lru_.begin(), lru_, it->second.age);
-        if (it->second.comm != comm) {
-            it->second.comm = std::string(comm);
-            it->second.exe = read_exe(pid);
+        if (it->second.thread_comm != thread_comm) {
+            it->second.thread_comm = std::string(thread_comm);
+            it->second.info = read_process(pid);
         }
-        return it->second.exe;
+        return it->second.info;
     }
     if (entries_.size() >= capacity_) {
         entries_.erase(lru_.back());
         lru_.pop_back();
     }
     lru_.push_front(pid);
-    Entry entry{std::string(comm), read_exe(pid), lru_.begin()};
-    return entries_.emplace(pid, std::move(entry)).first->second.exe;
+    Entry entry{std::string(thread_comm), read_process(pid), lru_.begin()};
+    return entries_.emplace(pid, std::move(entry)).first->second.info;
 }
 
 }  // namespace dnsvis

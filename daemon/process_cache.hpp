@@ -1,6 +1,9 @@
-// The executable of a process, read once from /proc/PID/exe and cached.
-// Short-lived clients (dig, getent) are often gone by the time their event is
-// handled; the failure is cached too, so a vanished pid costs one syscall.
+// What /proc says about a process: its executable and its name (the thread
+// group leader's comm: the kernel hands us the comm of the sending *thread*,
+// which for dig is "isc-net-0000"). Read once and cached. Short-lived clients
+// (dig, getent) are often gone by the time their answer is handled, so the
+// daemon reads this when the query arrives; failures are cached too, so a
+// vanished pid costs one attempt.
 #pragma once
 
 #include <cstdint>
@@ -11,20 +14,25 @@
 
 namespace dnsvis {
 
+struct ProcessInfo {
+    std::string comm;  // empty: unknown
+    std::string exe;   // empty: unknown
+};
+
 class ProcessCache {
 public:
     explicit ProcessCache(size_t capacity = 8192) : capacity_(capacity) {}
 
-    // `comm` detects pid reuse and exec: a different comm means a different
-    // program, so the entry is read again.
-    const std::string& exe(uint32_t pid, std::string_view comm);
+    // `thread_comm` (what the kernel saw) detects pid reuse and exec: a
+    // different one means a different program, so the entry is read again.
+    const ProcessInfo& lookup(uint32_t pid, std::string_view thread_comm);
 
     size_t size() const { return entries_.size(); }
 
 private:
     struct Entry {
-        std::string comm;
-        std::string exe;
+        std::string thread_comm;
+        ProcessInfo info;
         std::list<uint32_t>::iterator age;
     };
     size_t capacity_;

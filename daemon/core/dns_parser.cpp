@@ -1,0 +1,172 @@
+#include "dns_parser.hpp"
+
+#include <algorithm>
+
+#include "dns_rdata.hpp"
+#include "dns_wire_name.hpp"
+
+namespace dnsvis {
+
+namespace {
+
+constexpr size_t header_length = 12;
+constexpr size_t min_question_length = 5;  // root name, type, class
+constexpr size_t min_record_length = 11;   // root name, type, class, ttl, rdlength
+constexpr size_t record_fixed_length = 10;
+
+constexpr uint16_t type_opt = 41;
+constexpr uint16_t class_in = 1;
+constexpr uint16_t class_none = 254;
+constexpr uint16_t class_any = 255;
+// Type 0 is reserved and has no presentation form of its own, so asking the
+// renderer for it yields the RFC 3597 form of any rdata.
+constexpr uint16_t type_opaque = 0;
+
+uint16_t read_u16(std::span<const uint8_t> wire, size_t pos) {
+    return static_cast<uint16_t>((wire[pos] << 8) | wire[pos + 1]);
+}
+
+uint32_t read_u32(std::span<const uint8_t> wire, size_t pos) {
+    return (uint32_t{wire[pos]} << 24) | (uint32_t{wire[pos + 1]} << 16) |
+           (uint32_t{wire[pos + 2]} << 8) | uint32_t{wire[pos + 3]};
+}
+
+// The rendered form follows the type only where the type's format is known
+// for the class. A, AAAA, SRV, SVCB and HTTPS are defined for IN alone (A in
+// CH is a Chaosnet address), and UPDATE messages use classes NONE and ANY
+// with empty or partial rdata; all of those are shown opaquely.
+uint16_t render_type(uint16_t type, uint16_t klass) {
+    if (klass == class_none || klass == class_any) return type_opaque;
+    if (klass == class_in) return type;
+    switch (type) {
+    case 1:   // A
+    case 28:  // AAAA
+    case 33:  // SRV
+    case 64:  // SVCB
+    case 65:  // HTTPS
+        return type_opaque;
+    default:
+        return type;
+    }
+}
+
+// The header counts come from the wire: reserve no more than the bytes left
+// could possibly hold, so a forged count cannot make us allocate megabytes.
+size_t plausible(uint16_t count, size_t bytes_left, size_t min_length) {
+    return std::min<size_t>(count, bytes_left / min_length);
+}
+
+class Parser {
+public:
+    Parser(std::span<const uint8_t> wire, DnsMessage& out) : wire_(wire), out_(out) {}
+
+    DnsParseStatus questions(uint16_t count) {
+        out_.questions.reserve(plausible(count, left(), min_question_length));
+        for (uint16_t i = 0; i < count; ++i) {
+            DnsQuestion& q = out_.questions.emplace_back();
+            size_t next = 0;
+            DnsParseStatus status = append_wire_name(wire_, pos_, q.name, next);
+            if (status == DnsParseStatus::ok && wire_.size() - next < 4) status = DnsParseStatus::truncated;
+            if (status != DnsParseStatus::ok) {
+                out_.questions.pop_back();
+                return status;
+            }
+            q.type = read_u16(wire_, next);
+            q.klass = read_u16(wire_, next + 2);
+            pos_ = next + 4;
+        }
+        return DnsParseStatus::ok;
+    }
+
+    DnsParseStatus records(uint16_t count, std::vector<DnsRecord>& into, bool additional) {
+        into.reserve(plausible(count, left(), min_record_length));
+        for (uint16_t i = 0; i < count; ++i) {
+            DnsRecord& rec = into.emplace_back();
+            DnsParseStatus status = record(rec, additional);
+            if (status != DnsParseStatus::ok || drop_) into.pop_back();
+            if (status != DnsParseStatus::ok) return status;
+        }
+        return DnsParseStatus::ok;
+    }
+
+private:
+    size_t left() const { return wire_.size() - pos_; }
+
+    DnsParseStatus record(DnsRecord& rec, bool additional) {
+        drop_ = false;
+        size_t next = 0;
+        if (DnsParseStatus s = append_wire_name(wire_, pos_, rec.name, next); s != DnsParseStatus::ok)
+            return s;
+        if (wire_.size() - next < record_fixed_length) return DnsParseStatus::truncated;
+        rec.type = read_u16(wire_, next);
+        rec.klass = read_u16(wire_, next + 2);
+        rec.ttl = read_u32(wire_, next + 4);
+        const uint16_t rdlength = read_u16(wire_, next + 8);
+        const size_t rdata = next + record_fixed_length;
+        if (wire_.size() - rdata < rdlength) return DnsParseStatus::truncated;
+
+        if (additional && rec.type == type_opt) {
+            // RFC 6891 allows one OPT; a second one is ignored rather than
+            // allowed to overwrite what the first said.
+            if (!out_.edns) {
+                EdnsInfo& edns = out_.edns.emplace();
+                edns.udp_payload_size = rec.klass;
+                edns.extended_rcode = static_cast<uint8_t>(rec.ttl >> 24);
+                edns.version = static_cast<uint8_t>(rec.ttl >> 16);
+                edns.dnssec_ok = (rec.ttl & 0x8000) != 0;
+            }
+            drop_ = true;
+        } else if (DnsParseStatus s =
+                       render_rdata(wire_, rdata, rdlength, render_type(rec.type, rec.klass), rec.data);
+                   s != DnsParseStatus::ok) {
+            return s;
+        }
+        pos_ = rdata + rdlength;
+        return DnsParseStatus::ok;
+    }
+
+    std::span<const uint8_t> wire_;
+    DnsMessage& out_;
+    size_t pos_ = header_length;
+    bool drop_ = false;  // the record just read is the OPT pseudo-record
+};
+
+}  // namespace
+
+std::string_view to_string(DnsParseStatus status) {
+    switch (status) {
+    case DnsParseStatus::ok: return "ok";
+    case DnsParseStatus::too_short: return "too-short";
+    case DnsParseStatus::truncated: return "truncated";
+    case DnsParseStatus::label_too_long: return "label-too-long";
+    case DnsParseStatus::name_too_long: return "name-too-long";
+    case DnsParseStatus::bad_pointer: return "bad-pointer";
+    case DnsParseStatus::bad_label_type: return "bad-label-type";
+    case DnsParseStatus::bad_rdata: return "bad-rdata";
+    case DnsParseStatus::trailing_garbage: return "trailing-garbage";
+    }
+    return "unknown";
+}
+
+DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out) {
+    out.clear();
+    if (wire.size() < header_length) return DnsParseStatus::too_short;
+    out.id = read_u16(wire, 0);
+    out.flags = read_u16(wire, 2);
+    out.question_count = read_u16(wire, 4);
+    out.answer_count = read_u16(wire, 6);
+    out.authority_count = read_u16(wire, 8);
+    out.additional_count = read_u16(wire, 10);
+
+    Parser parser(wire, out);
+    if (DnsParseStatus s = parser.questions(out.question_count); s != DnsParseStatus::ok) return s;
+    if (DnsParseStatus s = parser.records(out.answer_count, out.answers, false); s != DnsParseStatus::ok)
+        return s;
+    if (DnsParseStatus s = parser.records(out.authority_count, out.authority, false);
+        s != DnsParseStatus::ok)
+        return s;
+    // Bytes after the last record are tolerated (some middleboxes pad).
+    return parser.records(out.additional_count, out.additional, true);
+}
+
+}  // namespace dnsvis

@@ -1,0 +1,423 @@
+#include "tcp_reassembly.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace dnsvis {
+
+namespace {
+
+// Network reordering settles within about a round trip, and a segment lost by
+// the network comes back after at least the minimum RTO (200 ms). A gap older
+// than this is almost certainly a capture loss, which never fills.
+constexpr uint64_t kReorderWindowNs = 250'000'000;
+
+// Segments held per flow while waiting for a gap to fill.
+constexpr size_t kMaxHeldSegments = 8;
+
+// A SYN whose first data byte lies at most this far behind the expected one is
+// a retransmission of the SYN we already used, not a new connection.
+constexpr int32_t kSynRetransmitWindow = 1 << 20;
+
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
+// Sequence numbers wrap at 2^32 (RFC 9293 3.4): compare by signed distance.
+int32_t seq_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
+
+uint32_t read_be16(uint8_t high, uint8_t low) { return (uint32_t{high} << 8) | low; }
+
+uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+uint64_t mix_endpoint(uint64_t h, const Endpoint& e) {
+    uint64_t a = 0;
+    uint64_t b = 0;
+    std::memcpy(&a, e.address.data(), 8);
+    std::memcpy(&b, e.address.data() + 8, 8);
+    h = mix(h, a);
+    h = mix(h, b);
+    return mix(h, (uint64_t{e.port} << 1) | (e.ipv6 ? 1u : 0u));
+}
+
+}  // namespace
+
+size_t TcpFlowKeyHash::operator()(const TcpFlowKey& k) const noexcept {
+    uint64_t h = mix(0x2545f4914f6cdd1dull, k.socket_cookie);
+    h = mix_endpoint(h, k.source);
+    h = mix_endpoint(h, k.destination);
+    h ^= h >> 32;
+    return static_cast<size_t>(h);
+}
+
+TcpReassembler::TcpReassembler(TcpReassemblyLimits limits) : limits_(limits) {
+    // A limit of zero flows would make every segment evict itself.
+    limits_.max_flows = std::max<size_t>(limits_.max_flows, 1);
+    flows_.reserve(std::min<size_t>(limits_.max_flows, 1u << 16));
+}
+
+size_t TcpReassembler::flow_count() const { return flows_.size(); }
+
+bool TcpReassembler::has_data(const Flow& flow) {
+    return (flow.header_len > 0 && !flow.discarding) || !flow.held.empty();
+}
+
+void TcpReassembler::touch(Flow& flow) {
+    if (lru_tail_ == &flow)
+        return;
+    // Unlink, then append at the most recently used end.
+    if (flow.lru_prev)
+        flow.lru_prev->lru_next = flow.lru_next;
+    else
+        lru_head_ = flow.lru_next;
+    if (flow.lru_next)
+        flow.lru_next->lru_prev = flow.lru_prev;
+    flow.lru_prev = lru_tail_;
+    flow.lru_next = nullptr;
+    lru_tail_->lru_next = &flow;
+    lru_tail_ = &flow;
+}
+
+TcpReassembler::Flow& TcpReassembler::create_flow(const TcpFlowKey& key) {
+    if (flows_.size() >= limits_.max_flows && lru_head_) {
+        Flow& victim = *lru_head_;
+        ++counters_.flows_evicted;
+        if (has_data(victim))
+            ++counters_.lost_segments;
+        close_flow(victim);
+    }
+    auto [it, inserted] = flows_.try_emplace(key);
+    Flow& flow = it->second;
+    flow.key = &it->first;
+    flow.lru_prev = lru_tail_;
+    flow.lru_next = nullptr;
+    if (lru_tail_)
+        lru_tail_->lru_next = &flow;
+    else
+        lru_head_ = &flow;
+    lru_tail_ = &flow;
+    return flow;
+}
+
+void TcpReassembler::close_flow(Flow& flow) {
+    reset_stream(flow);
+    if (flow.lru_prev)
+        flow.lru_prev->lru_next = flow.lru_next;
+    else
+        lru_head_ = flow.lru_next;
+    if (flow.lru_next)
+        flow.lru_next->lru_prev = flow.lru_prev;
+    else
+        lru_tail_ = flow.lru_prev;
+    // Erase by iterator: erasing by a key that lives in the node itself is
+    // asking for trouble.
+    flows_.erase(flows_.find(*flow.key));
+}
+
+void TcpReassembler::reset_message(Flow& flow) {
+    total_bytes_ -= flow.reserved;
+    flow.reserved = 0;
+    // Give the memory back: a flow may sit idle for a long time after one
+    // large message, and the budget only counts what is in use.
+    std::vector<uint8_t>().swap(flow.body);
+    flow.header_len = 0;
+    flow.discarding = false;
+    flow.message_len = 0;
+    flow.message_got = 0;
+}
+
+void TcpReassembler::reset_stream(Flow& flow) {
+    reset_message(flow);
+    total_bytes_ -= flow.held_bytes;
+    flow.held_bytes = 0;
+    flow.held.clear();
+}
+
+void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
+    flow.header_len = 2;
+    flow.message_len = length;
+    flow.message_got = 0;
+    flow.discarding = false;
+    if (length == 0) {
+        // Nothing to deliver; the next byte starts another length prefix.
+        flow.header_len = 0;
+        return;
+    }
+    // Charge the whole message up front so that it can never fail half way.
+    const size_t need = size_t{length} + 2;
+    if (need + flow.held_bytes > limits_.max_flow_bytes ||
+        total_bytes_ + need > limits_.max_total_bytes) {
+        // Its length is known, so the stream stays in step: skip its body.
+        ++counters_.lost_segments;
+        flow.discarding = true;
+        return;
+    }
+    flow.reserved = need;
+    total_bytes_ += need;
+    flow.body.reserve(length);
+}
+
+void TcpReassembler::deliver(std::span<const uint8_t> message, const MessageSink& sink) {
+    ++counters_.messages;
+    sink(message);
+}
+
+void TcpReassembler::consume(Flow& flow, std::span<const uint8_t> bytes, const MessageSink& sink) {
+    while (!bytes.empty()) {
+        if (flow.header_len == 0) {
+            if (bytes.size() >= 2) {
+                const uint32_t length = read_be16(bytes[0], bytes[1]);
+                if (bytes.size() - 2 >= length) {
+                    // The common case: the whole message is in this segment,
+                    // so hand it over without copying.
+                    if (length > 0)
+                        deliver(bytes.subspan(2, length), sink);
+                    bytes = bytes.subspan(2 + length);
+                    continue;
+                }
+                bytes = bytes.subspan(2);
+                begin_message(flow, length);
+                continue;
+            }
+            flow.header[0] = bytes[0];
+            flow.header_len = 1;
+            return;
+        }
+        if (flow.header_len == 1) {
+            flow.header[1] = bytes[0];
+            bytes = bytes.subspan(1);
+            begin_message(flow, read_be16(flow.header[0], flow.header[1]));
+            continue;
+        }
+        const size_t n = std::min<size_t>(bytes.size(), flow.message_len - flow.message_got);
+        if (!flow.discarding)
+            flow.body.insert(flow.body.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
+        flow.message_got += static_cast<uint32_t>(n);
+        bytes = bytes.subspan(n);
+        if (flow.message_got == flow.message_len) {
+            if (!flow.discarding)
+                deliver(flow.body, sink);
+            reset_message(flow);
+        }
+    }
+}
+
+void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
+    // The stream bytes [next_seq, to) are missing.
+    if (flow.header_len == 2) {
+        const uint32_t message_end = flow.next_seq + (flow.message_len - flow.message_got);
+        const int32_t beyond = seq_diff(message_end, to);
+        if (beyond > 0) {
+            // The gap lies inside the current message. That message is lost,
+            // but its length says exactly where the next one starts, which is
+            // better than guessing at a segment boundary.
+            const uint32_t length = flow.message_len;
+            reset_message(flow);
+            flow.header_len = 2;
+            flow.discarding = true;
+            flow.message_len = length;
+            flow.message_got = length - static_cast<uint32_t>(beyond);
+            flow.next_seq = to;
+            return;
+        }
+    }
+    // Where the next message starts is unknown: guess that the segment after
+    // the gap starts one, as DNS implementations usually write a message per
+    // send. The parser rejects the garbage when the guess is wrong.
+    reset_message(flow);
+    flow.next_seq = to;
+}
+
+void TcpReassembler::apply(Flow& flow, uint32_t seq, uint32_t wire_len,
+                           std::span<const uint8_t> captured, const MessageSink& sink) {
+    const uint32_t skip = flow.next_seq - seq;  // bytes already seen
+    if (skip >= wire_len)
+        return;  // a pure retransmission
+    const uint32_t have = static_cast<uint32_t>(captured.size());
+    if (skip < have) {
+        consume(flow, captured.subspan(skip), sink);
+        flow.next_seq = seq + have;
+    }
+    if (have < wire_len) {
+        // The capture was cut: the rest of the segment is a gap.
+        ++counters_.lost_segments;
+        skip_gap(flow, seq + wire_len);
+    } else {
+        flow.next_seq = seq + wire_len;
+    }
+}
+
+bool TcpReassembler::hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+                          std::span<const uint8_t> captured) {
+    for (size_t i = 0; i < flow.held.size(); ++i) {
+        HeldSegment& other = flow.held[i];
+        if (other.seq != seq)
+            continue;
+        if (other.wire_len >= wire_len && other.data.size() >= captured.size())
+            return true;  // a retransmission of a segment already held
+        total_bytes_ -= other.data.size();
+        flow.held_bytes -= other.data.size();
+        flow.held.erase(flow.held.begin() + static_cast<ptrdiff_t>(i));
+        break;
+    }
+    if (flow.held.size() >= kMaxHeldSegments)
+        return false;
+    const size_t need = captured.size();
+    if (flow.reserved + flow.held_bytes + need > limits_.max_flow_bytes ||
+        total_bytes_ + need > limits_.max_total_bytes)
+        return false;
+    HeldSegment& segment = flow.held.emplace_back();
+    segment.seq = seq;
+    segment.wire_len = wire_len;
+    segment.arrival_ns = now_ns;
+    segment.data.assign(captured.begin(), captured.end());
+    flow.held_bytes += need;
+    total_bytes_ += need;
+    return true;
+}
+
+void TcpReassembler::drain(Flow& flow, const MessageSink& sink) {
+    for (;;) {
+        size_t index = kNone;
+        for (size_t i = 0; i < flow.held.size(); ++i) {
+            if (seq_diff(flow.held[i].seq, flow.next_seq) <= 0) {
+                index = i;
+                break;
+            }
+        }
+        if (index == kNone)
+            return;
+        HeldSegment segment = std::move(flow.held[index]);
+        flow.held.erase(flow.held.begin() + static_cast<ptrdiff_t>(index));
+        // Release its budget first: its bytes may start a message that needs it.
+        total_bytes_ -= segment.data.size();
+        flow.held_bytes -= segment.data.size();
+        apply(flow, segment.seq, segment.wire_len, segment.data, sink);
+    }
+}
+
+size_t TcpReassembler::earliest_held(const Flow& flow) const {
+    size_t best = kNone;
+    uint32_t best_distance = 0;
+    for (size_t i = 0; i < flow.held.size(); ++i) {
+        const uint32_t distance = flow.held[i].seq - flow.next_seq;
+        if (best == kNone || distance < best_distance) {
+            best = i;
+            best_distance = distance;
+        }
+    }
+    return best;
+}
+
+void TcpReassembler::give_up_gap(Flow& flow, const MessageSink& sink) {
+    const size_t index = earliest_held(flow);
+    if (index == kNone)
+        return;
+    ++counters_.lost_segments;
+    skip_gap(flow, flow.held[index].seq);
+    drain(flow, sink);
+}
+
+void TcpReassembler::process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+                             std::span<const uint8_t> captured, const MessageSink& sink) {
+    while (seq_diff(seq, flow.next_seq) > 0) {
+        if (hold(flow, now_ns, seq, wire_len, captured))
+            return;
+        // No room to wait for the gap any longer. Held segments before this
+        // one are applied first so that the stream stays in order.
+        const size_t index = earliest_held(flow);
+        if (index != kNone && seq_diff(flow.held[index].seq, seq) < 0) {
+            give_up_gap(flow, sink);
+        } else {
+            ++counters_.lost_segments;
+            skip_gap(flow, seq);
+        }
+    }
+    apply(flow, seq, wire_len, captured, sink);
+    drain(flow, sink);
+}
+
+void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags,
+                          uint32_t payload_len, std::span<const uint8_t> payload,
+                          const MessageSink& sink) {
+    if (payload.size() > payload_len)
+        payload = payload.first(payload_len);
+    const bool syn = (tcp_flags & tcp_flag::syn) != 0;
+    const bool fin = (tcp_flags & tcp_flag::fin) != 0;
+    const bool rst = (tcp_flags & tcp_flag::rst) != 0;
+
+    Flow* flow = nullptr;
+    if (auto it = flows_.find(key); it != flows_.end()) {
+        flow = &it->second;
+        touch(*flow);
+    } else {
+        // Pure ACKs and the ends of forgotten flows must not push live flows
+        // out of the table.
+        if (rst || (!syn && payload_len == 0))
+            return;
+        flow = &create_flow(key);
+        // Without a SYN the flow was first seen mid-stream: start here.
+        flow->next_seq = syn ? seq + 1 : seq;
+    }
+    flow->last_seen_ns = now_ns;
+
+    if (rst) {
+        // RST payload is not stream data (RFC 9293 3.5.3).
+        if (has_data(*flow))
+            ++counters_.lost_segments;
+        close_flow(*flow);
+        return;
+    }
+
+    uint32_t data_seq = seq;
+    if (syn) {
+        data_seq = seq + 1;  // the SYN occupies one sequence number
+        const int32_t d = seq_diff(data_seq, flow->next_seq);
+        if (d > 0 || d < -kSynRetransmitWindow) {
+            // A new initial sequence number: a new connection.
+            if (has_data(*flow))
+                ++counters_.lost_segments;
+            reset_stream(*flow);
+            flow->next_seq = data_seq;
+        }
+    }
+
+    while (!flow->held.empty()) {
+        uint64_t oldest = flow->held.front().arrival_ns;
+        for (const HeldSegment& segment : flow->held)
+            oldest = std::min(oldest, segment.arrival_ns);
+        if (now_ns < oldest || now_ns - oldest < kReorderWindowNs)
+            break;
+        give_up_gap(*flow, sink);
+    }
+
+    if (payload_len > 0)
+        process(*flow, now_ns, data_seq, payload_len, payload, sink);
+
+    if (fin) {
+        while (!flow->held.empty())
+            give_up_gap(*flow, sink);
+        if (has_data(*flow))
+            ++counters_.lost_segments;  // the stream ended inside a message
+        close_flow(*flow);
+    }
+}
+
+void TcpReassembler::expire(uint64_t now_ns) {
+    // The LRU list is in order of last activity, so idle flows are at its head.
+    while (lru_head_) {
+        Flow& flow = *lru_head_;
+        if (now_ns < flow.last_seen_ns || now_ns - flow.last_seen_ns < limits_.idle_timeout_ns)
+            break;
+        if (has_data(flow)) {
+            ++counters_.flows_evicted;
+            ++counters_.lost_segments;
+        }
+        close_flow(flow);
+    }
+}
+
+}  // namespace dnsvis

@@ -1,0 +1,361 @@
+#include "transaction_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace dnsvis {
+
+namespace {
+
+// Nodes kept for reuse, so that steady traffic does not allocate one per query.
+constexpr size_t kSpareNodes = 1024;
+
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size())
+        return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+uint64_t mix(uint64_t h, uint64_t v) {
+    h ^= v;
+    h *= 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 29);
+}
+
+uint64_t saturating_add(uint64_t a, uint64_t b) {
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+// The parts of a key, borrowed from the message being looked up.
+struct KeyView {
+    uint64_t hash = 0;
+    uint64_t cookie = 0;
+    const Endpoint* client = nullptr;
+    uint16_t id = 0;
+    uint16_t type = 0;
+    uint16_t klass = 0;
+    Side side = Side::client;
+    std::string_view name;
+};
+
+uint64_t hash_key(const KeyView& k) {
+    uint64_t h = mix(0x243f6a8885a308d3ull, k.cookie);
+    uint64_t a = 0;
+    uint64_t b = 0;
+    std::memcpy(&a, k.client->address.data(), 8);
+    std::memcpy(&b, k.client->address.data() + 8, 8);
+    h = mix(h, a);
+    h = mix(h, b);
+    h = mix(h, (uint64_t{k.client->port} << 32) | (uint64_t{k.id} << 16) | (k.client->ipv6 ? 2u : 0u) |
+                   (k.side == Side::server ? 1u : 0u));
+    h = mix(h, (uint64_t{k.type} << 16) | k.klass);
+    // FNV-1a over the folded name: names are short, and the key must not
+    // depend on how the sender spelled the case (RFC 4343, 0x20 encoding).
+    uint64_t n = 0xcbf29ce484222325ull;
+    for (char c : k.name) {
+        n ^= static_cast<unsigned char>(ascii_lower(c));
+        n *= 0x100000001b3ull;
+    }
+    h = mix(h, n);
+    return h ^ (h >> 32);
+}
+
+}  // namespace
+
+struct TransactionTable::Impl {
+    struct Key {
+        uint64_t hash = 0;
+        uint64_t cookie = 0;
+        Endpoint client;
+        uint16_t id = 0;
+        uint16_t type = 0;
+        uint16_t klass = 0;
+        Side side = Side::client;
+        std::string name;  // as the query spelled it
+
+        KeyView view() const { return {hash, cookie, &client, id, type, klass, side, name}; }
+    };
+
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(const Key& k) const noexcept { return static_cast<size_t>(k.hash); }
+        size_t operator()(const KeyView& k) const noexcept { return static_cast<size_t>(k.hash); }
+    };
+
+    struct Equal {
+        using is_transparent = void;
+        static bool same(const KeyView& a, const KeyView& b) {
+            return a.hash == b.hash && a.cookie == b.cookie && a.id == b.id && a.type == b.type &&
+                   a.klass == b.klass && a.side == b.side && *a.client == *b.client &&
+                   iequals(a.name, b.name);
+        }
+        bool operator()(const Key& a, const Key& b) const { return same(a.view(), b.view()); }
+        bool operator()(const Key& a, const KeyView& b) const { return same(a.view(), b); }
+        bool operator()(const KeyView& a, const Key& b) const { return same(a, b.view()); }
+    };
+
+    struct Entry {
+        // Doubly linked in deadline order, so expiry reads only what expires.
+        Entry* prev = nullptr;
+        Entry* next = nullptr;
+        const Key* key = nullptr;  // the node's own key: nodes never move
+        uint64_t first_ns = 0;
+        uint64_t last_ns = 0;
+        uint64_t deadline_ns = 0;
+        uint32_t retransmits = 0;
+        Transport transport = Transport::udp;
+        uint16_t query_flags = 0;
+        Endpoint server;
+        SocketOwner owner;
+    };
+
+    using Map = std::unordered_map<Key, Entry, Hash, Equal>;
+
+    Map map;
+    Entry* head = nullptr;  // earliest deadline
+    Entry* tail = nullptr;
+    std::vector<Map::node_type> spare;
+
+    void unlink(Entry& e) {
+        if (e.prev)
+            e.prev->next = e.next;
+        else
+            head = e.next;
+        if (e.next)
+            e.next->prev = e.prev;
+        else
+            tail = e.prev;
+        e.prev = e.next = nullptr;
+    }
+
+    // Timestamps are nearly monotonic, so the walk from the tail is almost
+    // always zero steps; equal deadlines keep their arrival order.
+    void link_sorted(Entry& e) {
+        Entry* after = tail;
+        while (after && after->deadline_ns > e.deadline_ns)
+            after = after->prev;
+        e.prev = after;
+        e.next = after ? after->next : head;
+        if (e.next)
+            e.next->prev = &e;
+        else
+            tail = &e;
+        if (after)
+            after->next = &e;
+        else
+            head = &e;
+    }
+
+    Map::node_type take(Map::iterator it) {
+        unlink(it->second);
+        return map.extract(it);
+    }
+
+    void recycle(Map::node_type&& node) {
+        if (spare.size() < kSpareNodes)
+            spare.push_back(std::move(node));
+    }
+
+    // Moves the pending query's fields into a report; `node` is spent.
+    static Transaction report(Outcome outcome, Map::node_type& node) {
+        Key& key = node.key();
+        Entry& e = node.mapped();
+        Transaction t;
+        t.outcome = outcome;
+        t.side = key.side;
+        t.transport = e.transport;
+        t.id = key.id;
+        t.question.name = std::move(key.name);
+        t.question.type = key.type;
+        t.question.klass = key.klass;
+        t.query_flags = e.query_flags;
+        t.client = key.client;
+        t.server = e.server;
+        t.socket_cookie = key.cookie;
+        t.owner = std::move(e.owner);
+        t.query_ns = e.first_ns;
+        t.retransmits = e.retransmits;
+        return t;
+    }
+};
+
+namespace {
+
+const DnsQuestion& first_question(const DnsMessage& message) {
+    static const DnsQuestion none;
+    return message.questions.empty() ? none : message.questions.front();
+}
+
+}  // namespace
+
+TransactionTable::TransactionTable(TransactionTableLimits limits)
+    : impl_(std::make_unique<Impl>()), limits_(limits) {
+    // Buckets up front: no rehash pause in the middle of a burst.
+    impl_->map.reserve(std::min<size_t>(limits_.max_pending, size_t{1} << 17));
+}
+
+TransactionTable::~TransactionTable() = default;
+
+size_t TransactionTable::pending() const { return impl_->map.size(); }
+
+void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message,
+                                const Sink& /*sink*/) {
+    ++counters_.queries;
+    Impl& impl = *impl_;
+    const DnsQuestion& question = first_question(message);
+    // The query travels from the client: leaving the socket means the socket
+    // is the client, arriving means it is the server.
+    KeyView view;
+    view.cookie = context.socket_cookie;
+    view.client = &context.source;
+    view.id = message.id;
+    view.type = question.type;
+    view.klass = question.klass;
+    view.side = context.direction == Direction::egress ? Side::client : Side::server;
+    view.name = question.name;
+    view.hash = hash_key(view);
+
+    if (auto it = impl.map.find(view); it != impl.map.end()) {
+        Impl::Entry& e = it->second;
+        ++e.retransmits;
+        ++counters_.retransmits;
+        // A copy seen out of order must not pull the deadline back.
+        e.last_ns = std::max(e.last_ns, context.timestamp_ns);
+        e.deadline_ns = saturating_add(e.last_ns, limits_.timeout_ns);
+        impl.unlink(e);
+        impl.link_sorted(e);
+        if (e.owner.pid == 0 && context.owner.pid != 0)
+            e.owner = context.owner;
+        return;
+    }
+
+    if (impl.map.size() >= limits_.max_pending) {
+        ++counters_.lost_table_full;
+        return;
+    }
+
+    Impl::Map::iterator it;
+    if (!impl.spare.empty()) {
+        Impl::Map::node_type node = std::move(impl.spare.back());
+        impl.spare.pop_back();
+        Impl::Key& key = node.key();
+        key.hash = view.hash;
+        key.cookie = view.cookie;
+        key.client = context.source;
+        key.id = view.id;
+        key.type = view.type;
+        key.klass = view.klass;
+        key.side = view.side;
+        key.name.assign(view.name);
+        node.mapped() = Impl::Entry{};
+        it = impl.map.insert(std::move(node)).position;
+    } else {
+        Impl::Key key;
+        key.hash = view.hash;
+        key.cookie = view.cookie;
+        key.client = context.source;
+        key.id = view.id;
+        key.type = view.type;
+        key.klass = view.klass;
+        key.side = view.side;
+        key.name.assign(view.name);
+        it = impl.map.try_emplace(std::move(key)).first;
+    }
+
+    Impl::Entry& e = it->second;
+    e.key = &it->first;
+    e.first_ns = context.timestamp_ns;
+    e.last_ns = context.timestamp_ns;
+    e.deadline_ns = saturating_add(context.timestamp_ns, limits_.timeout_ns);
+    e.transport = context.transport;
+    e.query_flags = message.flags;
+    e.server = context.destination;
+    e.owner = context.owner;
+    impl.link_sorted(e);
+}
+
+void TransactionTable::on_response(const MessageContext& context, const DnsMessage& message,
+                                   const Sink& sink) {
+    ++counters_.responses;
+    Impl& impl = *impl_;
+    const DnsQuestion& question = first_question(message);
+    // The response travels to the client: arriving at the socket means the
+    // socket is the client, leaving means it is the server.
+    KeyView view;
+    view.cookie = context.socket_cookie;
+    view.client = &context.destination;
+    view.id = message.id;
+    view.type = question.type;
+    view.klass = question.klass;
+    view.side = context.direction == Direction::ingress ? Side::client : Side::server;
+    view.name = question.name;
+    view.hash = hash_key(view);
+
+    ResponseSummary summary;
+    summary.flags = message.flags;
+    summary.rcode = message.rcode();
+    summary.answers = message.answers;
+
+    if (auto it = impl.map.find(view); it != impl.map.end()) {
+        Impl::Map::node_type node = impl.take(it);
+        Transaction t = Impl::report(Outcome::answered, node);
+        // The query's owner is the process that asked; the response only
+        // fills in when the query's owner was not known.
+        if (t.owner.pid == 0 && context.owner.pid != 0)
+            t.owner = context.owner;
+        t.response_ns = context.timestamp_ns;
+        t.response = std::move(summary);
+        ++counters_.answered;
+        impl.recycle(std::move(node));
+        sink(std::move(t));
+        return;
+    }
+
+    Transaction t;
+    t.outcome = Outcome::unmatched_response;
+    t.side = view.side;
+    t.transport = context.transport;
+    t.id = message.id;
+    t.question = question;
+    t.client = context.destination;
+    t.server = context.source;
+    t.socket_cookie = context.socket_cookie;
+    t.owner = context.owner;
+    t.response_ns = context.timestamp_ns;
+    t.response = std::move(summary);
+    ++counters_.unmatched_responses;
+    sink(std::move(t));
+}
+
+void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
+    Impl& impl = *impl_;
+    while (impl.head && impl.head->deadline_ns <= now_ns) {
+        Impl::Map::node_type node = impl.take(impl.map.find(impl.head->key->view()));
+        Transaction t = Impl::report(Outcome::timeout, node);
+        ++counters_.timeouts;
+        impl.recycle(std::move(node));
+        // The table is consistent before the sink runs, so it may call back in.
+        sink(std::move(t));
+    }
+}
+
+size_t TransactionTable::drop_pending() {
+    Impl& impl = *impl_;
+    const size_t count = impl.map.size();
+    impl.map.clear();
+    impl.head = impl.tail = nullptr;
+    return count;
+}
+
+}  // namespace dnsvis

@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Capture benchmark: NSD and dnsperf on loopback, without and with dnsvisd,
+in the same run, so the result is a ratio and not a machine-dependent number.
+
+  1. saturation: dnsperf with 4 clients and 200 queries outstanding, alternating
+     baseline and dnsvisd runs; reports qps(dnsvisd) / qps(baseline).
+  2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
+     queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
+  3. dnsvisd's peak RSS.
+
+Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--seconds N] [--rounds N]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from dnsvis_testlib import NSD_ADDRESS, Nsd, NotifySocket  # noqa: E402
+
+QUERY_NAMES = [("www.example.test", "A"), ("www.example.test", "AAAA"), ("host.example.test", "A"),
+               ("alias.example.test", "A"), ("mail.example.test", "MX"), ("nosuch.example.test", "A"),
+               ("text.example.test", "TXT"), ("x.wild.example.test", "A")]
+
+
+class CountingDaemon:
+    """dnsvisd --output=json into a pipe; counts lines and keeps the last one."""
+
+    def __init__(self, path, workdir):
+        self.notify = NotifySocket(workdir)
+        config = os.path.join(workdir, "bench.conf")
+        open(config, "w").write("")
+        self.process = subprocess.Popen([path, "--output=json", f"--config={config}"], stdout=subprocess.PIPE,
+                                        stderr=subprocess.DEVNULL, env=dict(os.environ, NOTIFY_SOCKET=self.notify.path))
+        self.lines = 0
+        self.tail = b""
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        if not self.notify.wait_for("READY=1", 30):
+            raise RuntimeError("dnsvisd did not start")
+
+    def _read(self):
+        stream = self.process.stdout
+        while True:
+            chunk = stream.read1(1 << 20)
+            if not chunk:
+                return
+            self.lines += chunk.count(b"\n")
+            self.tail = (self.tail + chunk)[-65536:]
+
+    def cpu_seconds(self):
+        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_kib(self):
+        for line in open(f"/proc/{self.process.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(60)
+        self.reader.join(30)
+        last = self.tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+        return json.loads(last)
+
+
+def dnsperf(query_file, seconds, rate=None):
+    command = ["dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
+    if rate:
+        command += ["-Q", str(rate)]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
+    completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
+    return {"sent": sent, "completed": completed, "qps": qps}
+
+
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnsvisd", default=os.environ.get("DNSVISD", "build-release/daemon/dnsvisd"))
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rate", type=int, default=20000)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("SKIP: the benchmark needs root")
+        return 77
+    for tool in ("nsd", "dnsperf"):
+        if not shutil.which(tool):
+            print(f"SKIP: {tool} is not installed")
+            return 77
+
+    work = tempfile.mkdtemp(prefix="dnsvis-bench-")
+    query_file = os.path.join(work, "queries")
+    with open(query_file, "w") as f:
+        f.writelines(f"{name} {qtype}\n" for name, qtype in QUERY_NAMES)
+    nsd = Nsd(work, addresses=(NSD_ADDRESS,))
+    results = {"baseline_qps": [], "dnsvisd_qps": [], "ratios": []}
+    try:
+        dnsperf(query_file, 2)  # warm-up
+        for round_number in range(args.rounds):
+            base = dnsperf(query_file, args.seconds)["qps"]
+            daemon = CountingDaemon(args.dnsvisd, work)
+            traced = dnsperf(query_file, args.seconds)["qps"]
+            summary = daemon.stop()
+            results["baseline_qps"].append(base)
+            results["dnsvisd_qps"].append(traced)
+            results["ratios"].append(traced / base)
+            print(f"saturation round {round_number + 1}: baseline {base:.0f} qps, with dnsvisd {traced:.0f} qps, "
+                  f"ratio {traced / base:.3f}; dnsvisd reported {summary['DNSVIS_TRANSACTIONS']} transactions, "
+                  f"lost {summary['DNSVIS_LOST']} (ringbuf {summary['DNSVIS_LOST_RINGBUF']})", flush=True)
+
+        daemon = CountingDaemon(args.dnsvisd, work)
+        cpu_before, wall_before = daemon.cpu_seconds(), time.monotonic()
+        fixed = dnsperf(query_file, args.seconds, rate=args.rate)
+        time.sleep(1.0)  # the last batch drains within a tick
+        cpu = (daemon.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
+        rss = daemon.peak_rss_kib()
+        summary = daemon.stop()
+        reported = int(summary["DNSVIS_TRANSACTIONS"])
+        answered = int(summary["DNSVIS_ANSWERED"])
+        lost = int(summary["DNSVIS_LOST"])
+        coverage = (reported + lost) / fixed["sent"]
+        print(f"fixed load: dnsperf sent {fixed['sent']} at {fixed['qps']:.0f} qps; dnsvisd reported {reported} "
+              f"({answered} answered), counted {lost} lost: coverage {coverage:.4%}; "
+              f"dnsvisd CPU {cpu:.1%} of one core; peak RSS {rss / 1024:.1f} MiB", flush=True)
+    finally:
+        nsd.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratio = median(results["ratios"])
+    print(f"RESULT saturation ratio (median of {args.rounds}) {ratio:.3f} (goal >= 0.85)")
+    print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
+    print(f"RESULT peak RSS {rss / 1024:.1f} MiB (goal < 32 MiB)")
+    ok = ratio >= 0.85 and coverage >= 0.999 and cpu <= 0.15 and rss < 32 * 1024
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

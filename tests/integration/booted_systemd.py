@@ -1,0 +1,79 @@
+"""A real systemd booted in a container over an overlay of the root file
+system, with its own system bus and journald (see shared/machine-notes.md).
+The build tree is visible inside at the same path, since / is the lower dir.
+"""
+import os
+import subprocess
+import tempfile
+import time
+
+
+class BootedSystemd:
+    def __init__(self):
+        self.base = tempfile.mkdtemp(prefix="dnsvis-nspawn-", dir="/var/tmp")
+        self.root = os.path.join(self.base, "root")
+        for d in ("up", "work", "root"):
+            os.makedirs(os.path.join(self.base, d))
+        subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                        f"lowerdir=/,upperdir={self.base}/up,workdir={self.base}/work", self.root], check=True)
+        # A container must not inherit the host's machine id or a stale journal.
+        for path in ("etc/machine-id",):
+            full = os.path.join(self.root, path)
+            if os.path.exists(full):
+                os.unlink(full)
+        self.nspawn = subprocess.Popen(
+            ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-D", self.root, "--capability=all",
+             "--system-call-filter=bpf perf_event_open", "-b"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "nspawn.log"), "w"))
+        self.pid = self._find_init()
+        state = self.run("systemctl", "is-system-running", "--wait", check=False, timeout=120).stdout.strip()
+        if state not in ("running", "degraded"):
+            raise RuntimeError(f"the container's systemd is {state!r}")
+
+    def _find_init(self, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.nspawn.poll() is not None:
+                raise RuntimeError("systemd-nspawn exited: " + open(os.path.join(self.base, "nspawn.log")).read())
+            for pid in self._descendants(self.nspawn.pid):
+                try:
+                    exe = os.readlink(f"/proc/{pid}/exe")
+                except OSError:
+                    continue
+                if exe.endswith("/systemd") and open(f"/proc/{pid}/cmdline").read().startswith("/"):
+                    return pid
+            time.sleep(0.2)
+        raise RuntimeError("no systemd inside the container")
+
+    @staticmethod
+    def _descendants(root):
+        children = {}
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry))
+        out, todo = [], [root]
+        while todo:
+            for child in children.get(todo.pop(), []):
+                out.append(child)
+                todo.append(child)
+        return out
+
+    def run(self, *command, check=True, timeout=60, **kwargs):
+        """Runs a command inside the container (all its namespaces)."""
+        return subprocess.run(["nsenter", "-t", str(self.pid), "-a", *command], capture_output=True, text=True,
+                              check=check, timeout=timeout, **kwargs)
+
+    def stop(self):
+        if self.nspawn.poll() is None:
+            self.nspawn.terminate()
+            try:
+                self.nspawn.wait(60)
+            except subprocess.TimeoutExpired:
+                self.nspawn.kill()
+                self.nspawn.wait(10)
+        subprocess.run(["umount", "-l", self.root], check=False)
+        subprocess.run(["rm", "-rf", self.base], check=False)

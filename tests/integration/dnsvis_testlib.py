@@ -1,0 +1,226 @@
+"""Shared pieces of the integration tests: TAP reporting, a real NSD on
+loopback, and dnsvisd run from the build tree with --output=json.
+
+Every test talks to real parts: the kernel loads the real BPF programs, NSD
+answers, dig/getent ask, and the checks read what dnsvisd printed.
+"""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+# Loopback addresses of our own (127/8 is all loopback), so the tests never
+# collide with a resolver the machine may run on 127.0.0.1/127.0.0.53.
+NSD_ADDRESS = "127.53.0.1"
+SILENT_ADDRESS = "127.53.0.9"
+
+
+class Tap:
+    """Minimal TAP producer: meson counts and shows each check."""
+
+    def __init__(self):
+        self.count = 0
+        self.failed = 0
+
+    def check(self, condition, description, detail=None):
+        self.count += 1
+        if condition:
+            print(f"ok {self.count} - {description}", flush=True)
+        else:
+            self.failed += 1
+            print(f"not ok {self.count} - {description}", flush=True)
+            if detail is not None:
+                for line in str(detail).splitlines():
+                    print(f"# {line}", flush=True)
+        return condition
+
+    def equal(self, actual, expected, description):
+        return self.check(actual == expected, description, f"expected {expected!r}, got {actual!r}")
+
+    def finish(self):
+        print(f"1..{self.count}", flush=True)
+        sys.exit(1 if self.failed else 0)
+
+
+def skip(reason):
+    """Skips the whole test: meson reads '1..0 # SKIP' in TAP."""
+    print(f"1..0 # SKIP {reason}", flush=True)
+    sys.exit(77)
+
+
+def require_root_and_tools(*tools):
+    if os.geteuid() != 0:
+        skip("needs root to load BPF programs")
+    for tool in tools:
+        if not shutil.which(tool) and not os.path.exists(tool):
+            skip(f"{tool} is not installed")
+
+
+ZONE = """$ORIGIN example.test.
+$TTL 300
+@       SOA   ns1 hostmaster 2026112101 3600 900 604800 300
+@       NS    ns1
+ns1     A     192.0.2.1
+www     A     192.0.2.10
+www     A     192.0.2.11
+www     AAAA  2001:db8::10
+host    A     192.0.2.30
+alias   CNAME alias2
+alias2  CNAME www
+mail    MX    10 mx1.example.test.
+_sip._udp SRV 10 60 5060 sip.example.test.
+svc     HTTPS 1 . alpn="h2,h3" port=8443 ipv4hint=192.0.2.20
+text    TXT   "hello world" "second string"
+*.wild  A     192.0.2.40
+"""
+
+
+def big_txt_records(count=12, length=200):
+    return "".join(f'big     TXT   "{chr(97 + i % 26) * length}"\n' for i in range(count))
+
+
+class Nsd:
+    """NSD serving example.test on 127.53.0.1 and ::1, port 53."""
+
+    def __init__(self, workdir, addresses=(NSD_ADDRESS, "::1")):
+        self.dir = os.path.join(workdir, "nsd")
+        os.makedirs(self.dir, exist_ok=True)
+        with open(os.path.join(self.dir, "example.test.zone"), "w") as zone:
+            zone.write(ZONE + big_txt_records())
+        listen = "".join(f"  ip-address: {a}\n" for a in addresses)
+        with open(os.path.join(self.dir, "nsd.conf"), "w") as conf:
+            conf.write(
+                "server:\n" + listen +
+                f"  port: 53\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{self.dir}\"\n"
+                f"  pidfile: \"{self.dir}/nsd.pid\"\n  database: \"\"\n"
+                f"  xfrdfile: \"{self.dir}/xfrd.state\"\n  zonelistfile: \"{self.dir}/zone.list\"\n"
+                f"  xfrdir: \"{self.dir}\"\n  logfile: \"{self.dir}/nsd.log\"\n"
+                "  rrl-ratelimit: 0\n  ipv4-edns-size: 4096\n  ipv6-edns-size: 4096\n  server-count: 1\n  verbosity: 1\n  hide-version: yes\n"
+                "remote-control:\n  control-enable: no\n"
+                "zone:\n  name: example.test\n  zonefile: example.test.zone\n")
+        self.process = subprocess.Popen(["nsd", "-d", "-c", os.path.join(self.dir, "nsd.conf")],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            probe = subprocess.run(["dig", "+short", "+tries=1", "+time=1", f"@{addresses[0]}", "ns1.example.test"],
+                                   capture_output=True, text=True)
+            if probe.stdout.strip() == "192.0.2.1":
+                return
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.2)
+        log = open(os.path.join(self.dir, "nsd.log")).read() if os.path.exists(os.path.join(self.dir, "nsd.log")) else ""
+        self.stop()
+        raise RuntimeError(f"NSD did not start: {log}")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class NotifySocket:
+    """Receives sd_notify() messages, as systemd would."""
+
+    def __init__(self, workdir):
+        self.path = os.path.join(workdir, "notify.sock")
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(self.path)
+
+    def wait_for(self, text, timeout):
+        self.socket.settimeout(timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                message = self.socket.recv(4096).decode()
+            except socket.timeout:
+                break
+            if text in message.split("\n"):
+                return True
+        return False
+
+
+def dnsvisd_path():
+    return os.environ.get("DNSVISD", "dnsvisd")
+
+
+class Dnsvisd:
+    """dnsvisd --output=json from the build tree, with its own config file."""
+
+    def __init__(self, workdir, config_text="", extra_args=()):
+        self.workdir = workdir
+        self.config = os.path.join(workdir, "dnsvis.conf")
+        with open(self.config, "w") as f:
+            f.write(config_text)
+        self.output_path = os.path.join(workdir, "dnsvisd.jsonl")
+        self.stderr_path = os.path.join(workdir, "dnsvisd.stderr")
+        self.notify = NotifySocket(workdir)
+        env = dict(os.environ, NOTIFY_SOCKET=self.notify.path)
+        self.process = subprocess.Popen(
+            [dnsvisd_path(), "--output=json", f"--config={self.config}", *extra_args],
+            stdout=open(self.output_path, "w"), stderr=open(self.stderr_path, "w"), env=env)
+        if not self.notify.wait_for("READY=1", 30):
+            self.process.kill()
+            raise RuntimeError("dnsvisd did not become ready: " + self.stderr())
+
+    def stderr(self):
+        return open(self.stderr_path).read()
+
+    def entries(self):
+        out = []
+        with open(self.output_path) as f:
+            for line in f:
+                if line.endswith("\n"):
+                    out.append(json.loads(line))
+        return out
+
+    def wait_for(self, predicate, timeout=10.0):
+        """The entries matching `predicate`, waiting up to `timeout` for at least one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [e for e in self.entries() if predicate(e)]
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return None
+        return self.process.returncode
+
+
+def by_name(name, **fields):
+    def predicate(entry):
+        if entry.get("DNS_NAME") != name:
+            return False
+        return all(entry.get(k) == v for k, v in fields.items())
+    return predicate
+
+
+def cgroup2_root():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, _, right = line.partition(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    return None
+
+
+def attached_dnsvis_programs():
+    """Names of dnsvis_* programs attached to the cgroup2 root."""
+    out = subprocess.run(["bpftool", "cgroup", "show", cgroup2_root()], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if "dnsvis_" in line]
+
+
+def workdir():
+    return tempfile.mkdtemp(prefix="dnsvis-test-")

@@ -1,0 +1,651 @@
+// Tests for parse_dns_message: header, sections, compression, EDNS, and
+// hostile input (pointer loops, oversized names, truncation).
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dns_message.hpp"
+#include "dns_parser.hpp"
+
+using namespace dnsvis;
+
+namespace {
+
+constexpr uint16_t t_a = 1, t_ns = 2, t_cname = 5, t_soa = 6, t_mx = 15, t_txt = 16, t_aaaa = 28,
+                   t_opt = 41, t_https = 65;
+constexpr uint16_t c_in = 1, c_ch = 3, c_any = 255;
+
+// Builds DNS messages byte by byte. Records are written with a placeholder
+// rdlength that is patched when the next record starts or the packet is
+// taken, so rdata can be assembled from names, pointers and raw bytes.
+class Packet {
+public:
+    Packet& u8(uint8_t v) {
+        bytes_.push_back(v);
+        return *this;
+    }
+    Packet& u16(uint16_t v) { return u8(static_cast<uint8_t>(v >> 8)).u8(static_cast<uint8_t>(v)); }
+    Packet& u32(uint32_t v) { return u16(static_cast<uint16_t>(v >> 16)).u16(static_cast<uint16_t>(v)); }
+    Packet& raw(std::initializer_list<uint8_t> v) {
+        bytes_.insert(bytes_.end(), v);
+        return *this;
+    }
+    Packet& raw(std::string_view s) {
+        bytes_.insert(bytes_.end(), s.begin(), s.end());
+        return *this;
+    }
+    Packet& header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+        return u16(id).u16(flags).u16(qd).u16(an).u16(ns).u16(ar);
+    }
+    // One label, bytes taken as they are (dots included).
+    Packet& label(std::string_view l) {
+        u8(static_cast<uint8_t>(l.size()));
+        return raw(l);
+    }
+    // The labels of a dotted name, without the terminating root label.
+    Packet& labels(std::string_view dotted) {
+        while (!dotted.empty()) {
+            size_t dot = dotted.find('.');
+            label(dotted.substr(0, dot));
+            dotted = dot == std::string_view::npos ? std::string_view{} : dotted.substr(dot + 1);
+        }
+        return *this;
+    }
+    Packet& name(std::string_view dotted) {
+        if (dotted != ".") labels(dotted);
+        return u8(0);
+    }
+    Packet& pointer(size_t offset) { return u16(static_cast<uint16_t>(0xc000 | offset)); }
+    Packet& question(std::string_view n, uint16_t type, uint16_t klass = c_in) {
+        return name(n).u16(type).u16(klass);
+    }
+    // Owner name already written (e.g. a pointer); adds the fixed part.
+    Packet& rr_fixed(uint16_t type, uint16_t klass, uint32_t ttl) {
+        close();
+        u16(type).u16(klass).u32(ttl);
+        open_ = bytes_.size();
+        return u16(0);
+    }
+    Packet& rr(std::string_view owner, uint16_t type, uint16_t klass = c_in, uint32_t ttl = 300) {
+        close();
+        name(owner);
+        return rr_fixed(type, klass, ttl);
+    }
+    Packet& rr_at(size_t owner, uint16_t type, uint16_t klass = c_in, uint32_t ttl = 300) {
+        close();
+        pointer(owner);
+        return rr_fixed(type, klass, ttl);
+    }
+    Packet& opt(uint16_t udp_size, uint8_t ext_rcode, uint8_t version, bool dnssec_ok) {
+        close();
+        u8(0).u16(t_opt).u16(udp_size);
+        u8(ext_rcode).u8(version).u16(dnssec_ok ? 0x8000 : 0);
+        open_ = bytes_.size();
+        return u16(0);
+    }
+    // Ends the open record: later bytes are not counted in its rdlength.
+    Packet& end_rr() {
+        close();
+        return *this;
+    }
+    size_t here() const { return bytes_.size(); }
+    std::vector<uint8_t> take() {
+        close();
+        return bytes_;
+    }
+
+private:
+    void close() {
+        if (open_ == 0) return;
+        const size_t length = bytes_.size() - open_ - 2;
+        bytes_[open_] = static_cast<uint8_t>(length >> 8);
+        bytes_[open_ + 1] = static_cast<uint8_t>(length);
+        open_ = 0;
+    }
+
+    std::vector<uint8_t> bytes_;
+    size_t open_ = 0;
+};
+
+DnsParseStatus parse(const std::vector<uint8_t>& wire, DnsMessage& m) {
+    return parse_dns_message(std::span<const uint8_t>(wire.data(), wire.size()), m);
+}
+
+// A question for one name, for the name tests: returns the parsed name or
+// the status as "<status>".
+std::string question_name(const std::vector<uint8_t>& wire) {
+    DnsMessage m;
+    DnsParseStatus s = parse(wire, m);
+    if (s != DnsParseStatus::ok) return "<" + std::string(to_string(s)) + ">";
+    REQUIRE(m.questions.size() == 1);
+    return m.questions[0].name;
+}
+
+std::vector<uint8_t> one_question(std::string_view dotted) {
+    return Packet().header(1, 0x0100, 1, 0, 0, 0).question(dotted, t_a).take();
+}
+
+// A response as a recursive resolver sends it: question, a CNAME chain into
+// an A and an AAAA, NS and SOA in authority, glue and OPT in additional,
+// names compressed against earlier ones the way servers do it.
+std::vector<uint8_t> realistic_response() {
+    Packet p;
+    p.header(0xbeef, 0x8180, 1, 4, 2, 3);
+    const size_t qname = p.here();  // 12
+    p.question("Alias.Example.Test", t_a);
+    const size_t example_test = qname + 6;  // "example.test" inside the qname
+    p.rr_at(qname, t_cname, c_in, 60);
+    const size_t alias2 = p.here();
+    p.labels("alias2").pointer(example_test);
+    p.rr_at(alias2, t_cname, c_in, 60);
+    const size_t www = p.here();
+    p.labels("www").pointer(example_test);
+    p.rr_at(www, t_a, c_in, 300).raw({192, 0, 2, 10});
+    p.rr_at(www, t_aaaa, c_in, 300).raw({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10});
+    p.rr_at(example_test, t_ns, c_in, 3600);
+    const size_t ns1 = p.here();
+    p.labels("ns1").pointer(example_test);
+    p.rr_at(example_test, t_soa, c_in, 3600);
+    p.pointer(ns1).labels("hostmaster").pointer(example_test);
+    p.u32(2024010101).u32(3600).u32(900).u32(604800).u32(300);
+    p.rr_at(ns1, t_a, c_in, 3600).raw({192, 0, 2, 53});
+    p.rr("ns2.other.test", t_a, c_in, 3600).raw({198, 51, 100, 53});
+    p.opt(1232, 0, 0, true);
+    return p.take();
+}
+
+}  // namespace
+
+TEST_CASE("a plain query: header fields and the question") {
+    auto wire = Packet().header(0x1234, 0x0120, 1, 0, 0, 0).question("www.example.test", t_aaaa).take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.id == 0x1234);
+    CHECK(m.flags == 0x0120);
+    CHECK_FALSE(m.is_response());
+    CHECK(m.opcode() == 0);
+    CHECK(m.rcode() == 0);
+    CHECK(m.question_count == 1);
+    CHECK(m.answer_count == 0);
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name == "www.example.test");
+    CHECK(m.questions[0].type == t_aaaa);
+    CHECK(m.questions[0].klass == c_in);
+    CHECK(m.answers.empty());
+    CHECK(m.authority.empty());
+    CHECK(m.additional.empty());
+    CHECK_FALSE(m.edns.has_value());
+}
+
+TEST_CASE("a realistic compressed response parses completely") {
+    auto wire = realistic_response();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.id == 0xbeef);
+    CHECK(m.is_response());
+    CHECK(m.rcode() == 0);
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name == "alias.example.test");
+
+    REQUIRE(m.answers.size() == 4);
+    CHECK(m.answers[0].name == "alias.example.test");
+    CHECK(m.answers[0].type == t_cname);
+    CHECK(m.answers[0].ttl == 60);
+    CHECK(m.answers[0].data == "alias2.example.test");
+    CHECK(m.answers[1].name == "alias2.example.test");
+    CHECK(m.answers[1].data == "www.example.test");
+    CHECK(m.answers[2].name == "www.example.test");
+    CHECK(m.answers[2].type == t_a);
+    CHECK(m.answers[2].klass == c_in);
+    CHECK(m.answers[2].ttl == 300);
+    CHECK(m.answers[2].data == "192.0.2.10");
+    CHECK(m.answers[3].name == "www.example.test");
+    CHECK(m.answers[3].data == "2001:db8::10");
+
+    REQUIRE(m.authority.size() == 2);
+    CHECK(m.authority[0].name == "example.test");
+    CHECK(m.authority[0].type == t_ns);
+    CHECK(m.authority[0].data == "ns1.example.test");
+    CHECK(m.authority[1].type == t_soa);
+    CHECK(m.authority[1].data ==
+          "ns1.example.test hostmaster.example.test 2024010101 3600 900 604800 300");
+
+    // The OPT record fills edns and is not kept as a record.
+    REQUIRE(m.additional.size() == 2);
+    CHECK(m.additional[0].name == "ns1.example.test");
+    CHECK(m.additional[0].data == "192.0.2.53");
+    CHECK(m.additional[1].name == "ns2.other.test");
+    CHECK(m.additional[1].data == "198.51.100.53");
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->udp_payload_size == 1232);
+    CHECK(m.edns->extended_rcode == 0);
+    CHECK(m.edns->version == 0);
+    CHECK(m.edns->dnssec_ok);
+    CHECK(m.additional_count == 3);
+}
+
+TEST_CASE("every proper prefix of a response is an error, never a crash") {
+    const auto wire = realistic_response();
+    DnsMessage full;
+    REQUIRE(parse(wire, full) == DnsParseStatus::ok);
+
+    for (size_t length = 0; length < wire.size(); ++length) {
+        CAPTURE(length);
+        std::vector<uint8_t> prefix(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(length));
+        DnsMessage m;
+        DnsParseStatus s = parse(prefix, m);
+        if (length < 12) {
+            CHECK(s == DnsParseStatus::too_short);
+            CHECK(m.id == 0);
+            CHECK(m.questions.empty());
+            continue;
+        }
+        // The counts promise more than a prefix holds, so every cut is
+        // "truncated", even one that falls between two records.
+        CHECK(s == DnsParseStatus::truncated);
+        CHECK(m.id == 0xbeef);
+        CHECK(m.flags == full.flags);
+        CHECK(m.answer_count == 4);
+        // What was complete is kept, and is what the full parse found.
+        CHECK(m.questions.size() <= 1);
+        CHECK(m.answers.size() <= full.answers.size());
+        for (size_t i = 0; i < m.answers.size(); ++i) CHECK(m.answers[i].data == full.answers[i].data);
+        if (length >= 12 + 20 + 4) CHECK(m.questions.size() == 1);
+    }
+}
+
+TEST_CASE("a cut capture keeps the header and the question") {
+    auto wire = realistic_response();
+    wire.resize(12 + 20 + 4 + 5);  // question, then part of the first answer
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::truncated);
+    CHECK(m.id == 0xbeef);
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name == "alias.example.test");
+    CHECK(m.questions[0].type == t_a);
+    CHECK(m.answers.empty());
+}
+
+TEST_CASE("short input") {
+    DnsMessage m;
+    m.id = 7;
+    CHECK(parse({}, m) == DnsParseStatus::too_short);
+    CHECK(m.id == 0);  // cleared even when nothing could be read
+    std::vector<uint8_t> eleven(11, 0xff);
+    CHECK(parse(eleven, m) == DnsParseStatus::too_short);
+    CHECK(m.flags == 0);
+    std::vector<uint8_t> twelve = {0xab, 0xcd, 0x81, 0x83, 0, 0, 0, 0, 0, 0, 0, 0};
+    REQUIRE(parse(twelve, m) == DnsParseStatus::ok);
+    CHECK(m.id == 0xabcd);
+    CHECK(m.rcode() == 3);
+    CHECK(m.questions.empty());
+}
+
+TEST_CASE("a message without a question") {
+    // Servers answer some errors (and DSO, and NOTIFY replies) with qdcount 0.
+    auto wire = Packet().header(9, 0x8105, 0, 0, 0, 1).opt(4096, 0, 0, false).take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions.empty());
+    CHECK(m.rcode() == 5);
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->udp_payload_size == 4096);
+    CHECK_FALSE(m.edns->dnssec_ok);
+}
+
+TEST_CASE("EDNS extended rcode: BADVERS") {
+    auto wire = Packet().header(3, 0x8100, 1, 0, 0, 1).question("example.test", t_a).opt(1232, 1, 0, false).take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->extended_rcode == 1);
+    CHECK((m.flags & 0xf) == 0);
+    CHECK(m.rcode() == 16);
+    CHECK(m.additional.empty());
+
+    auto v1 = Packet().header(3, 0x0100, 1, 0, 0, 1).question("example.test", t_a).opt(512, 0, 1, true).take();
+    REQUIRE(parse(v1, m) == DnsParseStatus::ok);
+    CHECK(m.edns->version == 1);
+    CHECK(m.edns->dnssec_ok);
+    CHECK(m.edns->udp_payload_size == 512);
+
+    // Extended rcode 0xff with header rcode 0xf is the largest: 4095.
+    auto big = Packet().header(3, 0x810f, 0, 0, 0, 1).opt(512, 0xff, 0, false).take();
+    REQUIRE(parse(big, m) == DnsParseStatus::ok);
+    CHECK(m.rcode() == 4095);
+}
+
+TEST_CASE("OPT outside the additional section, and a second OPT") {
+    Packet p;
+    p.header(4, 0x8100, 0, 1, 0, 2);
+    p.rr(".", t_opt, 1232, 0).raw({0, 10, 0, 2, 0xaa, 0xbb});
+    p.opt(1232, 0, 0, true);
+    p.opt(4096, 1, 0, false);
+    auto wire = p.take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    // In the answer section it is just an unknown record.
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].name == ".");
+    CHECK(m.answers[0].type == t_opt);
+    CHECK(m.answers[0].data == "\\# 6 000a0002aabb");
+    // The first OPT of the additional section counts; the second is dropped.
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->udp_payload_size == 1232);
+    CHECK(m.edns->dnssec_ok);
+    CHECK(m.rcode() == 0);
+    CHECK(m.additional.empty());
+}
+
+TEST_CASE("names are folded to lower case, in owner names and in rdata") {
+    Packet p;
+    p.header(5, 0x8180, 1, 1, 0, 0);
+    p.question("WWW.Example.TEST", t_cname);
+    p.rr_at(12, t_cname).name("Target.EXAMPLE.test");
+    auto wire = p.take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions[0].name == "www.example.test");
+    CHECK(m.answers[0].name == "www.example.test");
+    CHECK(m.answers[0].data == "target.example.test");
+    // Only ASCII is folded: 0xc4 is not 'A' + 0x80.
+    auto latin = Packet().header(1, 0, 1, 0, 0, 0).label("\xc4Z").u8(0).u16(t_a).u16(c_in).take();
+    CHECK(question_name(latin) == "\\196z");
+}
+
+TEST_CASE("odd bytes in labels are escaped as in zone files") {
+    auto wire = Packet()
+                    .header(1, 0, 1, 0, 0, 0)
+                    .label("a.b")
+                    .label("back\\slash")
+                    .label(std::string_view("sp ace\x00\x7f\xff!~", 11))
+                    .label("_tcp-x")
+                    .u8(0)
+                    .u16(t_a)
+                    .u16(c_in)
+                    .take();
+    CHECK(question_name(wire) == "a\\.b.back\\\\slash.sp\\032ace\\000\\127\\255!~._tcp-x");
+}
+
+TEST_CASE("the root name") {
+    auto wire = Packet().header(1, 0, 1, 1, 0, 0).question(".", t_ns).rr_at(12, t_ns).name(".").take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions[0].name == ".");
+    CHECK(m.answers[0].name == ".");
+    CHECK(m.answers[0].data == ".");
+}
+
+TEST_CASE("compression: backward pointers, suffixes and chains") {
+    Packet p;
+    p.header(6, 0x8180, 3, 1, 0, 0);
+    const size_t q1 = p.here();
+    p.question("a.b.example.test", t_a);
+    // A pointer into the middle of an earlier name: its suffix.
+    const size_t q2 = p.here();
+    p.labels("c").pointer(q1 + 2);  // "b.example.test"
+    p.u16(t_a).u16(c_in);
+    // A pointer to a name that itself ends in a pointer, which goes further back.
+    const size_t q3 = p.here();
+    p.labels("d").pointer(q2);
+    p.u16(t_a).u16(c_in);
+    // An owner name that is a pointer to a pointer-terminated name.
+    p.rr_at(q3, t_mx).u16(10).labels("mail").pointer(q3);
+    auto wire = p.take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions[0].name == "a.b.example.test");
+    CHECK(m.questions[1].name == "c.b.example.test");
+    CHECK(m.questions[2].name == "d.c.b.example.test");
+    CHECK(m.answers[0].name == "d.c.b.example.test");
+    CHECK(m.answers[0].data == "10 mail.d.c.b.example.test");
+
+    // A name that is nothing but a pointer to a pointer to a name.
+    Packet chain;
+    chain.header(7, 0, 3, 0, 0, 0);
+    chain.question("x.test", t_a);
+    const size_t p1 = chain.here();
+    chain.pointer(12).u16(t_a).u16(c_in);
+    chain.pointer(p1).u16(t_a).u16(c_in);
+    auto chained = chain.take();
+    REQUIRE(parse(chained, m) == DnsParseStatus::ok);
+    CHECK(m.questions[1].name == "x.test");
+    CHECK(m.questions[2].name == "x.test");
+}
+
+TEST_CASE("hostile compression pointers") {
+    auto with_qname = [](std::initializer_list<uint8_t> qname) {
+        return Packet().header(1, 0, 1, 0, 0, 0).raw(qname).u16(t_a).u16(c_in).take();
+    };
+    // A pointer to itself.
+    CHECK(question_name(with_qname({0xc0, 12})) == "<bad-pointer>");
+    // A forward pointer, even to a valid name.
+    CHECK(question_name(with_qname({0xc0, 14, 1, 'a', 0})) == "<bad-pointer>");
+    // Backwards from the pointer but into its own name: a loop.
+    CHECK(question_name(with_qname({1, 'a', 0xc0, 12})) == "<bad-pointer>");
+    CHECK(question_name(with_qname({1, 'a', 1, 'b', 0xc0, 14})) == "<bad-pointer>");
+    // Any earlier byte is a valid target, even in the header: id 1 starts
+    // with a zero byte, the root.
+    CHECK(question_name(with_qname({0xc0, 0})) == ".");
+    // A pointer past the end of the message.
+    CHECK(question_name(with_qname({0xff, 0xff})) == "<bad-pointer>");
+    // A pointer cut after its first byte.
+    auto cut = Packet().header(1, 0, 1, 0, 0, 0).raw({1, 'a', 0xc0}).take();
+    CHECK(question_name(cut) == "<truncated>");
+
+    // Two names pointing at each other: the second points back at the first,
+    // the first forward at the second.
+    Packet mutual;
+    mutual.header(1, 0, 2, 0, 0, 0);
+    mutual.pointer(18).u16(t_a).u16(c_in);  // 12: -> 18
+    mutual.pointer(12).u16(t_a).u16(c_in);  // 18: -> 12
+    auto both = mutual.take();
+    DnsMessage m;
+    CHECK(parse(both, m) == DnsParseStatus::bad_pointer);
+    CHECK(m.questions.empty());
+
+    // The loop reached through a valid backward jump: the second owner name
+    // points back into opaque rdata holding a name whose tail points forward
+    // to that owner name again.
+    Packet indirect;
+    indirect.header(1, 0x8000, 0, 2, 0, 0);
+    indirect.rr(".", 65534);
+    const size_t hidden = indirect.here();
+    const size_t owner2 = hidden + 4;
+    indirect.labels("a").pointer(owner2).end_rr();
+    REQUIRE(indirect.here() == owner2);
+    indirect.labels("b").pointer(hidden).u16(t_a).u16(c_in).u32(1).u16(4).raw({1, 2, 3, 4});
+    auto loop = indirect.take();
+    CHECK(parse(loop, m) == DnsParseStatus::bad_pointer);
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].data == "\\# 4 0161c0" + std::string(1, "0123456789abcdef"[owner2 >> 4]) +
+                                   std::string(1, "0123456789abcdef"[owner2 & 0xf]));
+}
+
+TEST_CASE("reserved label types") {
+    auto with_qname = [](std::initializer_list<uint8_t> qname) {
+        return Packet().header(1, 0, 1, 0, 0, 0).raw(qname).u16(t_a).u16(c_in).take();
+    };
+    // 0x40: a "label of 64 bytes" is the extended label type, not a length.
+    std::vector<uint8_t> long_label = Packet().header(1, 0, 1, 0, 0, 0).label(std::string(64, 'x')).u8(0).u16(t_a).u16(c_in).take();
+    CHECK(question_name(long_label) == "<bad-label-type>");
+    CHECK(question_name(with_qname({0x41, 0x00})) == "<bad-label-type>");
+    CHECK(question_name(with_qname({0x7f, 0x00})) == "<bad-label-type>");
+    CHECK(question_name(with_qname({0x80, 0x00})) == "<bad-label-type>");
+    CHECK(question_name(with_qname({0xbf, 0x00})) == "<bad-label-type>");
+    CHECK(question_name(with_qname({1, 'a', 0x80, 0x00})) == "<bad-label-type>");
+    // 63 is the largest label.
+    auto label63 = Packet().header(1, 0, 1, 0, 0, 0).label(std::string(63, 'x')).u8(0).u16(t_a).u16(c_in).take();
+    CHECK(question_name(label63) == std::string(63, 'x'));
+}
+
+TEST_CASE("name length limit: 255 bytes in wire form") {
+    const std::string l63(63, 'a'), l61(61, 'b'), l62(62, 'c');
+    // 3 * 64 + 62 + 1 = 255: the longest legal name, 253 presentation chars.
+    auto longest = one_question(l63 + "." + l63 + "." + l63 + "." + l61);
+    std::string name = question_name(longest);
+    CHECK(name.size() == 253);
+    CHECK(name == l63 + "." + l63 + "." + l63 + "." + l61);
+    // One byte more.
+    CHECK(question_name(one_question(l63 + "." + l63 + "." + l63 + "." + l62)) == "<name-too-long>");
+    CHECK(question_name(one_question(l63 + "." + l63 + "." + l63 + "." + l63)) == "<name-too-long>");
+    // Many short labels: 127 * 2 + 1 = 255 fits, 128 labels do not.
+    std::string short127, short128;
+    for (int i = 0; i < 127; ++i) short127 += i == 0 ? "z" : ".z";
+    short128 = short127 + ".z";
+    CHECK(question_name(one_question(short127)).size() == 253);
+    CHECK(question_name(one_question(short128)) == "<name-too-long>");
+
+    // Over the limit only once the compressed suffix is added.
+    Packet q;
+    q.header(1, 0, 3, 0, 0, 0);
+    q.question(l63 + "." + l63 + "." + l63, t_a);
+    q.labels(l61).pointer(12).u16(t_a).u16(c_in);  // 62 + 193 = 255: fine
+    q.labels(l62).pointer(12).u16(t_a).u16(c_in);  // 63 + 193 = 256
+    auto wire = q.take();
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::name_too_long);
+    REQUIRE(m.questions.size() == 2);
+    CHECK(m.questions[1].name.size() == 253);
+
+    // Escapes make the presentation form longer than 253; that is fine.
+    auto escaped = Packet()
+                       .header(1, 0, 1, 0, 0, 0)
+                       .label(std::string(63, '.'))
+                       .label(std::string(63, '\xff'))
+                       .u8(0)
+                       .u16(t_a)
+                       .u16(c_in)
+                       .take();
+    std::string esc = question_name(escaped);
+    CHECK(esc.size() == 63 * 2 + 1 + 63 * 4);
+}
+
+TEST_CASE("a name running past the end") {
+    auto wire = Packet().header(1, 0, 1, 0, 0, 0).raw({5, 'a', 'b'}).take();
+    CHECK(question_name(wire) == "<truncated>");
+    auto no_root = Packet().header(1, 0, 1, 0, 0, 0).labels("example.test").take();
+    CHECK(question_name(no_root) == "<truncated>");
+    auto no_type = Packet().header(1, 0, 1, 0, 0, 0).name("example.test").u16(1).take();
+    CHECK(question_name(no_type) == "<truncated>");
+}
+
+TEST_CASE("records: truncation and bad rdata keep what came before") {
+    Packet p;
+    p.header(8, 0x8180, 1, 3, 0, 0);
+    p.question("example.test", t_a);
+    p.rr_at(12, t_a).raw({192, 0, 2, 1});
+    p.rr_at(12, t_a).raw({192, 0, 2, 2, 9});  // five bytes
+    p.rr_at(12, t_a).raw({192, 0, 2, 3});
+    auto wire = p.take();
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::bad_rdata);
+    REQUIRE(m.questions.size() == 1);
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].data == "192.0.2.1");
+
+    // rdlength claims more than the message has.
+    Packet q;
+    q.header(8, 0x8180, 1, 2, 0, 0);
+    q.question("example.test", t_a);
+    q.rr_at(12, t_a).raw({192, 0, 2, 1}).end_rr();
+    q.pointer(12).u16(t_a).u16(c_in).u32(300).u16(4).raw({192, 0, 2});
+    auto cut = q.take();
+    CHECK(parse(cut, m) == DnsParseStatus::truncated);
+    CHECK(m.answers.size() == 1);
+
+    // A bad name in the authority section keeps the answers.
+    Packet r;
+    r.header(8, 0x8180, 1, 1, 1, 0);
+    r.question("example.test", t_a);
+    r.rr_at(12, t_a).raw({192, 0, 2, 1}).end_rr();
+    r.raw({0xc0, 0xff}).u16(t_ns).u16(c_in).u32(1).u16(0);
+    auto bad = r.take();
+    CHECK(parse(bad, m) == DnsParseStatus::bad_pointer);
+    CHECK(m.answers.size() == 1);
+    CHECK(m.authority.empty());
+}
+
+TEST_CASE("unknown types are rendered in RFC 3597 form") {
+    Packet p;
+    p.header(9, 0x8180, 1, 2, 0, 0);
+    p.question("example.test", 65534);
+    p.rr_at(12, 65534).raw({0x0a, 0x00, 0x00, 0x01});
+    p.rr_at(12, 65534);
+    auto wire = p.take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions[0].type == 65534);
+    CHECK(m.answers[0].data == "\\# 4 0a000001");
+    CHECK(m.answers[1].data == "\\# 0");
+}
+
+TEST_CASE("classes: IN-only formats are opaque elsewhere, UPDATE classes always") {
+    Packet p;
+    p.header(10, 0x8400, 1, 3, 0, 0);
+    p.question("version.bind", t_txt, c_ch);
+    p.rr_at(12, t_txt, c_ch, 0).label("dnsvis 1.0");
+    p.rr_at(12, t_a, c_ch, 0).raw({0x01, 0x02, 0xab, 0xcd, 0x00, 0x00});  // Chaosnet address
+    p.rr_at(12, t_a, c_any, 0);  // UPDATE: delete an RRset, no rdata
+    auto wire = p.take();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions[0].klass == c_ch);
+    CHECK(m.answers[0].data == "\"dnsvis 1.0\"");
+    CHECK(m.answers[1].data == "\\# 6 0102abcd0000");
+    CHECK(m.answers[2].data == "\\# 0");
+}
+
+TEST_CASE("bytes after the last record are tolerated") {
+    auto wire = Packet().header(1, 0, 1, 0, 0, 0).question("example.test", t_a).raw({0, 0, 0}).take();
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.questions.size() == 1);
+}
+
+TEST_CASE("a reused message carries nothing over") {
+    auto big = realistic_response();
+    auto small = Packet().header(2, 0x0100, 1, 0, 0, 0).question("x.test", t_https).take();
+    DnsMessage m;
+    REQUIRE(parse(big, m) == DnsParseStatus::ok);
+    REQUIRE(parse(small, m) == DnsParseStatus::ok);
+    CHECK(m.id == 2);
+    CHECK(m.answer_count == 0);
+    CHECK(m.answers.empty());
+    CHECK(m.authority.empty());
+    CHECK(m.additional.empty());
+    CHECK_FALSE(m.edns.has_value());
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name == "x.test");
+
+    m.clear();
+    CHECK(m.id == 0);
+    CHECK(m.flags == 0);
+    CHECK(m.question_count == 0);
+    CHECK(m.additional_count == 0);
+    CHECK(m.questions.empty());
+}
+
+TEST_CASE("forged counts do not matter beyond the bytes present") {
+    auto wire = Packet().header(1, 0x8180, 0xffff, 0xffff, 0xffff, 0xffff).question("a.test", t_a).take();
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::truncated);
+    CHECK(m.questions.size() == 1);
+    CHECK(m.question_count == 0xffff);
+}
+
+TEST_CASE("status names") {
+    CHECK(to_string(DnsParseStatus::ok) == "ok");
+    CHECK(to_string(DnsParseStatus::too_short) == "too-short");
+    CHECK(to_string(DnsParseStatus::truncated) == "truncated");
+    CHECK(to_string(DnsParseStatus::label_too_long) == "label-too-long");
+    CHECK(to_string(DnsParseStatus::name_too_long) == "name-too-long");
+    CHECK(to_string(DnsParseStatus::bad_pointer) == "bad-pointer");
+    CHECK(to_string(DnsParseStatus::bad_label_type) == "bad-label-type");
+    CHECK(to_string(DnsParseStatus::bad_rdata) == "bad-rdata");
+    CHECK(to_string(DnsParseStatus::trailing_garbage) == "trailing-garbage");
+}

@@ -1,0 +1,173 @@
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "transaction_fields.hpp"
+
+using namespace dnsvis;
+
+namespace {
+
+std::map<std::string, std::string> as_map(const FieldList& fields) {
+    std::map<std::string, std::string> out;
+    for (const Field& f : fields) {
+        CHECK_MESSAGE(out.count(std::string(f.name)) == 0, "duplicate field ", f.name);
+        out[std::string(f.name)] = f.value;
+    }
+    return out;
+}
+
+Endpoint endpoint(uint8_t last, uint16_t port) {
+    Endpoint e;
+    e.address = {127, 0, 0, last};
+    e.port = port;
+    return e;
+}
+
+Transaction answered() {
+    Transaction t;
+    t.outcome = Outcome::answered;
+    t.id = 41215;
+    t.question = {"www.example.test", 1, 1};
+    t.query_flags = dns_flag::rd;
+    t.client = endpoint(1, 40312);
+    t.server = endpoint(53, 53);
+    t.owner = {4242, 4242, 0, "curl", 9};
+    t.query_ns = 1'000'000;
+    t.response_ns = 1'412'000;
+    ResponseSummary r;
+    r.flags = dns_flag::qr | dns_flag::rd | dns_flag::ra;
+    r.rcode = 0;
+    r.answers.push_back({"www.example.test", 1, 1, 300, "192.0.2.10"});
+    r.answers.push_back({"www.example.test", 1, 1, 300, "192.0.2.11"});
+    t.response = r;
+    return t;
+}
+
+}  // namespace
+
+TEST_CASE("an answered transaction carries every contract field") {
+    Attribution a;
+    a.exe = "/usr/bin/curl";
+    a.cgroup_path = "/system.slice/nginx.service";
+    a.units.unit = "nginx.service";
+    a.units.slice = "system.slice";
+    FieldList fields;
+    format_transaction_fields(answered(), a, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["MESSAGE"] == "curl[4242] www.example.test A → NOERROR 192.0.2.10 192.0.2.11 (0.4 ms) via 127.0.0.53:53");
+    CHECK(f["MESSAGE_ID"] == std::string(message_id_transaction));
+    CHECK(f["PRIORITY"] == "6");
+    CHECK(f["SYSLOG_IDENTIFIER"] == "dnsvis");
+    CHECK(f["DNS_NAME"] == "www.example.test");
+    CHECK(f["DNS_TYPE"] == "A");
+    CHECK(f["DNS_CLASS"] == "IN");
+    CHECK(f["DNS_RCODE"] == "NOERROR");
+    CHECK(f["DNS_OUTCOME"] == "answered");
+    CHECK(f["DNS_ANSWERS"] == "192.0.2.10 192.0.2.11");
+    CHECK(f["DNS_ANSWER_COUNT"] == "2");
+    CHECK(f["DNS_LATENCY_USEC"] == "412");
+    CHECK(f["DNS_ID"] == "41215");
+    CHECK(f["DNS_PROTOCOL"] == "udp");
+    CHECK(f["DNS_SERVER"] == "127.0.0.53:53");
+    CHECK(f["DNS_CLIENT"] == "127.0.0.1:40312");
+    CHECK(f["DNS_FLAGS"] == "rd ra");
+    CHECK(f["DNS_PID"] == "4242");
+    CHECK(f["DNS_COMM"] == "curl");
+    CHECK(f["DNS_UID"] == "0");
+    CHECK(f["DNS_EXE"] == "/usr/bin/curl");
+    CHECK(f["OBJECT_SYSTEMD_UNIT"] == "nginx.service");
+    CHECK(f.count("DNS_PARSE_ERROR") == 0);
+    CHECK(f.count("DNS_RETRANSMITS") == 0);
+    CHECK(f.count("OBJECT_SYSTEMD_USER_UNIT") == 0);
+}
+
+TEST_CASE("a timeout has its own id, notice priority, and no response fields") {
+    Transaction t = answered();
+    t.outcome = Outcome::timeout;
+    t.response.reset();
+    t.response_ns.reset();
+    t.retransmits = 2;
+    FieldList fields;
+    format_transaction_fields(t, {}, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["MESSAGE_ID"] == std::string(message_id_timeout));
+    CHECK(f["PRIORITY"] == "5");
+    CHECK(f["DNS_OUTCOME"] == "timeout");
+    CHECK(f["DNS_RETRANSMITS"] == "2");
+    CHECK(f["DNS_FLAGS"] == "rd");
+    CHECK(f.count("DNS_RCODE") == 0);
+    CHECK(f.count("DNS_ANSWERS") == 0);
+    CHECK(f.count("DNS_LATENCY_USEC") == 0);
+    CHECK(f.count("DNS_EXE") == 0);
+    CHECK(f["MESSAGE"] == "curl[4242] www.example.test A → no response after 3 tries via 127.0.0.53:53");
+}
+
+TEST_CASE("NXDOMAIN is a notice; an unknown process and type are still rendered") {
+    Transaction t = answered();
+    t.response->rcode = 3;
+    t.response->answers.clear();
+    t.question.type = 65534;
+    t.owner = {};
+    FieldList fields;
+    format_transaction_fields(t, {}, "truncated", fields);
+    auto f = as_map(fields);
+    CHECK(f["PRIORITY"] == "5");
+    CHECK(f["DNS_RCODE"] == "NXDOMAIN");
+    CHECK(f["DNS_TYPE"] == "TYPE65534");
+    CHECK(f["DNS_ANSWER_COUNT"] == "0");
+    CHECK(f["DNS_ANSWERS"] == "");
+    CHECK(f["DNS_PARSE_ERROR"] == "truncated");
+    CHECK(f.count("DNS_PID") == 0);
+    CHECK(f["MESSAGE"].rfind("unknown-process www.example.test TYPE65534 → NXDOMAIN", 0) == 0);
+}
+
+TEST_CASE("the human line lists three answers and counts the rest") {
+    Transaction t = answered();
+    for (int i = 0; i < 3; ++i)
+        t.response->answers.push_back({"www.example.test", 1, 1, 300, "192.0.2.1" + std::to_string(2 + i)});
+    FieldList fields;
+    format_transaction_fields(t, {}, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["MESSAGE"].find("192.0.2.12 (+2 more)") != std::string::npos);
+    CHECK(f["DNS_ANSWER_COUNT"] == "5");
+}
+
+TEST_CASE("server-side transactions name the client in the human line") {
+    Transaction t = answered();
+    t.side = Side::server;
+    FieldList fields;
+    format_transaction_fields(t, {}, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["DNS_SIDE"] == "server");
+    CHECK(f["MESSAGE"].find("from 127.0.0.1:40312") != std::string::npos);
+}
+
+TEST_CASE("latency is printed with sensible precision") {
+    CHECK(format_latency(412'000) == "0.4 ms");
+    CHECK(format_latency(52'000) == "0.05 ms");
+    CHECK(format_latency(12'345'678) == "12.3 ms");
+    CHECK(format_latency(1'250'000'000) == "1.25 s");
+}
+
+TEST_CASE("the summary totals every loss cause into DNSVIS_LOST") {
+    Statistics s;
+    s.captured = 100;
+    s.transactions = 48;
+    s.lost_by(LossCause::ringbuf) = 3;
+    s.lost_by(LossCause::output) = 2;
+    FieldList fields;
+    format_summary_fields(s, fields);
+    auto f = as_map(fields);
+    CHECK(f["MESSAGE_ID"] == std::string(message_id_summary));
+    CHECK(f["DNSVIS_CAPTURED"] == "100");
+    CHECK(f["DNSVIS_TRANSACTIONS"] == "48");
+    CHECK(f["DNSVIS_LOST"] == "5");
+    CHECK(f["DNSVIS_LOST_RINGBUF"] == "3");
+    CHECK(f["DNSVIS_LOST_OUTPUT"] == "2");
+    CHECK(f["DNSVIS_LOST_TCP"] == "0");
+    CHECK(f["DNSVIS_LOST_TABLE"] == "0");
+    CHECK(f["DNSVIS_LOST_MALFORMED"] == "0");
+    CHECK(f["DNSVIS_LOST_UNFINISHED"] == "0");
+    CHECK(f["PRIORITY"] == "4");
+}

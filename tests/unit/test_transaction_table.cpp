@@ -1,0 +1,542 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "transaction_table.hpp"
+
+using namespace dnsvis;
+
+namespace {
+
+constexpr uint16_t kTypeA = 1;
+constexpr uint16_t kTypeAAAA = 28;
+constexpr uint16_t kClassIN = 1;
+constexpr uint64_t kSecond = 1'000'000'000;
+
+Endpoint v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+    Endpoint e;
+    e.address = {a, b, c, d};
+    e.port = port;
+    return e;
+}
+
+const Endpoint kClient = v4(10, 0, 0, 1, 40000);
+const Endpoint kServer = v4(10, 0, 0, 53, 53);
+
+DnsMessage query(uint16_t id, const std::string& name, uint16_t type = kTypeA) {
+    DnsMessage m;
+    m.id = id;
+    m.flags = dns_flag::rd;
+    m.question_count = 1;
+    m.questions.push_back({name, type, kClassIN});
+    return m;
+}
+
+DnsMessage response(uint16_t id, const std::string& name, uint16_t type = kTypeA, uint16_t rcode = 0) {
+    DnsMessage m = query(id, name, type);
+    m.flags = static_cast<uint16_t>(dns_flag::qr | dns_flag::rd | dns_flag::ra | (rcode & 0xf));
+    m.answers.push_back({name, type, kClassIN, 300, "192.0.2.1"});
+    m.answer_count = 1;
+    return m;
+}
+
+SocketOwner owner(uint32_t pid, const std::string& comm = "app") {
+    SocketOwner o;
+    o.pid = pid;
+    o.tid = pid;
+    o.uid = 1000;
+    o.comm = comm;
+    o.cgroup_id = 77;
+    return o;
+}
+
+// A message leaving or arriving at a socket.
+MessageContext context(uint64_t ts, Direction direction, const Endpoint& source, const Endpoint& destination,
+                       uint64_t cookie = 1, uint32_t pid = 100) {
+    MessageContext c;
+    c.timestamp_ns = ts;
+    c.socket_cookie = cookie;
+    c.direction = direction;
+    c.transport = Transport::udp;
+    c.source = source;
+    c.destination = destination;
+    c.owner = owner(pid);
+    return c;
+}
+
+// The client side: queries leave, responses arrive.
+MessageContext client_query(uint64_t ts, uint64_t cookie = 1, const Endpoint& client = kClient) {
+    return context(ts, Direction::egress, client, kServer, cookie);
+}
+MessageContext client_response(uint64_t ts, uint64_t cookie = 1, const Endpoint& client = kClient) {
+    return context(ts, Direction::ingress, kServer, client, cookie);
+}
+
+struct Harness {
+    explicit Harness(TransactionTableLimits limits = {}) : table(limits) {}
+
+    TransactionTable table;
+    std::vector<Transaction> out;
+    TransactionTable::Sink sink = [this](Transaction&& t) { out.push_back(std::move(t)); };
+
+    void q(const MessageContext& c, const DnsMessage& m) { table.on_query(c, m, sink); }
+    void r(const MessageContext& c, const DnsMessage& m) { table.on_response(c, m, sink); }
+    void expire(uint64_t now) { table.expire(now, sink); }
+};
+
+}  // namespace
+
+TEST_CASE("client side: query and response make an answered transaction") {
+    Harness h;
+    MessageContext qc = client_query(1000);
+    qc.transport = Transport::tcp;
+    h.q(qc, query(0x1234, "example.com"));
+    CHECK(h.out.empty());
+    CHECK(h.table.pending() == 1);
+
+    MessageContext rc = client_response(1500);
+    rc.owner = owner(999, "other");
+    h.r(rc, response(0x1234, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    const Transaction& t = h.out[0];
+    CHECK(t.outcome == Outcome::answered);
+    CHECK(t.side == Side::client);
+    CHECK(t.transport == Transport::tcp);
+    CHECK(t.id == 0x1234);
+    CHECK(t.question.name == "example.com");
+    CHECK(t.question.type == kTypeA);
+    CHECK(t.question.klass == kClassIN);
+    CHECK(t.query_flags == dns_flag::rd);
+    CHECK(t.client == kClient);
+    CHECK(t.server == kServer);
+    CHECK(t.socket_cookie == 1);
+    CHECK(t.owner.pid == 100);  // the query's process asked
+    CHECK(t.owner.comm == "app");
+    CHECK(t.owner.cgroup_id == 77);
+    CHECK(t.query_ns == 1000u);
+    CHECK(t.response_ns == 1500u);
+    CHECK(t.latency_ns() == 500u);
+    CHECK(t.retransmits == 0);
+    REQUIRE(t.response.has_value());
+    CHECK(t.response->flags == (dns_flag::qr | dns_flag::rd | dns_flag::ra));
+    CHECK(t.response->rcode == 0);
+    REQUIRE(t.response->answers.size() == 1);
+    CHECK(t.response->answers[0].data == "192.0.2.1");
+
+    CHECK(h.table.pending() == 0);
+    const auto& c = h.table.counters();
+    CHECK(c.queries == 1);
+    CHECK(c.responses == 1);
+    CHECK(c.answered == 1);
+    CHECK(c.timeouts == 0);
+    CHECK(c.unmatched_responses == 0);
+    // Nothing left to time out.
+    h.expire(100 * kSecond);
+    CHECK(h.out.size() == 1);
+}
+
+TEST_CASE("server side: query arrives, response leaves") {
+    Harness h;
+    h.q(context(10, Direction::ingress, kClient, kServer), query(7, "example.org"));
+    h.r(context(30, Direction::egress, kServer, kClient), response(7, "example.org", kTypeA, 3));
+    REQUIRE(h.out.size() == 1);
+    const Transaction& t = h.out[0];
+    CHECK(t.outcome == Outcome::answered);
+    CHECK(t.side == Side::server);
+    CHECK(t.client == kClient);
+    CHECK(t.server == kServer);
+    CHECK(t.latency_ns() == 20u);
+    CHECK(t.response->rcode == 3);
+}
+
+TEST_CASE("a response for the server side does not complete a client-side query") {
+    Harness h;
+    // The same socket seen sending a query and sending a response: the
+    // second is a server's answer to some other client, not a match.
+    h.q(client_query(10), query(7, "example.org"));
+    h.r(context(30, Direction::egress, kServer, kClient), response(7, "example.org"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::unmatched_response);
+    CHECK(h.table.pending() == 1);
+}
+
+TEST_CASE("the question name matches case-insensitively") {
+    Harness h;
+    h.q(client_query(0), query(1, "WwW.Example.COM"));
+    h.r(client_response(5), response(1, "www.example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].question.name == "WwW.Example.COM");  // as the query had it
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("a different id, type, class or name does not match") {
+    Harness h;
+    h.q(client_query(0), query(1, "example.com"));
+    SUBCASE("id") { h.r(client_response(5), response(2, "example.com")); }
+    SUBCASE("type") { h.r(client_response(5), response(1, "example.com", kTypeAAAA)); }
+    SUBCASE("class") {
+        DnsMessage m = response(1, "example.com");
+        m.questions[0].klass = 3;
+        h.r(client_response(5), m);
+    }
+    SUBCASE("name") { h.r(client_response(5), response(1, "example.co")); }
+    SUBCASE("client port") { h.r(client_response(5, 1, v4(10, 0, 0, 1, 40001)), response(1, "example.com")); }
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::unmatched_response);
+    CHECK(h.table.counters().unmatched_responses == 1);
+    CHECK(h.table.pending() == 1);
+    h.expire(5 * kSecond);
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::timeout);
+    CHECK(h.out[1].id == 1);
+    CHECK(h.table.counters().timeouts == 1);
+}
+
+TEST_CASE("an unmatched response carries the response's fields") {
+    Harness h;
+    MessageContext rc = client_response(42, 9);
+    rc.owner = owner(321, "dig");
+    h.r(rc, response(55, "late.example", kTypeAAAA, 2));
+    REQUIRE(h.out.size() == 1);
+    const Transaction& t = h.out[0];
+    CHECK(t.outcome == Outcome::unmatched_response);
+    CHECK(t.side == Side::client);
+    CHECK(t.id == 55);
+    CHECK(t.question.name == "late.example");
+    CHECK(t.question.type == kTypeAAAA);
+    CHECK(t.client == kClient);
+    CHECK(t.server == kServer);
+    CHECK(t.socket_cookie == 9);
+    CHECK(t.owner.pid == 321);
+    CHECK(t.owner.comm == "dig");
+    CHECK_FALSE(t.query_ns.has_value());
+    CHECK(t.response_ns == 42u);
+    CHECK_FALSE(t.latency_ns().has_value());
+    REQUIRE(t.response.has_value());
+    CHECK(t.response->rcode == 2);
+    CHECK(t.response->answers.size() == 1);
+    CHECK(h.table.counters().responses == 1);
+    CHECK(h.table.counters().answered == 0);
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("the EDNS extended rcode is reported") {
+    Harness h;
+    h.q(client_query(0), query(3, "example.com"));
+    DnsMessage m = response(3, "example.com");
+    m.edns = EdnsInfo{1232, 1, 0, false};  // BADVERS = 16
+    h.r(client_response(1), m);
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].response->rcode == 16);
+}
+
+TEST_CASE("a retransmitted query is reported once, timed out from its last copy") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    h.q(client_query(0), query(9, "example.com"));
+    h.q(client_query(2 * kSecond), query(9, "example.com"));
+    CHECK(h.out.empty());
+    CHECK(h.table.pending() == 1);
+    CHECK(h.table.counters().queries == 2);
+    CHECK(h.table.counters().retransmits == 1);
+
+    SUBCASE("timeout") {
+        h.expire(5 * kSecond);
+        CHECK(h.out.empty());
+        h.expire(7 * kSecond - 1);
+        CHECK(h.out.empty());
+        h.expire(7 * kSecond);
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::timeout);
+        CHECK(h.out[0].retransmits == 1);
+        CHECK(h.out[0].query_ns == 0u);  // the first copy
+        CHECK_FALSE(h.out[0].response_ns.has_value());
+        CHECK_FALSE(h.out[0].response.has_value());
+    }
+    SUBCASE("answered") {
+        h.r(client_response(3 * kSecond), response(9, "example.com"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::answered);
+        CHECK(h.out[0].retransmits == 1);
+        CHECK(h.out[0].latency_ns() == 3 * kSecond);  // measured from the first copy
+    }
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("a timeout fires exactly at the deadline and not before") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5000;
+    Harness h(limits);
+    h.q(client_query(1000), query(1, "a.example"));
+    h.expire(5999);
+    CHECK(h.out.empty());
+    CHECK(h.table.pending() == 1);
+    h.expire(6000);
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::timeout);
+    CHECK(h.out[0].query_ns == 1000u);
+    CHECK(h.out[0].owner.pid == 100);
+    CHECK(h.out[0].client == kClient);
+    CHECK(h.out[0].server == kServer);
+    CHECK(h.table.pending() == 0);
+    CHECK(h.table.counters().timeouts == 1);
+    // A late response is then unmatched.
+    h.r(client_response(7000), response(1, "a.example"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+}
+
+TEST_CASE("a full table counts the query as lost") {
+    TransactionTableLimits limits;
+    limits.max_pending = 2;
+    Harness h(limits);
+    h.q(client_query(0), query(1, "a.example"));
+    h.q(client_query(0), query(2, "a.example"));
+    h.q(client_query(0), query(3, "a.example"));
+    CHECK(h.out.empty());
+    CHECK(h.table.pending() == 2);
+    CHECK(h.table.counters().lost_table_full == 1);
+    CHECK(h.table.counters().queries == 3);
+    // A retransmission of a tracked query is not a new entry.
+    h.q(client_query(1), query(2, "a.example"));
+    CHECK(h.table.counters().lost_table_full == 1);
+    CHECK(h.table.counters().retransmits == 1);
+    // The response to the lost query is unmatched; the others still match.
+    h.r(client_response(2), response(3, "a.example"));
+    h.r(client_response(2), response(1, "a.example"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[0].outcome == Outcome::unmatched_response);
+    CHECK(h.out[1].outcome == Outcome::answered);
+    // Room again.
+    h.q(client_query(3), query(4, "a.example"));
+    CHECK(h.table.pending() == 2);
+    CHECK(h.table.counters().lost_table_full == 1);
+}
+
+TEST_CASE("A and AAAA with the same id on one socket are kept apart") {
+    Harness h;
+    h.q(client_query(0), query(77, "example.com", kTypeA));
+    h.q(client_query(1), query(77, "example.com", kTypeAAAA));
+    CHECK(h.table.pending() == 2);
+    CHECK(h.table.counters().retransmits == 0);
+    h.r(client_response(10), response(77, "example.com", kTypeAAAA));
+    h.r(client_response(20), response(77, "example.com", kTypeA));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[0].question.type == kTypeAAAA);
+    CHECK(h.out[0].latency_ns() == 9u);
+    CHECK(h.out[1].question.type == kTypeA);
+    CHECK(h.out[1].latency_ns() == 20u);
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("two sockets with the same id are kept apart") {
+    Harness h;
+    h.q(client_query(0, 1), query(5, "example.com"));
+    h.q(client_query(4, 2), query(5, "example.com"));
+    CHECK(h.table.pending() == 2);
+    h.r(client_response(10, 2), response(5, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].socket_cookie == 2);
+    CHECK(h.out[0].latency_ns() == 6u);
+    h.r(client_response(12, 1), response(5, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].socket_cookie == 1);
+    CHECK(h.out[1].latency_ns() == 12u);
+}
+
+TEST_CASE("a server socket keeps two clients with the same id apart") {
+    Harness h;
+    const Endpoint other = v4(10, 0, 0, 2, 40000);
+    h.q(context(0, Direction::ingress, kClient, kServer), query(5, "example.com"));
+    h.q(context(3, Direction::ingress, other, kServer), query(5, "example.com"));
+    CHECK(h.table.pending() == 2);
+    CHECK(h.table.counters().retransmits == 0);
+    h.r(context(10, Direction::egress, kServer, other), response(5, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].side == Side::server);
+    CHECK(h.out[0].client == other);
+    CHECK(h.out[0].latency_ns() == 7u);
+    h.r(context(11, Direction::egress, kServer, kClient), response(5, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].client == kClient);
+    CHECK(h.out[1].latency_ns() == 11u);
+}
+
+TEST_CASE("IPv4 and IPv6 clients with the same bytes are kept apart") {
+    Harness h;
+    Endpoint v6 = kClient;
+    v6.ipv6 = true;
+    h.q(client_query(0, 1, kClient), query(5, "example.com"));
+    h.q(client_query(0, 1, v6), query(5, "example.com"));
+    CHECK(h.table.pending() == 2);
+}
+
+TEST_CASE("timeouts are delivered in deadline order") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 100;
+    Harness h(limits);
+    h.q(client_query(10), query(1, "one.example"));
+    h.q(client_query(20), query(2, "two.example"));
+    h.q(client_query(15), query(3, "three.example"));  // slightly out of order
+    h.q(client_query(30), query(4, "four.example"));
+    h.q(client_query(40), query(1, "one.example"));  // retransmit: deadline 140
+    h.expire(115);  // one.example was due at 110 before its retransmission
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].id == 3);
+    h.expire(1000);
+    REQUIRE(h.out.size() == 4);
+    CHECK(h.out[1].id == 2);
+    CHECK(h.out[2].id == 4);
+    CHECK(h.out[3].id == 1);
+    CHECK(h.out[3].retransmits == 1);
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("a retransmission seen out of order does not pull the deadline back") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 100;
+    Harness h(limits);
+    h.q(client_query(50), query(1, "a.example"));
+    h.q(client_query(40), query(1, "a.example"));
+    h.expire(149);
+    CHECK(h.out.empty());
+    h.expire(150);
+    CHECK(h.out.size() == 1);
+}
+
+TEST_CASE("drop_pending forgets every pending query") {
+    Harness h;
+    h.q(client_query(0), query(1, "a.example"));
+    h.q(client_query(0), query(2, "a.example"));
+    h.q(client_query(0), query(3, "a.example"));
+    CHECK(h.table.drop_pending() == 3);
+    CHECK(h.table.pending() == 0);
+    h.expire(1000 * kSecond);
+    CHECK(h.out.empty());
+    h.r(client_response(1), response(1, "a.example"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::unmatched_response);
+    CHECK(h.table.drop_pending() == 0);
+    // Still usable afterwards.
+    h.q(client_query(5), query(1, "a.example"));
+    h.r(client_response(8), response(1, "a.example"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::answered);
+}
+
+TEST_CASE("owner falls back to the response's when the query's was unknown") {
+    Harness h;
+    MessageContext qc = client_query(0);
+    MessageContext rc = client_response(1);
+    rc.owner = owner(4242, "resolver");
+    SUBCASE("query owner unknown") {
+        qc.owner = SocketOwner{};
+        h.q(qc, query(1, "a.example"));
+        h.r(rc, response(1, "a.example"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].owner.pid == 4242);
+        CHECK(h.out[0].owner.comm == "resolver");
+    }
+    SUBCASE("query owner known") {
+        h.q(qc, query(1, "a.example"));
+        h.r(rc, response(1, "a.example"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].owner.pid == 100);
+    }
+    SUBCASE("both unknown") {
+        qc.owner = SocketOwner{};
+        rc.owner = SocketOwner{};
+        h.q(qc, query(1, "a.example"));
+        h.r(rc, response(1, "a.example"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].owner.pid == 0);
+    }
+}
+
+TEST_CASE("a retransmission fills in an unknown owner") {
+    Harness h;
+    MessageContext qc = client_query(0);
+    qc.owner = SocketOwner{};
+    h.q(qc, query(1, "a.example"));
+    h.q(client_query(1), query(1, "a.example"));
+    h.expire(100 * kSecond);
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].owner.pid == 100);
+}
+
+TEST_CASE("messages without a question match each other") {
+    Harness h;
+    DnsMessage q;
+    q.id = 11;
+    DnsMessage r;
+    r.id = 11;
+    r.flags = dns_flag::qr | 1;  // FORMERR
+    h.q(client_query(0), q);
+    h.r(client_response(3), r);
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].question.name.empty());
+    CHECK(h.out[0].response->rcode == 1);
+}
+
+TEST_CASE("recycled entries start fresh") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 100;
+    Harness h(limits);
+    // Churn through more entries than are kept for reuse.
+    for (uint32_t i = 0; i < 3000; ++i) {
+        const uint16_t id = static_cast<uint16_t>(i);
+        const std::string name = "host-" + std::to_string(i) + ".a-rather-long-domain-name.example";
+        h.q(client_query(i), query(id, name));
+        if (i % 3 == 0)
+            h.q(client_query(i), query(id, name));
+        if (i % 2 == 0)
+            h.r(client_response(i + 1), response(id, name));
+        h.expire(i);
+    }
+    h.expire(1'000'000);
+    REQUIRE(h.out.size() == 3000);
+    CHECK(h.table.pending() == 0);
+    const auto& c = h.table.counters();
+    CHECK(c.queries == 4000);
+    CHECK(c.retransmits == 1000);
+    CHECK(c.answered == 1500);
+    CHECK(c.timeouts == 1500);
+    for (const Transaction& t : h.out) {
+        const uint32_t i = t.id;
+        CHECK(t.question.name == "host-" + std::to_string(i) + ".a-rather-long-domain-name.example");
+        CHECK(t.retransmits == (i % 3 == 0 ? 1u : 0u));
+        CHECK(t.outcome == (i % 2 == 0 ? Outcome::answered : Outcome::timeout));
+        CHECK(t.query_ns == uint64_t{i});
+    }
+}
+
+TEST_CASE("the sink may call back into the table") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 10;
+    TransactionTable table(limits);
+    int reported = 0;
+    TransactionTable::Sink sink = [&](Transaction&&) {
+        ++reported;
+        if (reported == 1)
+            table.on_query(client_query(100), query(2, "b.example"), sink);
+    };
+    table.on_query(client_query(0), query(1, "a.example"), sink);
+    table.expire(10, sink);
+    CHECK(reported == 1);
+    CHECK(table.pending() == 1);
+    table.expire(110, sink);
+    CHECK(reported == 2);
+}
+
+TEST_CASE("names of outcomes and sides") {
+    CHECK(to_string(Outcome::answered) == "answered");
+    CHECK(to_string(Outcome::timeout) == "timeout");
+    CHECK(to_string(Outcome::unmatched_response) == "unmatched-response");
+    CHECK(to_string(Side::client) == "client");
+    CHECK(to_string(Side::server) == "server");
+}
