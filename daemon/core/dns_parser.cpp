@@ -27,8 +27,8 @@ uint16_t read_u16(std::span<const uint8_t> wire, size_t pos) {
 }
 
 uint32_t read_u32(std::span<const uint8_t> wire, size_t pos) {
-    return (uint32_t{wire[pos]} << 24) | (uint32_t{wire[pos + 1]} << 16) |
-           (uint32_t{wire[pos + 2]} << 8) | uint32_t{wire[pos + 3]};
+    return (uint32_t{wire[pos]} << 24) | (uint32_t{wire[pos + 1]} << 16) | (uint32_t{wire[pos + 2]} << 8) |
+           uint32_t{wire[pos + 3]};
 }
 
 // The rendered form follows the type only where the type's format is known
@@ -36,17 +36,19 @@ uint32_t read_u32(std::span<const uint8_t> wire, size_t pos) {
 // CH is a Chaosnet address), and UPDATE messages use classes NONE and ANY
 // with empty or partial rdata; all of those are shown opaquely.
 uint16_t render_type(uint16_t type, uint16_t klass) {
-    if (klass == class_none || klass == class_any) return type_opaque;
-    if (klass == class_in) return type;
-    switch (type) {
-    case 1:   // A
-    case 28:  // AAAA
-    case 33:  // SRV
-    case 64:  // SVCB
-    case 65:  // HTTPS
+    if (klass == class_none || klass == class_any)
         return type_opaque;
-    default:
+    if (klass == class_in)
         return type;
+    switch (type) {
+        case 1:   // A
+        case 28:  // AAAA
+        case 33:  // SRV
+        case 64:  // SVCB
+        case 65:  // HTTPS
+            return type_opaque;
+        default:
+            return type;
     }
 }
 
@@ -66,7 +68,8 @@ public:
             DnsQuestion& q = out_.questions.emplace_back();
             size_t next = 0;
             DnsParseStatus status = append_wire_name(wire_, pos_, q.name, next);
-            if (status == DnsParseStatus::ok && wire_.size() - next < 4) status = DnsParseStatus::truncated;
+            if (status == DnsParseStatus::ok && wire_.size() - next < 4)
+                status = DnsParseStatus::truncated;
             if (status != DnsParseStatus::ok) {
                 out_.questions.pop_back();
                 return status;
@@ -83,8 +86,10 @@ public:
         for (uint16_t i = 0; i < count; ++i) {
             DnsRecord& rec = into.emplace_back();
             DnsParseStatus status = record(rec, additional);
-            if (status != DnsParseStatus::ok || drop_) into.pop_back();
-            if (status != DnsParseStatus::ok) return status;
+            if (status != DnsParseStatus::ok || drop_)
+                into.pop_back();
+            if (status != DnsParseStatus::ok)
+                return status;
         }
         return DnsParseStatus::ok;
     }
@@ -97,13 +102,15 @@ private:
         size_t next = 0;
         if (DnsParseStatus s = append_wire_name(wire_, pos_, rec.name, next); s != DnsParseStatus::ok)
             return s;
-        if (wire_.size() - next < record_fixed_length) return DnsParseStatus::truncated;
+        if (wire_.size() - next < record_fixed_length)
+            return DnsParseStatus::truncated;
         rec.type = read_u16(wire_, next);
         rec.klass = read_u16(wire_, next + 2);
         rec.ttl = read_u32(wire_, next + 4);
         const uint16_t rdlength = read_u16(wire_, next + 8);
         const size_t rdata = next + record_fixed_length;
-        if (wire_.size() - rdata < rdlength) return DnsParseStatus::truncated;
+        if (wire_.size() - rdata < rdlength)
+            return DnsParseStatus::truncated;
 
         if (additional && rec.type == type_opt) {
             // RFC 6891 allows one OPT; a second one is ignored rather than
@@ -116,8 +123,7 @@ private:
                 edns.dnssec_ok = (rec.ttl & 0x8000) != 0;
             }
             drop_ = true;
-        } else if (DnsParseStatus s =
-                       render_rdata(wire_, rdata, rdlength, render_type(rec.type, rec.klass), rec.data);
+        } else if (DnsParseStatus s = render_rdata(wire_, rdata, rdlength, render_type(rec.type, rec.klass), rec.data);
                    s != DnsParseStatus::ok) {
             return s;
         }
@@ -135,22 +141,32 @@ private:
 
 std::string_view to_string(DnsParseStatus status) {
     switch (status) {
-    case DnsParseStatus::ok: return "ok";
-    case DnsParseStatus::too_short: return "too-short";
-    case DnsParseStatus::truncated: return "truncated";
-    case DnsParseStatus::label_too_long: return "label-too-long";
-    case DnsParseStatus::name_too_long: return "name-too-long";
-    case DnsParseStatus::bad_pointer: return "bad-pointer";
-    case DnsParseStatus::bad_label_type: return "bad-label-type";
-    case DnsParseStatus::bad_rdata: return "bad-rdata";
-    case DnsParseStatus::trailing_garbage: return "trailing-garbage";
+        case DnsParseStatus::ok:
+            return "ok";
+        case DnsParseStatus::too_short:
+            return "too-short";
+        case DnsParseStatus::truncated:
+            return "truncated";
+        case DnsParseStatus::label_too_long:
+            return "label-too-long";
+        case DnsParseStatus::name_too_long:
+            return "name-too-long";
+        case DnsParseStatus::bad_pointer:
+            return "bad-pointer";
+        case DnsParseStatus::bad_label_type:
+            return "bad-label-type";
+        case DnsParseStatus::bad_rdata:
+            return "bad-rdata";
+        case DnsParseStatus::trailing_garbage:
+            return "trailing-garbage";
     }
     return "unknown";
 }
 
 DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out) {
     out.clear();
-    if (wire.size() < header_length) return DnsParseStatus::too_short;
+    if (wire.size() < header_length)
+        return DnsParseStatus::too_short;
     out.id = read_u16(wire, 0);
     out.flags = read_u16(wire, 2);
     out.question_count = read_u16(wire, 4);
@@ -159,11 +175,11 @@ DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out)
     out.additional_count = read_u16(wire, 10);
 
     Parser parser(wire, out);
-    if (DnsParseStatus s = parser.questions(out.question_count); s != DnsParseStatus::ok) return s;
+    if (DnsParseStatus s = parser.questions(out.question_count); s != DnsParseStatus::ok)
+        return s;
     if (DnsParseStatus s = parser.records(out.answer_count, out.answers, false); s != DnsParseStatus::ok)
         return s;
-    if (DnsParseStatus s = parser.records(out.authority_count, out.authority, false);
-        s != DnsParseStatus::ok)
+    if (DnsParseStatus s = parser.records(out.authority_count, out.authority, false); s != DnsParseStatus::ok)
         return s;
     // Bytes after the last record are tolerated (some middleboxes pad).
     return parser.records(out.additional_count, out.additional, true);

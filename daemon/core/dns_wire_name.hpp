@@ -29,7 +29,6 @@ inline constexpr size_t max_wire_name_length = 255;
 // On success sets `end` to the offset just past the name where it was
 // written (past the first pointer if there was one). On error `out` and `end`
 // are left untouched.
-DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out,
-                                size_t& end);
+DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out, size_t& end);
 
 }  // namespace dnsvis

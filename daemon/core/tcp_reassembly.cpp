@@ -23,9 +23,13 @@ constexpr int32_t kSynRetransmitWindow = 1 << 20;
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
 // Sequence numbers wrap at 2^32 (RFC 9293 3.4): compare by signed distance.
-int32_t seq_diff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
+int32_t seq_diff(uint32_t a, uint32_t b) {
+    return static_cast<int32_t>(a - b);
+}
 
-uint32_t read_be16(uint8_t high, uint8_t low) { return (uint32_t{high} << 8) | low; }
+uint32_t read_be16(uint8_t high, uint8_t low) {
+    return (uint32_t{high} << 8) | low;
+}
 
 uint64_t mix(uint64_t h, uint64_t v) {
     h ^= v;
@@ -59,7 +63,9 @@ TcpReassembler::TcpReassembler(TcpReassemblyLimits limits) : limits_(limits) {
     flows_.reserve(std::min<size_t>(limits_.max_flows, 1u << 16));
 }
 
-size_t TcpReassembler::flow_count() const { return flows_.size(); }
+size_t TcpReassembler::flow_count() const {
+    return flows_.size();
+}
 
 bool TcpReassembler::has_data(const Flow& flow) {
     return (flow.header_len > 0 && !flow.discarding) || !flow.held.empty();
@@ -68,7 +74,6 @@ bool TcpReassembler::has_data(const Flow& flow) {
 void TcpReassembler::touch(Flow& flow) {
     if (lru_tail_ == &flow)
         return;
-    // Unlink, then append at the most recently used end.
     if (flow.lru_prev)
         flow.lru_prev->lru_next = flow.lru_next;
     else
@@ -148,8 +153,7 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     }
     // Charge the whole message up front so that it can never fail half way.
     const size_t need = size_t{length} + 2;
-    if (need + flow.held_bytes > limits_.max_flow_bytes ||
-        total_bytes_ + need > limits_.max_total_bytes) {
+    if (need + flow.held_bytes > limits_.max_flow_bytes || total_bytes_ + need > limits_.max_total_bytes) {
         // Its length is known, so the stream stays in step: skip its body.
         ++counters_.lost_segments;
         flow.discarding = true;
@@ -231,8 +235,8 @@ void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
     flow.next_seq = to;
 }
 
-void TcpReassembler::apply(Flow& flow, uint32_t seq, uint32_t wire_len,
-                           std::span<const uint8_t> captured, const MessageSink& sink) {
+void TcpReassembler::apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
+                           const MessageSink& sink) {
     const uint32_t skip = flow.next_seq - seq;  // bytes already seen
     if (skip >= wire_len)
         return;  // a pure retransmission
@@ -340,9 +344,8 @@ void TcpReassembler::process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t
     drain(flow, sink);
 }
 
-void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags,
-                          uint32_t payload_len, std::span<const uint8_t> payload,
-                          const MessageSink& sink) {
+void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
+                          std::span<const uint8_t> payload, const MessageSink& sink) {
     if (payload.size() > payload_len)
         payload = payload.first(payload_len);
     const bool syn = (tcp_flags & tcp_flag::syn) != 0;

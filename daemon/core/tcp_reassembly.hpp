@@ -107,12 +107,10 @@ private:
     void begin_message(Flow& flow, uint32_t length);
     void deliver(std::span<const uint8_t> message, const MessageSink& sink);
     void consume(Flow& flow, std::span<const uint8_t> bytes, const MessageSink& sink);
-    void process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
-                 std::span<const uint8_t> captured, const MessageSink& sink);
-    void apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
-               const MessageSink& sink);
-    bool hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
-              std::span<const uint8_t> captured);
+    void process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
+                 const MessageSink& sink);
+    void apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured, const MessageSink& sink);
+    bool hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured);
     void drain(Flow& flow, const MessageSink& sink);
     void skip_gap(Flow& flow, uint32_t to);
     void give_up_gap(Flow& flow, const MessageSink& sink);

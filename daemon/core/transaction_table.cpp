@@ -15,7 +15,9 @@ namespace {
 // Nodes kept for reuse, so that steady traffic does not allocate one per query.
 constexpr size_t kSpareNodes = 1024;
 
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
+char ascii_lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
+}
 
 bool iequals(std::string_view a, std::string_view b) {
     if (a.size() != b.size())
@@ -37,11 +39,25 @@ uint64_t saturating_add(uint64_t a, uint64_t b) {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+// Who asked whom. On the client side, when the kernel named the asking
+// process, that is the process and the server it asked: a retry from a fresh
+// socket with the same id (dig, many stub resolvers) is then the same
+// transaction, not a second one. Otherwise (server side, or an unknown
+// owner) it is the socket (cookie) and the client endpoint.
+uint64_t origin_of(Side side, uint64_t cookie, uint32_t pid) {
+    constexpr uint64_t process_marker = uint64_t{1} << 63;  // cookies never set it
+    return side == Side::client && pid != 0 ? (process_marker | pid) : (cookie & ~process_marker);
+}
+
+const Endpoint& peer_of(Side side, uint32_t pid, const Endpoint& client, const Endpoint& server) {
+    return side == Side::client && pid != 0 ? server : client;
+}
+
 // The parts of a key, borrowed from the message being looked up.
 struct KeyView {
     uint64_t hash = 0;
-    uint64_t cookie = 0;
-    const Endpoint* client = nullptr;
+    uint64_t origin = 0;
+    const Endpoint* peer = nullptr;
     uint16_t id = 0;
     uint16_t type = 0;
     uint16_t klass = 0;
@@ -50,14 +66,14 @@ struct KeyView {
 };
 
 uint64_t hash_key(const KeyView& k) {
-    uint64_t h = mix(0x243f6a8885a308d3ull, k.cookie);
+    uint64_t h = mix(0x243f6a8885a308d3ull, k.origin);
     uint64_t a = 0;
     uint64_t b = 0;
-    std::memcpy(&a, k.client->address.data(), 8);
-    std::memcpy(&b, k.client->address.data() + 8, 8);
+    std::memcpy(&a, k.peer->address.data(), 8);
+    std::memcpy(&b, k.peer->address.data() + 8, 8);
     h = mix(h, a);
     h = mix(h, b);
-    h = mix(h, (uint64_t{k.client->port} << 32) | (uint64_t{k.id} << 16) | (k.client->ipv6 ? 2u : 0u) |
+    h = mix(h, (uint64_t{k.peer->port} << 32) | (uint64_t{k.id} << 16) | (k.peer->ipv6 ? 2u : 0u) |
                    (k.side == Side::server ? 1u : 0u));
     h = mix(h, (uint64_t{k.type} << 16) | k.klass);
     // FNV-1a over the folded name: names are short, and the key must not
@@ -71,20 +87,34 @@ uint64_t hash_key(const KeyView& k) {
     return h ^ (h >> 32);
 }
 
+KeyView make_view(Side side, uint32_t pid, uint64_t cookie, const Endpoint& client, const Endpoint& server,
+                  uint16_t id, const DnsQuestion& question) {
+    KeyView view;
+    view.side = side;
+    view.origin = origin_of(side, cookie, pid);
+    view.peer = &peer_of(side, pid, client, server);
+    view.id = id;
+    view.type = question.type;
+    view.klass = question.klass;
+    view.name = question.name;
+    view.hash = hash_key(view);
+    return view;
+}
+
 }  // namespace
 
 struct TransactionTable::Impl {
     struct Key {
         uint64_t hash = 0;
-        uint64_t cookie = 0;
-        Endpoint client;
+        uint64_t origin = 0;
+        Endpoint peer;
         uint16_t id = 0;
         uint16_t type = 0;
         uint16_t klass = 0;
         Side side = Side::client;
         std::string name;  // as the query spelled it
 
-        KeyView view() const { return {hash, cookie, &client, id, type, klass, side, name}; }
+        KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name}; }
     };
 
     struct Hash {
@@ -96,9 +126,8 @@ struct TransactionTable::Impl {
     struct Equal {
         using is_transparent = void;
         static bool same(const KeyView& a, const KeyView& b) {
-            return a.hash == b.hash && a.cookie == b.cookie && a.id == b.id && a.type == b.type &&
-                   a.klass == b.klass && a.side == b.side && *a.client == *b.client &&
-                   iequals(a.name, b.name);
+            return a.hash == b.hash && a.origin == b.origin && a.id == b.id && a.type == b.type && a.klass == b.klass &&
+                   a.side == b.side && *a.peer == *b.peer && iequals(a.name, b.name);
         }
         bool operator()(const Key& a, const Key& b) const { return same(a.view(), b.view()); }
         bool operator()(const Key& a, const KeyView& b) const { return same(a.view(), b); }
@@ -116,6 +145,8 @@ struct TransactionTable::Impl {
         uint32_t retransmits = 0;
         Transport transport = Transport::udp;
         uint16_t query_flags = 0;
+        uint64_t socket_cookie = 0;  // of the latest copy
+        Endpoint client;             // of the latest copy
         Endpoint server;
         SocketOwner owner;
     };
@@ -157,6 +188,19 @@ struct TransactionTable::Impl {
             head = &e;
     }
 
+    // By who asked whom; then, for a query whose owner was unknown when it
+    // was stored, by its socket and client endpoint.
+    Map::iterator find(const KeyView& view, uint64_t cookie, const Endpoint& client) {
+        auto it = map.find(view);
+        if (it != map.end() || view.side != Side::client || !(view.origin >> 63))
+            return it;
+        KeyView by_socket = view;
+        by_socket.origin = origin_of(Side::client, cookie, 0);
+        by_socket.peer = &client;
+        by_socket.hash = hash_key(by_socket);
+        return map.find(by_socket);
+    }
+
     Map::node_type take(Map::iterator it) {
         unlink(it->second);
         return map.extract(it);
@@ -180,9 +224,9 @@ struct TransactionTable::Impl {
         t.question.type = key.type;
         t.question.klass = key.klass;
         t.query_flags = e.query_flags;
-        t.client = key.client;
+        t.client = e.client;
         t.server = e.server;
-        t.socket_cookie = key.cookie;
+        t.socket_cookie = e.socket_cookie;
         t.owner = std::move(e.owner);
         t.query_ns = e.first_ns;
         t.retransmits = e.retransmits;
@@ -199,34 +243,28 @@ const DnsQuestion& first_question(const DnsMessage& message) {
 
 }  // namespace
 
-TransactionTable::TransactionTable(TransactionTableLimits limits)
-    : impl_(std::make_unique<Impl>()), limits_(limits) {
+TransactionTable::TransactionTable(TransactionTableLimits limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
     // Buckets up front: no rehash pause in the middle of a burst.
     impl_->map.reserve(std::min<size_t>(limits_.max_pending, size_t{1} << 17));
 }
 
 TransactionTable::~TransactionTable() = default;
 
-size_t TransactionTable::pending() const { return impl_->map.size(); }
+size_t TransactionTable::pending() const {
+    return impl_->map.size();
+}
 
-void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message,
-                                const Sink& /*sink*/) {
+void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message, const Sink& /*sink*/) {
     ++counters_.queries;
     Impl& impl = *impl_;
     const DnsQuestion& question = first_question(message);
     // The query travels from the client: leaving the socket means the socket
     // is the client, arriving means it is the server.
-    KeyView view;
-    view.cookie = context.socket_cookie;
-    view.client = &context.source;
-    view.id = message.id;
-    view.type = question.type;
-    view.klass = question.klass;
-    view.side = context.direction == Direction::egress ? Side::client : Side::server;
-    view.name = question.name;
-    view.hash = hash_key(view);
+    const Side side = context.direction == Direction::egress ? Side::client : Side::server;
+    const KeyView view = make_view(side, context.owner.pid, context.socket_cookie, context.source,
+                                   context.destination, message.id, question);
 
-    if (auto it = impl.map.find(view); it != impl.map.end()) {
+    if (auto it = impl.find(view, context.socket_cookie, context.source); it != impl.map.end()) {
         Impl::Entry& e = it->second;
         ++e.retransmits;
         ++counters_.retransmits;
@@ -235,6 +273,9 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         e.deadline_ns = saturating_add(e.last_ns, limits_.timeout_ns);
         impl.unlink(e);
         impl.link_sorted(e);
+        // The answer goes to the socket of the latest copy.
+        e.socket_cookie = context.socket_cookie;
+        e.client = context.source;
         if (e.owner.pid == 0 && context.owner.pid != 0)
             e.owner = context.owner;
         return;
@@ -251,8 +292,8 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         impl.spare.pop_back();
         Impl::Key& key = node.key();
         key.hash = view.hash;
-        key.cookie = view.cookie;
-        key.client = context.source;
+        key.origin = view.origin;
+        key.peer = *view.peer;
         key.id = view.id;
         key.type = view.type;
         key.klass = view.klass;
@@ -263,8 +304,8 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     } else {
         Impl::Key key;
         key.hash = view.hash;
-        key.cookie = view.cookie;
-        key.client = context.source;
+        key.origin = view.origin;
+        key.peer = *view.peer;
         key.id = view.id;
         key.type = view.type;
         key.klass = view.klass;
@@ -280,34 +321,29 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     e.deadline_ns = saturating_add(context.timestamp_ns, limits_.timeout_ns);
     e.transport = context.transport;
     e.query_flags = message.flags;
+    e.socket_cookie = context.socket_cookie;
+    e.client = context.source;
     e.server = context.destination;
     e.owner = context.owner;
     impl.link_sorted(e);
 }
 
-void TransactionTable::on_response(const MessageContext& context, const DnsMessage& message,
-                                   const Sink& sink) {
+void TransactionTable::on_response(const MessageContext& context, const DnsMessage& message, const Sink& sink) {
     ++counters_.responses;
     Impl& impl = *impl_;
     const DnsQuestion& question = first_question(message);
     // The response travels to the client: arriving at the socket means the
     // socket is the client, leaving means it is the server.
-    KeyView view;
-    view.cookie = context.socket_cookie;
-    view.client = &context.destination;
-    view.id = message.id;
-    view.type = question.type;
-    view.klass = question.klass;
-    view.side = context.direction == Direction::ingress ? Side::client : Side::server;
-    view.name = question.name;
-    view.hash = hash_key(view);
+    const Side side = context.direction == Direction::ingress ? Side::client : Side::server;
+    const KeyView view = make_view(side, context.owner.pid, context.socket_cookie, context.destination,
+                                   context.source, message.id, question);
 
     ResponseSummary summary;
     summary.flags = message.flags;
     summary.rcode = message.rcode();
     summary.answers = message.answers;
 
-    if (auto it = impl.map.find(view); it != impl.map.end()) {
+    if (auto it = impl.find(view, context.socket_cookie, context.destination); it != impl.map.end()) {
         Impl::Map::node_type node = impl.take(it);
         Transaction t = Impl::report(Outcome::answered, node);
         // The query's owner is the process that asked; the response only

@@ -1,7 +1,10 @@
-// Matches queries to responses. The key is the socket (cookie, plus the
-// client endpoint so that a server socket keeps its clients apart), the DNS
-// id and the question, compared case-insensitively. The table is bounded;
-// a query that does not fit is counted as lost.
+// Matches queries to responses. The key is who asked whom, the DNS id and
+// the question (compared case-insensitively). Who asked whom is, on the
+// client side, the asking process and its server, so that a retry from a
+// fresh socket is not a second transaction; on the server side (or when the
+// owner is unknown) it is the socket cookie and the client endpoint, so a
+// server socket keeps its clients apart. The table is bounded; a query that
+// does not fit is counted as lost.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "dns_message.hpp"
+#include "dns_names.hpp"
 #include "dns_parser.hpp"
 #include "dns_rdata.hpp"
 
@@ -19,7 +20,8 @@ using namespace dnsvis;
 namespace {
 
 void require(bool condition) {
-    if (!condition) std::abort();
+    if (!condition)
+        std::abort();
 }
 
 // A presentation-form name: "." or non-empty labels joined by single dots,
@@ -27,7 +29,8 @@ void require(bool condition) {
 // carries escapes (which stand for up to four characters per byte).
 void check_name(const std::string& name) {
     require(!name.empty());
-    if (name == ".") return;
+    if (name == ".")
+        return;
     bool escaped = false;
     bool label_start = true;
     for (size_t i = 0; i < name.size(); ++i) {
@@ -58,7 +61,8 @@ void check_name(const std::string& name) {
         label_start = false;
     }
     require(!label_start);  // no trailing dot
-    if (!escaped) require(name.size() <= 253);
+    if (!escaped)
+        require(name.size() <= 253);
 }
 
 void check_sections(const DnsMessage& m, DnsParseStatus status) {
@@ -71,31 +75,41 @@ void check_sections(const DnsMessage& m, DnsParseStatus status) {
         require(m.answers.size() == m.answer_count);
         require(m.authority.size() == m.authority_count);
         // Extra OPT records are dropped too, so only without EDNS is it exact.
-        if (!m.edns) require(m.additional.size() == m.additional_count);
+        if (!m.edns)
+            require(m.additional.size() == m.additional_count);
     } else {
         // Sections are filled in order: a later one only once the earlier is complete.
-        if (!m.answers.empty()) require(m.questions.size() == m.question_count);
-        if (!m.authority.empty()) require(m.answers.size() == m.answer_count);
-        if (!m.additional.empty() || m.edns) require(m.authority.size() == m.authority_count);
+        if (!m.answers.empty())
+            require(m.questions.size() == m.question_count);
+        if (!m.authority.empty())
+            require(m.answers.size() == m.answer_count);
+        if (!m.additional.empty() || m.edns)
+            require(m.authority.size() == m.authority_count);
     }
-    for (const auto& q : m.questions) check_name(q.name);
+    for (const auto& q : m.questions) {
+        check_name(q.name);
+        require(!dns_type_name(q.type).empty() && !dns_class_name(q.klass).empty());
+    }
     for (const auto* section : {&m.answers, &m.authority, &m.additional}) {
         for (const auto& r : *section) {
             check_name(r.name);
             require(!r.data.empty());
             // CNAME, NS and PTR rdata is exactly one name.
-            if (r.klass == 1 && (r.type == 2 || r.type == 5 || r.type == 12)) check_name(r.data);
+            if (r.klass == 1 && (r.type == 2 || r.type == 5 || r.type == 12))
+                check_name(r.data);
         }
     }
-    for (const auto& r : m.additional) require(r.type != 41);
+    for (const auto& r : m.additional)
+        require(r.type != 41);
 }
 
 bool same(const DnsMessage& a, const DnsMessage& b) {
     auto same_records = [](const std::vector<DnsRecord>& x, const std::vector<DnsRecord>& y) {
-        if (x.size() != y.size()) return false;
+        if (x.size() != y.size())
+            return false;
         for (size_t i = 0; i < x.size(); ++i) {
-            if (x[i].name != y[i].name || x[i].type != y[i].type || x[i].klass != y[i].klass ||
-                x[i].ttl != y[i].ttl || x[i].data != y[i].data)
+            if (x[i].name != y[i].name || x[i].type != y[i].type || x[i].klass != y[i].klass || x[i].ttl != y[i].ttl ||
+                x[i].data != y[i].data)
                 return false;
         }
         return true;
@@ -131,6 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         require(fresh.flags == ((data[2] << 8) | data[3]));
     }
     check_sections(fresh, status);
+    require(!dns_rcode_name(fresh.rcode()).empty());
+    require(dns_flags_string(fresh.flags).size() <= 17);  // "aa tc rd ra ad cd"
 
     // A message object reused across inputs (as the daemon does) must give
     // exactly what a fresh one gives.
@@ -150,7 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             require(s != DnsParseStatus::truncated && s != DnsParseStatus::too_short);
         }
         // The RFC 3597 form is total and exact.
-        require(out.size() == (length == 0 ? 4 : 4 + std::to_string(length).size() + 1 + 2 * length));
+        require(out.size() == 3 + std::to_string(length).size() + (length == 0 ? 0 : 1 + 2 * length));
     }
     return 0;
 }

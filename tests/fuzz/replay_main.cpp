@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
         if (fs::is_directory(arg, ec)) {
             std::vector<fs::path> files;
             for (const auto& entry : fs::directory_iterator(arg, ec)) {
-                if (entry.is_regular_file()) files.push_back(entry.path());
+                if (entry.is_regular_file())
+                    files.push_back(entry.path());
             }
             if (ec) {
                 std::fprintf(stderr, "cannot list %s: %s\n", argv[i], ec.message().c_str());

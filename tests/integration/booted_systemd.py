@@ -21,14 +21,24 @@ class BootedSystemd:
             full = os.path.join(self.root, path)
             if os.path.exists(full):
                 os.unlink(full)
+        # Its own network namespace, and only basic.target: the host image
+        # may enable servers (dnsmasq, nsd, databases) that must not start
+        # next to the test's own, or on the host's addresses.
         self.nspawn = subprocess.Popen(
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-D", self.root, "--capability=all",
-             "--system-call-filter=bpf perf_event_open", "-b"],
+             "--system-call-filter=bpf perf_event_open", "--private-network", "-b", "systemd.unit=basic.target"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "nspawn.log"), "w"))
         self.pid = self._find_init()
-        state = self.run("systemctl", "is-system-running", "--wait", check=False, timeout=120).stdout.strip()
-        if state not in ("running", "degraded"):
-            raise RuntimeError(f"the container's systemd is {state!r}")
+        # Until its bus is up, systemctl answers nothing; then it waits for boot.
+        deadline = time.monotonic() + 120
+        state = ""
+        while time.monotonic() < deadline:
+            state = self.run("systemctl", "is-system-running", "--wait", check=False, timeout=120).stdout.strip()
+            if state in ("running", "degraded"):
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"the container's systemd is {state!r}")
 
     def _find_init(self, timeout=60):
         deadline = time.monotonic() + timeout

@@ -39,8 +39,11 @@ class Tap:
                     print(f"# {line}", flush=True)
         return condition
 
-    def equal(self, actual, expected, description):
-        return self.check(actual == expected, description, f"expected {expected!r}, got {actual!r}")
+    def equal(self, actual, expected, description, context=None):
+        detail = f"expected {expected!r}, got {actual!r}"
+        if context:
+            detail += f"\n{context}"
+        return self.check(actual == expected, description, detail)
 
     def finish(self):
         print(f"1..{self.count}", flush=True)

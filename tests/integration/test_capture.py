@@ -173,7 +173,8 @@ def run_checks(tap, work, daemon):
     tap.check(found and found[0].get("DNS_PID") == str(process.pid) and found[0].get("DNS_OUTCOME") == "answered",
               "getent: transaction with its pid", found)
 
-    # A server that never answers: one timeout entry, retries folded in.
+    # A server that never answers: one timeout entry, retries folded in
+    # (dig sends its retry from a new socket with the same id).
     dig("+tries=2", "+time=1", f"@{SILENT_ADDRESS}", "silent.example.test", "A")
     found = daemon.wait_for(by_name("silent.example.test"), timeout=8)
     tap.equal(len(found), 1, "unanswered query: reported once")
@@ -184,6 +185,7 @@ def run_checks(tap, work, daemon):
         tap.equal(e.get("PRIORITY"), "5", "unanswered query: notice priority")
         tap.check("DNS_RCODE" not in e and "DNS_LATENCY_USEC" not in e, "unanswered query: no rcode, no latency", e)
         tap.equal(e.get("DNS_SERVER"), f"{SILENT_ADDRESS}:53", "unanswered query: server")
+        tap.equal(e.get("DNS_RETRANSMITS"), "1", "unanswered query: dig's retry from a new socket is folded in")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ using namespace dnsvis;
 
 namespace {
 
-constexpr uint16_t t_a = 1, t_ns = 2, t_cname = 5, t_soa = 6, t_mx = 15, t_txt = 16, t_aaaa = 28,
-                   t_opt = 41, t_https = 65;
+constexpr uint16_t t_a = 1, t_ns = 2, t_cname = 5, t_soa = 6, t_mx = 15, t_txt = 16, t_aaaa = 28, t_opt = 41,
+                   t_https = 65;
 constexpr uint16_t c_in = 1, c_ch = 3, c_any = 255;
 
 // Builds DNS messages byte by byte. Records are written with a placeholder
@@ -56,13 +56,12 @@ public:
         return *this;
     }
     Packet& name(std::string_view dotted) {
-        if (dotted != ".") labels(dotted);
+        if (dotted != ".")
+            labels(dotted);
         return u8(0);
     }
     Packet& pointer(size_t offset) { return u16(static_cast<uint16_t>(0xc000 | offset)); }
-    Packet& question(std::string_view n, uint16_t type, uint16_t klass = c_in) {
-        return name(n).u16(type).u16(klass);
-    }
+    Packet& question(std::string_view n, uint16_t type, uint16_t klass = c_in) { return name(n).u16(type).u16(klass); }
     // Owner name already written (e.g. a pointer); adds the fixed part.
     Packet& rr_fixed(uint16_t type, uint16_t klass, uint32_t ttl) {
         close();
@@ -100,7 +99,8 @@ public:
 
 private:
     void close() {
-        if (open_ == 0) return;
+        if (open_ == 0)
+            return;
         const size_t length = bytes_.size() - open_ - 2;
         bytes_[open_] = static_cast<uint8_t>(length >> 8);
         bytes_[open_ + 1] = static_cast<uint8_t>(length);
@@ -120,7 +120,8 @@ DnsParseStatus parse(const std::vector<uint8_t>& wire, DnsMessage& m) {
 std::string question_name(const std::vector<uint8_t>& wire) {
     DnsMessage m;
     DnsParseStatus s = parse(wire, m);
-    if (s != DnsParseStatus::ok) return "<" + std::string(to_string(s)) + ">";
+    if (s != DnsParseStatus::ok)
+        return "<" + std::string(to_string(s)) + ">";
     REQUIRE(m.questions.size() == 1);
     return m.questions[0].name;
 }
@@ -211,8 +212,7 @@ TEST_CASE("a realistic compressed response parses completely") {
     CHECK(m.authority[0].type == t_ns);
     CHECK(m.authority[0].data == "ns1.example.test");
     CHECK(m.authority[1].type == t_soa);
-    CHECK(m.authority[1].data ==
-          "ns1.example.test hostmaster.example.test 2024010101 3600 900 604800 300");
+    CHECK(m.authority[1].data == "ns1.example.test hostmaster.example.test 2024010101 3600 900 604800 300");
 
     // The OPT record fills edns and is not kept as a record.
     REQUIRE(m.additional.size() == 2);
@@ -253,8 +253,59 @@ TEST_CASE("every proper prefix of a response is an error, never a crash") {
         // What was complete is kept, and is what the full parse found.
         CHECK(m.questions.size() <= 1);
         CHECK(m.answers.size() <= full.answers.size());
-        for (size_t i = 0; i < m.answers.size(); ++i) CHECK(m.answers[i].data == full.answers[i].data);
-        if (length >= 12 + 20 + 4) CHECK(m.questions.size() == 1);
+        for (size_t i = 0; i < m.answers.size(); ++i)
+            CHECK(m.answers[i].data == full.answers[i].data);
+        if (length >= 12 + 20 + 4)
+            CHECK(m.questions.size() == 1);
+    }
+}
+
+// The HTTPS response NSD 4.6 sent for svc.example.test, as captured by
+// tests/fuzz/make_corpus.py (corpus file response-https-alpn-ech-hints.bin):
+// a real server's encoder, not ours.
+static const std::vector<uint8_t> nsd_https_response = {
+    0xf6, 0x29, 0x85, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x02, 0x00, 0x03, 0x03, 0x73, 0x76, 0x63, 0x07, 0x65,
+    0x78, 0x61, 0x6d, 0x70, 0x6c, 0x65, 0x04, 0x74, 0x65, 0x73, 0x74, 0x00, 0x00, 0x41, 0x00, 0x01, 0xc0, 0x0c,
+    0x00, 0x41, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x7e, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x06, 0x02,
+    0x68, 0x32, 0x02, 0x68, 0x33, 0x00, 0x03, 0x00, 0x02, 0x20, 0xfb, 0x00, 0x04, 0x00, 0x08, 0xc0, 0x00, 0x02,
+    0x01, 0xc0, 0x00, 0x02, 0x02, 0x00, 0x05, 0x00, 0x47, 0x00, 0x45, 0xfe, 0x0d, 0x00, 0x41, 0x01, 0x00, 0x20,
+    0x00, 0x20, 0xc7, 0xd2, 0x19, 0xa2, 0xf1, 0xd5, 0xee, 0xea, 0x4f, 0x4a, 0xb9, 0x62, 0x78, 0x10, 0x82, 0x51,
+    0x76, 0x45, 0x15, 0xf5, 0xc6, 0x3b, 0x68, 0xf0, 0xd4, 0xa1, 0x1e, 0x88, 0x11, 0x4e, 0xdb, 0x4e, 0x00, 0x04,
+    0x00, 0x01, 0x00, 0x01, 0x00, 0x12, 0x63, 0x6c, 0x6f, 0x75, 0x64, 0x66, 0x6c, 0x61, 0x72, 0x65, 0x2d, 0x65,
+    0x63, 0x68, 0x2e, 0x63, 0x6f, 0x6d, 0x00, 0x00, 0x00, 0x06, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xc0, 0x10, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+    0x01, 0x2c, 0x00, 0x06, 0x03, 0x6e, 0x73, 0x31, 0xc0, 0x10, 0xc0, 0x10, 0x00, 0x02, 0x00, 0x01, 0x00, 0x00,
+    0x01, 0x2c, 0x00, 0x0c, 0x03, 0x6e, 0x73, 0x32, 0x05, 0x6f, 0x74, 0x68, 0x65, 0x72, 0xc0, 0x18, 0xc0, 0xb8,
+    0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 0x7f, 0x35, 0x09, 0x01, 0xc0, 0xb8, 0x00, 0x1c,
+    0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x10, 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x53, 0x00, 0x00, 0x29, 0x04, 0xd0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+};
+
+TEST_CASE("a real HTTPS response from NSD") {
+    DnsMessage m;
+    REQUIRE(parse(nsd_https_response, m) == DnsParseStatus::ok);
+    CHECK(m.flags == 0x8500);
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name == "svc.example.test");
+    CHECK(m.questions[0].type == t_https);
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].data ==
+          "1 . alpn=h2,h3 port=8443 ipv4hint=192.0.2.1,192.0.2.2 "
+          "ech=AEX+DQBBAQAgACDH0hmi8dXu6k9KuWJ4EIJRdkUV9cY7aPDUoR6IEU7bTgAEAAEAAQASY2xvdWRmbGFyZS1lY2guY29tAAA= "
+          "ipv6hint=2001:db8::1");
+    REQUIRE(m.authority.size() == 2);
+    CHECK(m.authority[1].data == "ns2.other.test");
+    REQUIRE(m.additional.size() == 2);
+    CHECK(m.additional[1].name == "ns1.example.test");
+    CHECK(m.additional[1].data == "2001:db8::53");
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->udp_payload_size == 1232);
+
+    for (size_t length = 12; length < nsd_https_response.size(); ++length) {
+        CAPTURE(length);
+        std::vector<uint8_t> prefix(nsd_https_response.begin(),
+                                    nsd_https_response.begin() + static_cast<std::ptrdiff_t>(length));
+        CHECK(parse(prefix, m) == DnsParseStatus::truncated);
     }
 }
 
@@ -471,7 +522,8 @@ TEST_CASE("reserved label types") {
         return Packet().header(1, 0, 1, 0, 0, 0).raw(qname).u16(t_a).u16(c_in).take();
     };
     // 0x40: a "label of 64 bytes" is the extended label type, not a length.
-    std::vector<uint8_t> long_label = Packet().header(1, 0, 1, 0, 0, 0).label(std::string(64, 'x')).u8(0).u16(t_a).u16(c_in).take();
+    std::vector<uint8_t> long_label =
+        Packet().header(1, 0, 1, 0, 0, 0).label(std::string(64, 'x')).u8(0).u16(t_a).u16(c_in).take();
     CHECK(question_name(long_label) == "<bad-label-type>");
     CHECK(question_name(with_qname({0x41, 0x00})) == "<bad-label-type>");
     CHECK(question_name(with_qname({0x7f, 0x00})) == "<bad-label-type>");
@@ -495,7 +547,8 @@ TEST_CASE("name length limit: 255 bytes in wire form") {
     CHECK(question_name(one_question(l63 + "." + l63 + "." + l63 + "." + l63)) == "<name-too-long>");
     // Many short labels: 127 * 2 + 1 = 255 fits, 128 labels do not.
     std::string short127, short128;
-    for (int i = 0; i < 127; ++i) short127 += i == 0 ? "z" : ".z";
+    for (int i = 0; i < 127; ++i)
+        short127 += i == 0 ? "z" : ".z";
     short128 = short127 + ".z";
     CHECK(question_name(one_question(short127)).size() == 253);
     CHECK(question_name(one_question(short128)) == "<name-too-long>");
@@ -590,7 +643,7 @@ TEST_CASE("classes: IN-only formats are opaque elsewhere, UPDATE classes always"
     p.question("version.bind", t_txt, c_ch);
     p.rr_at(12, t_txt, c_ch, 0).label("dnsvis 1.0");
     p.rr_at(12, t_a, c_ch, 0).raw({0x01, 0x02, 0xab, 0xcd, 0x00, 0x00});  // Chaosnet address
-    p.rr_at(12, t_a, c_any, 0);  // UPDATE: delete an RRset, no rdata
+    p.rr_at(12, t_a, c_any, 0);                                           // UPDATE: delete an RRset, no rdata
     auto wire = p.take();
     DnsMessage m;
     REQUIRE(parse(wire, m) == DnsParseStatus::ok);

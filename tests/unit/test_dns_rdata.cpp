@@ -15,8 +15,8 @@ using namespace dnsvis;
 
 namespace {
 
-constexpr uint16_t t_a = 1, t_ns = 2, t_cname = 5, t_soa = 6, t_ptr = 12, t_mx = 15, t_txt = 16,
-                   t_aaaa = 28, t_srv = 33, t_svcb = 64, t_https = 65, t_caa = 257;
+constexpr uint16_t t_a = 1, t_ns = 2, t_cname = 5, t_soa = 6, t_ptr = 12, t_mx = 15, t_txt = 16, t_aaaa = 28,
+                   t_srv = 33, t_svcb = 64, t_https = 65, t_caa = 257;
 
 // Rdata bytes, built field by field.
 class Bytes {
@@ -50,7 +50,8 @@ public:
         return *this;
     }
     Bytes& name(std::string_view dotted) {
-        if (dotted != ".") labels(dotted);
+        if (dotted != ".")
+            labels(dotted);
         return u8(0);
     }
     Bytes& pointer(size_t offset) { return u16(static_cast<uint16_t>(0xc000 | offset)); }
@@ -88,7 +89,8 @@ std::string render(uint16_t type, const Bytes& rdata, const Bytes& before = {}, 
 // point there.
 Bytes message_start() {
     Bytes b;
-    for (int i = 0; i < 12; ++i) b.u8(0);
+    for (int i = 0; i < 12; ++i)
+        b.u8(0);
     return b.name("example.test");
 }
 
@@ -106,7 +108,8 @@ TEST_CASE("A") {
 TEST_CASE("AAAA, RFC 5952") {
     auto v6 = [](std::initializer_list<uint16_t> groups) {
         Bytes b;
-        for (uint16_t g : groups) b.u16(g);
+        for (uint16_t g : groups)
+            b.u16(g);
         return b;
     };
     CHECK(render(t_aaaa, v6({0x2001, 0xdb8, 0, 0, 0, 0, 0, 1})) == "2001:db8::1");
@@ -177,8 +180,7 @@ TEST_CASE("TXT") {
 }
 
 TEST_CASE("SRV") {
-    CHECK(render(t_srv, Bytes().u16(10).u16(60).u16(5060).name("sip.example.test")) ==
-          "10 60 5060 sip.example.test");
+    CHECK(render(t_srv, Bytes().u16(10).u16(60).u16(5060).name("sip.example.test")) == "10 60 5060 sip.example.test");
     CHECK(render(t_srv, Bytes().u16(0).u16(0).u16(0).name(".")) == "0 0 0 .");
     CHECK(render(t_srv, Bytes().u16(1).u16(2).u16(3).pointer(12), message_start()) == "1 2 3 example.test");
     CHECK(render(t_srv, Bytes().u16(1).u16(2).u16(3)) == "<bad-rdata>");
@@ -189,12 +191,10 @@ TEST_CASE("SOA") {
     Bytes soa;
     soa.name("ns1.example.test").name("Hostmaster.example.test");
     soa.u32(2024010101).u32(3600).u32(900).u32(604800).u32(4294967295u);
-    CHECK(render(t_soa, soa) ==
-          "ns1.example.test hostmaster.example.test 2024010101 3600 900 604800 4294967295");
+    CHECK(render(t_soa, soa) == "ns1.example.test hostmaster.example.test 2024010101 3600 900 604800 4294967295");
     Bytes compressed;
     compressed.labels("ns1").pointer(12).labels("hostmaster").pointer(12).u32(1).u32(2).u32(3).u32(4).u32(5);
-    CHECK(render(t_soa, compressed, message_start()) ==
-          "ns1.example.test hostmaster.example.test 1 2 3 4 5");
+    CHECK(render(t_soa, compressed, message_start()) == "ns1.example.test hostmaster.example.test 1 2 3 4 5");
     Bytes short_soa;
     short_soa.name(".").name(".").u32(1).u32(2).u32(3).u32(4).u16(5).u8(0);
     CHECK(render(t_soa, short_soa) == "<bad-rdata>");
@@ -261,8 +261,7 @@ TEST_CASE("HTTPS: every key") {
     CHECK(render(t_svcb, Bytes().u16(1).name("doh.test").param(7, Bytes().raw("/a b\""))) ==
           "1 doh.test dohpath=\"/a b\\\"\"");
     // mandatory names unknown keys by number.
-    CHECK(render(t_svcb, Bytes().u16(1).name(".").param(0, Bytes().u16(3).u16(700))) ==
-          "1 . mandatory=port,key700");
+    CHECK(render(t_svcb, Bytes().u16(1).name(".").param(0, Bytes().u16(3).u16(700))) == "1 . mandatory=port,key700");
     // Odd alpn bytes.
     CHECK(render(t_https, Bytes().u16(1).name(".").param(1, Bytes().str(std::string_view("a \"\x01", 4)))) ==
           "1 . alpn=a\\032\\\"\\001");
@@ -274,7 +273,8 @@ TEST_CASE("HTTPS and SVCB: malformed") {
     auto svc = [](std::initializer_list<std::pair<uint16_t, Bytes>> params) {
         Bytes b;
         b.u16(1).name(".");
-        for (const auto& [key, value] : params) b.param(key, value);
+        for (const auto& [key, value] : params)
+            b.param(key, value);
         return render(t_https, b);
     };
     CHECK(render(t_https, Bytes()) == "<bad-rdata>");
@@ -286,9 +286,9 @@ TEST_CASE("HTTPS and SVCB: malformed") {
     // Values of the wrong size.
     CHECK(svc({{0, Bytes()}}) == "<bad-rdata>");
     CHECK(svc({{0, Bytes{0, 1, 0}}}) == "<bad-rdata>");
-    CHECK(svc({{0, Bytes().u16(0)}}) == "<bad-rdata>");           // mandatory lists itself
-    CHECK(svc({{0, Bytes().u16(3).u16(1)}}) == "<bad-rdata>");    // unsorted
-    CHECK(svc({{0, Bytes().u16(3).u16(3)}}) == "<bad-rdata>");    // repeated
+    CHECK(svc({{0, Bytes().u16(0)}}) == "<bad-rdata>");         // mandatory lists itself
+    CHECK(svc({{0, Bytes().u16(3).u16(1)}}) == "<bad-rdata>");  // unsorted
+    CHECK(svc({{0, Bytes().u16(3).u16(3)}}) == "<bad-rdata>");  // repeated
     CHECK(svc({{1, Bytes()}}) == "<bad-rdata>");
     CHECK(svc({{1, Bytes().str("")}}) == "<bad-rdata>");
     CHECK(svc({{1, Bytes().u8(3).raw("h2")}}) == "<bad-rdata>");
@@ -308,8 +308,7 @@ TEST_CASE("RFC 3597 for everything else") {
     CHECK(render(65534, Bytes{0x0a, 0x00, 0x00, 0x01}) == "\\# 4 0a000001");
     CHECK(render(65534, Bytes()) == "\\# 0");
     CHECK(render(0, Bytes{0xff}) == "\\# 1 ff");
-    CHECK(render(t_caa, Bytes().u8(0).str("issue").raw("ca.example")) ==
-          "\\# 17 0005697373756563612e6578616d706c65");
+    CHECK(render(t_caa, Bytes().u8(0).str("issue").raw("ca.example")) == "\\# 17 0005697373756563612e6578616d706c65");
     // No name decoding for types not known to hold names here (DNAME).
     CHECK(render(39, Bytes().pointer(99)) == "\\# 2 c063");
 }
@@ -330,16 +329,15 @@ TEST_CASE("rdata outside the message is truncated") {
 
 TEST_CASE("type mnemonics") {
     const std::pair<uint16_t, const char*> known[] = {
-        {1, "A"},         {2, "NS"},          {5, "CNAME"},       {6, "SOA"},       {12, "PTR"},
-        {13, "HINFO"},    {15, "MX"},         {16, "TXT"},        {17, "RP"},       {18, "AFSDB"},
-        {24, "SIG"},      {25, "KEY"},        {28, "AAAA"},       {29, "LOC"},      {33, "SRV"},
-        {35, "NAPTR"},    {36, "KX"},         {37, "CERT"},       {39, "DNAME"},    {41, "OPT"},
-        {42, "APL"},      {43, "DS"},         {44, "SSHFP"},      {45, "IPSECKEY"}, {46, "RRSIG"},
-        {47, "NSEC"},     {48, "DNSKEY"},     {49, "DHCID"},      {50, "NSEC3"},    {51, "NSEC3PARAM"},
-        {52, "TLSA"},     {53, "SMIMEA"},     {55, "HIP"},        {59, "CDS"},      {60, "CDNSKEY"},
-        {61, "OPENPGPKEY"}, {62, "CSYNC"},    {63, "ZONEMD"},     {64, "SVCB"},     {65, "HTTPS"},
-        {99, "SPF"},      {108, "EUI48"},     {109, "EUI64"},     {249, "TKEY"},    {250, "TSIG"},
-        {251, "IXFR"},    {252, "AXFR"},      {255, "ANY"},       {256, "URI"},     {257, "CAA"},
+        {1, "A"},       {2, "NS"},      {5, "CNAME"},   {6, "SOA"},    {12, "PTR"},     {13, "HINFO"},
+        {15, "MX"},     {16, "TXT"},    {17, "RP"},     {18, "AFSDB"}, {24, "SIG"},     {25, "KEY"},
+        {28, "AAAA"},   {29, "LOC"},    {33, "SRV"},    {35, "NAPTR"}, {36, "KX"},      {37, "CERT"},
+        {39, "DNAME"},  {41, "OPT"},    {42, "APL"},    {43, "DS"},    {44, "SSHFP"},   {45, "IPSECKEY"},
+        {46, "RRSIG"},  {47, "NSEC"},   {48, "DNSKEY"}, {49, "DHCID"}, {50, "NSEC3"},   {51, "NSEC3PARAM"},
+        {52, "TLSA"},   {53, "SMIMEA"}, {55, "HIP"},    {59, "CDS"},   {60, "CDNSKEY"}, {61, "OPENPGPKEY"},
+        {62, "CSYNC"},  {63, "ZONEMD"}, {64, "SVCB"},   {65, "HTTPS"}, {99, "SPF"},     {108, "EUI48"},
+        {109, "EUI64"}, {249, "TKEY"},  {250, "TSIG"},  {251, "IXFR"}, {252, "AXFR"},   {255, "ANY"},
+        {256, "URI"},   {257, "CAA"},
     };
     for (const auto& entry : known) {
         CAPTURE(entry.first);
@@ -365,12 +363,13 @@ TEST_CASE("class mnemonics") {
 }
 
 TEST_CASE("rcode mnemonics") {
-    const char* low[] = {"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED",
-                         "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "DSOTYPENI"};
-    for (uint16_t i = 0; i < 12; ++i) CHECK(dns_rcode_name(i) == low[i]);
-    const char* high[] = {"BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC",
-                          "BADCOOKIE"};
-    for (uint16_t i = 0; i < 8; ++i) CHECK(dns_rcode_name(static_cast<uint16_t>(16 + i)) == high[i]);
+    const char* low[] = {"NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+                         "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE", "DSOTYPENI"};
+    for (uint16_t i = 0; i < 12; ++i)
+        CHECK(dns_rcode_name(i) == low[i]);
+    const char* high[] = {"BADVERS", "BADKEY", "BADTIME", "BADMODE", "BADNAME", "BADALG", "BADTRUNC", "BADCOOKIE"};
+    for (uint16_t i = 0; i < 8; ++i)
+        CHECK(dns_rcode_name(static_cast<uint16_t>(16 + i)) == high[i]);
     CHECK(dns_rcode_name(12) == "RCODE12");
     CHECK(dns_rcode_name(15) == "RCODE15");
     CHECK(dns_rcode_name(24) == "RCODE24");

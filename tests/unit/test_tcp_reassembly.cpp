@@ -66,11 +66,10 @@ struct Harness {
     // `payload` is what was captured; `wire_len` is what was on the wire.
     void feed_cut(const TcpFlowKey& key, uint64_t now, uint32_t seq, uint8_t flags, uint32_t wire_len,
                   const Bytes& payload) {
-        r.feed(key, now, seq, flags, wire_len, std::span<const uint8_t>(payload),
-               [this](std::span<const uint8_t> m) {
-                   got.emplace_back(m.begin(), m.end());
-                   pointers.push_back(m.data());
-               });
+        r.feed(key, now, seq, flags, wire_len, std::span<const uint8_t>(payload), [this](std::span<const uint8_t> m) {
+            got.emplace_back(m.begin(), m.end());
+            pointers.push_back(m.data());
+        });
     }
 };
 
@@ -321,7 +320,7 @@ TEST_CASE("sequence numbers wrap around at 2^32") {
     const Bytes wire = cat({framed(a), framed(b)});
     const uint32_t isn = 0xFFFFFFF0u;
     h.feed(isn, {}, tcp_flag::syn);
-    const uint32_t start = isn + 1;  // 0xFFFFFFF1
+    const uint32_t start = isn + 1;     // 0xFFFFFFF1
     h.feed(start, slice(wire, 0, 40));  // crosses 0xFFFFFFFF
     // Retransmission of the pre-wrap part after the wrap must be recognised as old.
     h.feed(start, slice(wire, 0, 10));

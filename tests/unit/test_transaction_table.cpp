@@ -97,7 +97,7 @@ TEST_CASE("client side: query and response make an answered transaction") {
     CHECK(h.table.pending() == 1);
 
     MessageContext rc = client_response(1500);
-    rc.owner = owner(999, "other");
+    rc.owner = owner(100, "other");  // the socket map names the same process
     h.r(rc, response(0x1234, "example.com"));
     REQUIRE(h.out.size() == 1);
     const Transaction& t = h.out[0];
@@ -175,15 +175,30 @@ TEST_CASE("the question name matches case-insensitively") {
 TEST_CASE("a different id, type, class or name does not match") {
     Harness h;
     h.q(client_query(0), query(1, "example.com"));
-    SUBCASE("id") { h.r(client_response(5), response(2, "example.com")); }
-    SUBCASE("type") { h.r(client_response(5), response(1, "example.com", kTypeAAAA)); }
+    SUBCASE("id") {
+        h.r(client_response(5), response(2, "example.com"));
+    }
+    SUBCASE("type") {
+        h.r(client_response(5), response(1, "example.com", kTypeAAAA));
+    }
     SUBCASE("class") {
         DnsMessage m = response(1, "example.com");
         m.questions[0].klass = 3;
         h.r(client_response(5), m);
     }
-    SUBCASE("name") { h.r(client_response(5), response(1, "example.co")); }
-    SUBCASE("client port") { h.r(client_response(5, 1, v4(10, 0, 0, 1, 40001)), response(1, "example.com")); }
+    SUBCASE("name") {
+        h.r(client_response(5), response(1, "example.co"));
+    }
+    SUBCASE("server") {
+        MessageContext rc = client_response(5);
+        rc.source = v4(10, 0, 0, 54, 53);
+        h.r(rc, response(1, "example.com"));
+    }
+    SUBCASE("process") {
+        MessageContext rc = client_response(5);
+        rc.owner = owner(101);
+        h.r(rc, response(1, "example.com"));
+    }
     REQUIRE(h.out.size() == 1);
     CHECK(h.out[0].outcome == Outcome::unmatched_response);
     CHECK(h.table.counters().unmatched_responses == 1);
@@ -333,16 +348,48 @@ TEST_CASE("A and AAAA with the same id on one socket are kept apart") {
     CHECK(h.table.pending() == 0);
 }
 
-TEST_CASE("two sockets with the same id are kept apart") {
+TEST_CASE("a retry from a fresh socket of the same process is one transaction") {
+    // dig and many stub resolvers open a new socket (new port) per try.
     Harness h;
+    const Endpoint second_port = v4(10, 0, 0, 1, 40001);
     h.q(client_query(0, 1), query(5, "example.com"));
-    h.q(client_query(4, 2), query(5, "example.com"));
+    h.q(client_query(1 * kSecond, 2, second_port), query(5, "example.com"));
+    CHECK(h.table.pending() == 1);
+    CHECK(h.table.counters().retransmits == 1);
+    h.r(client_response(1 * kSecond + 10, 2, second_port), response(5, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].retransmits == 1);
+    CHECK(h.out[0].socket_cookie == 2);
+    CHECK(h.out[0].client == second_port);
+    CHECK(h.out[0].latency_ns() == 1 * kSecond + 10);  // from the first try: what the user waited
+}
+
+TEST_CASE("two processes with the same id are kept apart") {
+    Harness h;
+    h.q(context(0, Direction::egress, kClient, kServer, 1, 100), query(5, "example.com"));
+    h.q(context(4, Direction::egress, v4(10, 0, 0, 1, 40001), kServer, 2, 200), query(5, "example.com"));
     CHECK(h.table.pending() == 2);
-    h.r(client_response(10, 2), response(5, "example.com"));
+    h.r(context(10, Direction::ingress, kServer, v4(10, 0, 0, 1, 40001), 2, 200), response(5, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].owner.pid == 200);
+    CHECK(h.out[0].latency_ns() == 6u);
+    h.r(context(12, Direction::ingress, kServer, kClient, 1, 100), response(5, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].owner.pid == 100);
+    CHECK(h.out[1].latency_ns() == 12u);
+}
+
+TEST_CASE("sockets of unknown owners with the same id are kept apart") {
+    Harness h;
+    h.q(context(0, Direction::egress, kClient, kServer, 1, 0), query(5, "example.com"));
+    h.q(context(4, Direction::egress, kClient, kServer, 2, 0), query(5, "example.com"));
+    CHECK(h.table.pending() == 2);
+    h.r(context(10, Direction::ingress, kServer, kClient, 2, 0), response(5, "example.com"));
     REQUIRE(h.out.size() == 1);
     CHECK(h.out[0].socket_cookie == 2);
     CHECK(h.out[0].latency_ns() == 6u);
-    h.r(client_response(12, 1), response(5, "example.com"));
+    h.r(context(12, Direction::ingress, kServer, kClient, 1, 0), response(5, "example.com"));
     REQUIRE(h.out.size() == 2);
     CHECK(h.out[1].socket_cookie == 1);
     CHECK(h.out[1].latency_ns() == 12u);
@@ -366,13 +413,18 @@ TEST_CASE("a server socket keeps two clients with the same id apart") {
     CHECK(h.out[1].latency_ns() == 11u);
 }
 
-TEST_CASE("IPv4 and IPv6 clients with the same bytes are kept apart") {
+TEST_CASE("IPv4 and IPv6 endpoints with the same bytes are kept apart") {
     Harness h;
-    Endpoint v6 = kClient;
+    Endpoint v6 = kServer;
     v6.ipv6 = true;
-    h.q(client_query(0, 1, kClient), query(5, "example.com"));
-    h.q(client_query(0, 1, v6), query(5, "example.com"));
+    h.q(client_query(0, 1), query(5, "example.com"));
+    h.q(context(0, Direction::egress, kClient, v6), query(5, "example.com"));  // same process, other server
     CHECK(h.table.pending() == 2);
+    Endpoint v6_client = kClient;
+    v6_client.ipv6 = true;
+    h.q(context(0, Direction::egress, kClient, kServer, 7, 0), query(5, "example.com"));  // unknown owner
+    h.q(context(0, Direction::egress, v6_client, kServer, 7, 0), query(5, "example.com"));
+    CHECK(h.table.pending() == 4);
 }
 
 TEST_CASE("timeouts are delivered in deadline order") {
@@ -384,7 +436,7 @@ TEST_CASE("timeouts are delivered in deadline order") {
     h.q(client_query(15), query(3, "three.example"));  // slightly out of order
     h.q(client_query(30), query(4, "four.example"));
     h.q(client_query(40), query(1, "one.example"));  // retransmit: deadline 140
-    h.expire(115);  // one.example was due at 110 before its retransmission
+    h.expire(115);                                   // one.example was due at 110 before its retransmission
     REQUIRE(h.out.size() == 1);
     CHECK(h.out[0].id == 3);
     h.expire(1000);
@@ -442,6 +494,7 @@ TEST_CASE("owner falls back to the response's when the query's was unknown") {
         CHECK(h.out[0].owner.comm == "resolver");
     }
     SUBCASE("query owner known") {
+        rc.owner = owner(100, "resolver");  // the same socket: the same process
         h.q(qc, query(1, "a.example"));
         h.r(rc, response(1, "a.example"));
         REQUIRE(h.out.size() == 1);
