@@ -107,7 +107,7 @@ void Daemon::remember_owner(const SocketOwner& owner) {
     if (owner.pid == 0)
         return;
     processes_.lookup(owner.pid, owner.comm);
-    cgroups_.path(owner.cgroup_id, owner.pid, monotonic_ns());
+    cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
 }
 
 void Daemon::report(Transaction&& transaction) {
@@ -119,7 +119,7 @@ void Daemon::report(Transaction&& transaction) {
         if (!process.comm.empty())
             owner.comm = process.comm;
     }
-    attribution.cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, monotonic_ns());
+    attribution.cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
     if (!attribution.cgroup_path.empty())
         attribution.units = units_from_cgroup_path(attribution.cgroup_path);
     // A timeout is reported from the sweep, not while a message is parsed.
@@ -130,6 +130,7 @@ void Daemon::report(Transaction&& transaction) {
 }
 
 void Daemon::drain() {
+    now_ns_ = monotonic_ns();  // one clock read per batch is precise enough for caches
     const int records = capture_->drain();
     if (records > 0)
         idle_ticks_ = 0;
@@ -139,6 +140,7 @@ void Daemon::drain() {
     auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
     table_.expire(now, sink);
     reassembler_.expire(now);
+    now_ns_ = now;
     sink_->flush();
 }
 

@@ -67,6 +67,7 @@ private:
     Statistics counted_;  // the counters kept in user space
     uint64_t unfinished_ = 0;
     unsigned idle_ticks_ = 0;
+    uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
 
     sd_event* event_ = nullptr;

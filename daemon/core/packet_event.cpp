@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "dnsvis_event.h"
@@ -9,8 +10,20 @@
 namespace dnsvis {
 
 std::string Endpoint::address_string() const {
+    if (!ipv6) {
+        // Formatted by hand: inet_ntop goes through sprintf, and this runs
+        // several times for every transaction.
+        char text[16];
+        char* p = text;
+        for (int i = 0; i < 4; ++i) {
+            if (i > 0)
+                *p++ = '.';
+            p = std::to_chars(p, text + sizeof text, address[i]).ptr;
+        }
+        return std::string(text, p);
+    }
     char text[INET6_ADDRSTRLEN];
-    if (!inet_ntop(ipv6 ? AF_INET6 : AF_INET, address.data(), text, sizeof text))
+    if (!inet_ntop(AF_INET6, address.data(), text, sizeof text))
         return "?";
     return text;
 }
@@ -26,7 +39,8 @@ std::string Endpoint::to_string() const {
         out += address_string();
     }
     out += ':';
-    out += std::to_string(port);
+    char digits[8];
+    out.append(digits, std::to_chars(digits, digits + sizeof digits, port).ptr);
     return out;
 }
 

@@ -2,7 +2,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstdio>
 
 #include "dns_names.hpp"
 
@@ -90,14 +89,25 @@ std::string human_message(const Transaction& t) {
 }  // namespace
 
 std::string format_latency(uint64_t ns) {
-    char buffer[32];
+    // Integer arithmetic, rounded half up: this runs for every transaction,
+    // and printf's floating point showed up in profiles.
+    auto fixed = [](uint64_t value, uint64_t unit, int decimals, const char* suffix) {
+        const uint64_t scaled = (value + unit / 2) / unit;  // in units of 10^-decimals
+        const uint64_t divisor = decimals == 1 ? 10 : 100;
+        std::string text = number(scaled / divisor);
+        text += '.';
+        const uint64_t fraction = scaled % divisor;
+        if (decimals == 2 && fraction < 10)
+            text += '0';
+        text += number(fraction);
+        text += suffix;
+        return text;
+    };
     if (ns < 100'000)  // below 0.1 ms one decimal would round to nothing
-        std::snprintf(buffer, sizeof buffer, "%.2f ms", static_cast<double>(ns) / 1e6);
-    else if (ns < 1'000'000'000)
-        std::snprintf(buffer, sizeof buffer, "%.1f ms", static_cast<double>(ns) / 1e6);
-    else
-        std::snprintf(buffer, sizeof buffer, "%.2f s", static_cast<double>(ns) / 1e9);
-    return buffer;
+        return fixed(ns, 10'000, 2, " ms");
+    if (ns < 999'950'000)
+        return fixed(ns, 100'000, 1, " ms");
+    return fixed(ns, 10'000'000, 2, " s");
 }
 
 int transaction_priority(const Transaction& t) {

@@ -244,8 +244,9 @@ const DnsQuestion& first_question(const DnsMessage& message) {
 }  // namespace
 
 TransactionTable::TransactionTable(TransactionTableLimits limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
-    // Buckets up front: no rehash pause in the middle of a burst.
-    impl_->map.reserve(std::min<size_t>(limits_.max_pending, size_t{1} << 17));
+    // Enough buckets for ordinary traffic up front; a table sized for the
+    // worst case would spread lookups over a megabyte and miss the cache.
+    impl_->map.reserve(std::min<size_t>(limits_.max_pending, size_t{1} << 12));
 }
 
 TransactionTable::~TransactionTable() = default;

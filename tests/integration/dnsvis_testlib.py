@@ -131,7 +131,7 @@ class NotifySocket:
     """Receives sd_notify() messages, as systemd would."""
 
     def __init__(self, workdir):
-        self.path = os.path.join(workdir, "notify.sock")
+        self.path = tempfile.mktemp(prefix="notify-", suffix=".sock", dir=workdir)
         self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.socket.bind(self.path)
 

@@ -126,3 +126,19 @@ TEST_CASE("equal endpoints hash equally, different ones (almost always) differen
     b.ipv6 = true;
     CHECK_FALSE(a == b);
 }
+
+TEST_CASE("endpoint text: IPv4 extremes and IPv6 compression") {
+    Endpoint e;
+    e.address = {0, 0, 0, 0};
+    e.port = 0;
+    CHECK(e.to_string() == "0.0.0.0:0");
+    e.address = {255, 255, 255, 255};
+    e.port = 65535;
+    CHECK(e.to_string() == "255.255.255.255:65535");
+    e.address = {10, 200, 3, 40};
+    CHECK(e.address_string() == "10.200.3.40");
+    e.ipv6 = true;
+    e.address = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+    e.port = 53;
+    CHECK(e.to_string() == "[2001:db8::10]:53");
+}

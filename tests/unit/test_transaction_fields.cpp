@@ -148,6 +148,11 @@ TEST_CASE("latency is printed with sensible precision") {
     CHECK(format_latency(52'000) == "0.05 ms");
     CHECK(format_latency(12'345'678) == "12.3 ms");
     CHECK(format_latency(1'250'000'000) == "1.25 s");
+    CHECK(format_latency(0) == "0.00 ms");
+    CHECK(format_latency(99'999) == "0.10 ms");
+    CHECK(format_latency(999'949'999) == "999.9 ms");
+    CHECK(format_latency(999'950'000) == "1.00 s");
+    CHECK(format_latency(61'000'000'000) == "61.00 s");
 }
 
 TEST_CASE("the summary totals every loss cause into DNSVIS_LOST") {
