@@ -287,33 +287,27 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         return;
     }
 
-    Impl::Map::iterator it;
+    // A recycled node keeps its name's buffer, so steady traffic allocates
+    // nothing here.
+    Impl::Map::node_type node;
     if (!impl.spare.empty()) {
-        Impl::Map::node_type node = std::move(impl.spare.back());
+        node = std::move(impl.spare.back());
         impl.spare.pop_back();
-        Impl::Key& key = node.key();
-        key.hash = view.hash;
-        key.origin = view.origin;
-        key.peer = *view.peer;
-        key.id = view.id;
-        key.type = view.type;
-        key.klass = view.klass;
-        key.side = view.side;
-        key.name.assign(view.name);
         node.mapped() = Impl::Entry{};
-        it = impl.map.insert(std::move(node)).position;
     } else {
-        Impl::Key key;
-        key.hash = view.hash;
-        key.origin = view.origin;
-        key.peer = *view.peer;
-        key.id = view.id;
-        key.type = view.type;
-        key.klass = view.klass;
-        key.side = view.side;
-        key.name.assign(view.name);
-        it = impl.map.try_emplace(std::move(key)).first;
+        Impl::Map scratch;  // the way to get a fresh node handle
+        node = scratch.extract(scratch.emplace().first);
     }
+    Impl::Key& key = node.key();
+    key.hash = view.hash;
+    key.origin = view.origin;
+    key.peer = *view.peer;
+    key.id = view.id;
+    key.type = view.type;
+    key.klass = view.klass;
+    key.side = view.side;
+    key.name.assign(view.name);
+    auto it = impl.map.insert(std::move(node)).position;
 
     Impl::Entry& e = it->second;
     e.key = &it->first;

@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, Tap, dnsvisd_path, workdir
+from dnsvis_testlib import Dnsvisd, Tap, cgroup2_root, dnsvisd_path, workdir
 
 
 def run(*args, **kwargs):
@@ -39,6 +39,14 @@ def main():
                   "without privilege: a clear message and exit 1", r.stderr)
         lines = [l for l in r.stderr.splitlines() if l.strip()]
         tap.equal(len(lines), 1, "without privilege: exactly one line of error")
+
+        # No cgroup2 mount (hidden in a private mount namespace): one sentence.
+        root = cgroup2_root()
+        r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c",
+                            f"umount -l {root} && exec {dnsvisd_path()} --output=json --config=/dev/null"],
+                           capture_output=True, text=True, timeout=30)
+        tap.check(r.returncode == 1 and "No cgroup2 file system is mounted" in r.stderr,
+                  "without a cgroup2 mount: a clear message and exit 1", r.stderr)
 
         # Broken lines are reported with file and line, and the daemon runs.
         work = workdir()
