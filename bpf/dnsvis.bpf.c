@@ -156,10 +156,8 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	__u32 tcp_seq = 0, zero = 0;
 	__u64 cookie, flags;
 
-	scratch = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
-	if (!scratch)
-		return SK_PASS;
-	event = &scratch->event;
+	__u8 source_addr[16], dest_addr[16];
+	__u8 family_flags;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
 		struct iphdr ip;
@@ -171,11 +169,11 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 			return SK_PASS;
 		protocol = ip.protocol;
 		payload_offset = ip.ihl * 4;
-		__builtin_memset(event->source_addr, 0, sizeof(event->source_addr));
-		__builtin_memset(event->dest_addr, 0, sizeof(event->dest_addr));
-		__builtin_memcpy(event->source_addr, &ip.saddr, 4);
-		__builtin_memcpy(event->dest_addr, &ip.daddr, 4);
-		event->flags = 0;
+		__builtin_memset(source_addr, 0, sizeof(source_addr));
+		__builtin_memset(dest_addr, 0, sizeof(dest_addr));
+		__builtin_memcpy(source_addr, &ip.saddr, 4);
+		__builtin_memcpy(dest_addr, &ip.daddr, 4);
+		family_flags = 0;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr ip6;
 
@@ -183,9 +181,9 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 			return SK_PASS;
 		protocol = ip6.nexthdr;
 		payload_offset = sizeof(ip6);
-		__builtin_memcpy(event->source_addr, &ip6.saddr, 16);
-		__builtin_memcpy(event->dest_addr, &ip6.daddr, 16);
-		event->flags = DNSVIS_EVENT_F_IPV6;
+		__builtin_memcpy(source_addr, &ip6.saddr, 16);
+		__builtin_memcpy(dest_addr, &ip6.daddr, 16);
+		family_flags = DNSVIS_EVENT_F_IPV6;
 	} else {
 		return SK_PASS;
 	}
@@ -208,7 +206,7 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		payload_offset += tcp.doff * 4;
 		tcp_seq = bpf_ntohl(tcp.seq);
 		tcp_flags = ((__u8 *)&tcp)[13];
-		event->flags |= DNSVIS_EVENT_F_TCP;
+		family_flags |= DNSVIS_EVENT_F_TCP;
 	} else {
 		return SK_PASS;
 	}
@@ -233,6 +231,14 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		count(DNSVIS_COUNTER_FILTERED);
 		return SK_PASS;
 	}
+
+	scratch = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
+	if (!scratch)
+		return SK_PASS;
+	event = &scratch->event;
+	event->flags = family_flags;
+	__builtin_memcpy(event->source_addr, source_addr, sizeof(source_addr));
+	__builtin_memcpy(event->dest_addr, dest_addr, sizeof(dest_addr));
 
 	cookie = bpf_get_socket_cookie(skb);
 	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
@@ -289,10 +295,14 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	    bpf_skb_load_bytes(skb, payload_offset, scratch->payload, capture_len))
 		return SK_PASS;
 
-	flags = config->wake_on_next ||
-			bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes
-		? BPF_RB_FORCE_WAKEUP
-		: BPF_RB_NO_WAKEUP;
+	flags = BPF_RB_NO_WAKEUP;
+	if (config->wake_on_next) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (config->batch_wake_armed &&
+		   bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		config->batch_wake_armed = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&dnsvis_events, scratch, sizeof(struct dnsvis_event) + capture_len,
 			       flags))
 		count(DNSVIS_COUNTER_RINGBUF_FULL);

@@ -83,6 +83,11 @@ struct dnsvis_settings {
 	/* Set by user space before it goes idle: the next event wakes it at
 	 * once. Otherwise events wait for a batch or the drain timer. */
 	__u32 wake_on_next;
+	/* Set by user space after each drain; the first event that finds the
+	 * ring past the batch threshold wakes user space once and clears it,
+	 * so a filling ring costs one wake-up, not one per event. */
+	__u32 batch_wake_armed;
+	__u32 reserved;
 };
 
 #endif

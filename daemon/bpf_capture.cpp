@@ -85,6 +85,7 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
 
     capture->settings_.global_enabled = options.global_enabled;
     capture->settings_.wake_on_next = 1;
+    capture->settings_.batch_wake_armed = 1;
     if (!capture->write_settings()) {
         error = "cannot initialise the settings map: " + errno_text(errno);
         return nullptr;
@@ -166,7 +167,15 @@ int BpfCapture::on_record(void* self, void* data, size_t size) {
 
 int BpfCapture::ring_fd() const { return ring_buffer__epoll_fd(ring_); }
 
-int BpfCapture::drain() { return ring_buffer__consume(ring_); }
+int BpfCapture::drain() {
+    const int records = ring_buffer__consume(ring_);
+    if (records > 0 && !settings_.wake_on_next) {
+        // Re-arm the one batch wake-up the kernel may send (see dnsvis_event.h).
+        settings_.batch_wake_armed = 1;
+        write_settings();
+    }
+    return records;
+}
 
 KernelCounters BpfCapture::read_counters() const {
     KernelCounters totals{};

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 #include "json_line.hpp"
 
 using namespace dnsvis;
@@ -17,4 +19,49 @@ TEST_CASE("a field list becomes one JSON object on one line") {
     CHECK(out == "{\"DNS_NAME\":\"www.example.test\",\"DNS_TYPE\":\"A\"}\n");
     append_json_line(out, {});
     CHECK(out.substr(out.size() - 3) == "{}\n");
+}
+
+namespace {
+
+// The obvious byte-at-a-time escaper, to check the fast one against.
+std::string reference_escape(std::string_view text) {
+    std::string out = "\"";
+    for (unsigned char c : text) {
+        char buffer[8];
+        if (c == '"')
+            out += "\\\"";
+        else if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\t')
+            out += "\\t";
+        else if (c == '\r')
+            out += "\\r";
+        else if (c < 0x20 || c == 0x7f) {
+            std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+            out += buffer;
+        } else
+            out += static_cast<char>(c);
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+TEST_CASE("escaping finds a special byte at every position of a long string") {
+    const std::string plain(40, 'x');
+    for (char special : {'"', '\\', '\n', '\t', '\r', '\x01', '\x1f', '\x7f'}) {
+        for (size_t at = 0; at < plain.size(); ++at) {
+            std::string text = plain;
+            text[at] = special;
+            std::string out;
+            append_json_string(out, text);
+            CHECK_MESSAGE(out == reference_escape(text), "byte ", int(special), " at ", at);
+        }
+    }
+    std::string mixed = "caf\xc3\xa9 \"quoted\" back\\slash\x02 and a long plain tail of text";
+    std::string out;
+    append_json_string(out, mixed);
+    CHECK(out == reference_escape(mixed));
 }
