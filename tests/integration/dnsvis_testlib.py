@@ -112,9 +112,12 @@ class Nsd:
         while time.monotonic() < deadline:
             probe = subprocess.run(["dig", "+short", "+tries=1", "+time=1", f"@{addresses[0]}", "ns1.example.test"],
                                    capture_output=True, text=True)
-            if probe.stdout.strip() == "192.0.2.1":
-                return
             if self.process.poll() is not None:
+                break  # e.g. another server holds the address: its answers are not ours
+            if probe.stdout.strip() == "192.0.2.1":
+                time.sleep(0.3)
+                if self.process.poll() is None:
+                    return
                 break
             time.sleep(0.2)
         log = open(os.path.join(self.dir, "nsd.log")).read() if os.path.exists(os.path.join(self.dir, "nsd.log")) else ""

@@ -125,8 +125,8 @@ def run_checks(tap, work, daemon):
     found = daemon.wait_for(by_name("www.example.test", DNS_TYPE="AAAA"))
     tap.equal(len(found), 1, "IPv6 query: one transaction")
     if found:
-        tap.equal(found[0].get("DNS_SERVER"), "[::1]:53", "IPv6 query: server")
-        tap.equal(found[0].get("DNS_ANSWERS"), "2001:db8::10", "IPv6 query: answer")
+        tap.equal(found[0].get("DNS_SERVER"), "[::1]:53", "IPv6 query: server", found[0])
+        tap.equal(found[0].get("DNS_ANSWERS"), "2001:db8::10", "IPv6 query: answer", found[0])
 
     # A large response over UDP (EDNS) and over TCP.
     dig("+bufsize=4096", f"@{NSD_ADDRESS}", "big.example.test", "TXT")
