@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""The configuration options against the real kernel: extra ports, server-side
+capture, global visibility off, and a snap length that cuts responses."""
+import os
+import shutil
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dnsvis_testlib import Dnsvisd, Tap, by_name, require_root_and_tools, workdir
+
+DNSMASQ_ADDRESS = "127.53.0.3"
+DNSMASQ_PORT = 5353
+
+
+def dnsmasq():
+    """dnsmasq answering *.opt.test on a non-standard port."""
+    return subprocess.Popen(["dnsmasq", "--keep-in-foreground", "--no-resolv", "--no-hosts",
+                             f"--listen-address={DNSMASQ_ADDRESS}", "--bind-interfaces", f"--port={DNSMASQ_PORT}",
+                             "--address=/opt.test/192.0.2.50", "--txt-record=long.opt.test," + ",".join(c * 250 for c in "wxyz"),
+                             "--user=root", "--pid-file="],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def dig(name, qtype="A"):
+    subprocess.run(["dig", "+tries=1", "+time=2", "-p", str(DNSMASQ_PORT), f"@{DNSMASQ_ADDRESS}", name, qtype],
+                   capture_output=True, timeout=30)
+
+
+def summary_of(daemon):
+    entries = daemon.entries()
+    return entries[-1] if entries and entries[-1].get("MESSAGE_ID") == "6865af7173214451bda6f168d9555bf0" else {}
+
+
+def main():
+    require_root_and_tools("dnsmasq", "dig", "bpftool")
+    tap = Tap()
+    work = workdir()
+    server = dnsmasq()
+    try:
+        # Extra port and server side: one exchange, seen from both ends.
+        daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\n")
+        dig("both.opt.test")
+        client = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="client"))
+        served = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="server"))
+        daemon.stop()
+        tap.check(len(client) == 1 and client[0].get("DNS_COMM") == "dig" and
+                  client[0].get("DNS_ANSWERS") == "192.0.2.50", "Ports=: a query to port 5353 is captured", client)
+        tap.check(len(served) == 1 and served[0].get("DNS_COMM") == "dnsmasq" and
+                  served[0].get("DNS_OUTCOME") == "answered" and
+                  served[0].get("DNS_SERVER") == f"{DNSMASQ_ADDRESS}:{DNSMASQ_PORT}",
+                  "ServerSide=yes: the server's side is a transaction of dnsmasq", served)
+        if client and served:
+            tap.equal(served[0].get("DNS_CLIENT"), client[0].get("DNS_CLIENT"),
+                      "both sides name the same client endpoint")
+
+        # The default ports do not include 5353, and the server side is off.
+        daemon = Dnsvisd(work, "")
+        dig("default.opt.test")
+        dig_default = daemon.wait_for(by_name("default.opt.test"), timeout=2)
+        daemon.stop()
+        tap.equal(dig_default, [], "by default port 5353 is not captured")
+
+        # Global visibility off: nothing reaches user space, and it is counted.
+        daemon = Dnsvisd(work, f"[Capture]\nPorts={DNSMASQ_PORT}\n[Visibility]\nGlobal=no\n")
+        dig("hidden.opt.test")
+        hidden = daemon.wait_for(by_name("hidden.opt.test"), timeout=2)
+        daemon.stop()
+        summary = summary_of(daemon)
+        tap.equal(hidden, [], "Global=no: the query is not reported")
+        tap.check(summary.get("DNSVIS_CAPTURED") == "0" and int(summary.get("DNSVIS_FILTERED", "0")) >= 2,
+                  "Global=no: nothing captured, the skipped packets counted as filtered", summary)
+
+        # A snap length shorter than the response: reported, with the cut named.
+        daemon = Dnsvisd(work, f"[Capture]\nPorts={DNSMASQ_PORT}\nSnapLength=512\n")
+        dig("long.opt.test", "TXT")
+        cut = daemon.wait_for(by_name("long.opt.test"))
+        daemon.stop()
+        summary = summary_of(daemon)
+        tap.check(len(cut) == 1 and cut[0].get("DNS_OUTCOME") == "answered" and
+                  cut[0].get("DNS_RCODE") == "NOERROR", "SnapLength=: a cut response still completes its transaction",
+                  cut)
+        tap.check(cut and "capture cut at 512 bytes" in cut[0].get("DNS_PARSE_ERROR", ""),
+                  "SnapLength=: the entry says the capture was cut", cut)
+        tap.check(int(summary.get("DNSVIS_CUT", "0")) >= 1, "SnapLength=: the cut is counted", summary)
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
