@@ -205,6 +205,23 @@ std::string apply_timespan(std::string_view value, uint64_t& field, uint64_t def
     return {};
 }
 
+// An absolute path, or "no" to leave that runtime alone.
+std::string apply_socket_path(std::string_view value, std::string& field, const std::string& default_value) {
+    if (value.empty()) {
+        field = default_value;
+        return {};
+    }
+    bool enabled = true;
+    if (parse_boolean(value, enabled) && !enabled) {
+        field.clear();
+        return {};
+    }
+    if (value.front() != '/')
+        return "is not an absolute path (or \"no\")";
+    field = std::string(value);
+    return {};
+}
+
 constexpr KeyHandler kKeys[] = {
     {"Capture", "Ports", apply_ports},
     {"Capture", "ServerSide",
@@ -230,6 +247,14 @@ constexpr KeyHandler kKeys[] = {
      [](std::string_view v, Config& c) {
          return apply_timespan(v, c.summary_interval_usec, Config{}.summary_interval_usec, kUsecPerSec,
                                kUsecPerDay, "1s..24h");
+     }},
+    {"Containers", "DockerSocket",
+     [](std::string_view v, Config& c) { return apply_socket_path(v, c.docker_socket, Config{}.docker_socket); }},
+    {"Containers", "PodmanSocket",
+     [](std::string_view v, Config& c) { return apply_socket_path(v, c.podman_socket, Config{}.podman_socket); }},
+    {"Containers", "MetadataWait",
+     [](std::string_view v, Config& c) {
+         return apply_timespan(v, c.metadata_wait_usec, Config{}.metadata_wait_usec, 0, 5 * kUsecPerSec, "0..5s");
      }},
 };
 

@@ -19,6 +19,11 @@ struct Config {
     uint32_t max_transactions = 65536;      // [Transactions] MaxPending=
     bool global_visibility = true;          // [Visibility] Global=yes
     uint64_t summary_interval_usec = 60'000'000;  // [Output] SummaryInterval=60s
+    // [Containers]: where to ask runtimes about containers ("no" disables one),
+    // and how long a transaction may wait for that answer before it is written.
+    std::string docker_socket = "/var/run/docker.sock";   // DockerSocket=
+    std::string podman_socket = "/run/podman/podman.sock";  // PodmanSocket=
+    uint64_t metadata_wait_usec = 250'000;                // MetadataWait=250ms
 };
 
 struct ConfigDiagnostic {

@@ -482,3 +482,28 @@ TEST_CASE("load_config: files and drop-ins") {
         CHECK(d[0].line == 0);
     }
 }
+
+TEST_CASE("container runtime sockets and the metadata wait") {
+    Config config;
+    std::vector<ConfigDiagnostic> diagnostics;
+    CHECK(config.docker_socket == "/var/run/docker.sock");
+    CHECK(config.metadata_wait_usec == 250'000);
+    apply_config_text("[Containers]\nDockerSocket=/run/custom/docker.sock\nPodmanSocket=no\nMetadataWait=1s\n",
+                      "t.conf", config, diagnostics);
+    CHECK(diagnostics.empty());
+    CHECK(config.docker_socket == "/run/custom/docker.sock");
+    CHECK(config.podman_socket.empty());
+    CHECK(config.metadata_wait_usec == 1'000'000);
+
+    apply_config_text("[Containers]\nDockerSocket=relative.sock\nMetadataWait=10s\n", "t.conf", config, diagnostics);
+    REQUIRE(diagnostics.size() == 2);
+    CHECK(diagnostics[0].line == 2);
+    CHECK(diagnostics[0].message.find("absolute path") != std::string::npos);
+    CHECK(diagnostics[1].line == 3);
+    CHECK(config.docker_socket == "/run/custom/docker.sock");  // the bad values changed nothing
+    CHECK(config.metadata_wait_usec == 1'000'000);
+
+    diagnostics.clear();
+    apply_config_text("[Containers]\nDockerSocket=\n", "t.conf", config, diagnostics);
+    CHECK(config.docker_socket == "/var/run/docker.sock");
+}

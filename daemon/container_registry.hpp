@@ -1,0 +1,71 @@
+// What dnsvis knows about containers: the id and runtime from the cgroup
+// path, and name, image and labels from the runtime's own socket, cached per
+// container. Lookups are asynchronous; a caller that must not wait long
+// registers a callback and decides itself how long to hold its entry.
+//
+// A runtime whose socket is absent costs one notice at start; its
+// containers are still reported with the id derived from the cgroup.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "container_cgroup.hpp"
+#include "container_metadata.hpp"
+#include "docker_client.hpp"
+
+namespace dnsvis {
+
+struct ContainerSockets {
+    std::string docker = "/var/run/docker.sock";
+    std::string podman = "/run/podman/podman.sock";
+};
+
+class ContainerRegistry {
+public:
+    static constexpr size_t max_containers = 4096;
+    // Metadata of a container not seen for this long is dropped: containers
+    // come and go, and a stopped one must not pin memory.
+    static constexpr uint64_t idle_eviction_ns = 300'000'000'000;
+    // A container the runtime did not know is asked again after this long.
+    static constexpr uint64_t negative_ttl_ns = 10'000'000'000;
+
+    ContainerRegistry(sd_event* event, ContainerSockets sockets);
+
+    // nullptr when no metadata is known (yet); otherwise valid until the
+    // next call into the registry.
+    const ContainerMetadata* metadata(const CgroupContainer& container, uint64_t now_ns);
+    // True while a lookup for the container is under way.
+    bool pending(const CgroupContainer& container) const;
+    // Starts a lookup if none is known or under way; `ready` runs (from the
+    // event loop) when it completes, whatever the outcome.
+    void request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready);
+    void evict_idle(uint64_t now_ns);
+
+    size_t size() const { return entries_.size(); }
+
+private:
+    struct Entry {
+        bool in_flight = false;
+        std::optional<ContainerMetadata> metadata;
+        uint64_t checked_ns = 0;
+        uint64_t used_ns = 0;
+        std::vector<std::function<void()>> waiters;
+    };
+    DockerClient* client_for(ContainerRuntime runtime);
+
+    sd_event* event_;
+    ContainerSockets sockets_;
+    std::unique_ptr<DockerClient> docker_;
+    std::unique_ptr<DockerClient> podman_;
+    std::unordered_map<std::string, Entry> entries_;
+};
+
+}  // namespace dnsvis
