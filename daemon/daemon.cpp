@@ -52,7 +52,8 @@ void Daemon::on_record(std::span<const uint8_t> record) {
         ++counted_.lost_by(LossCause::malformed);
         return;
     }
-    MessageContext context;
+    // A member, so the owner's comm keeps its buffer from event to event.
+    MessageContext& context = context_;
     context.timestamp_ns = event.timestamp_ns;
     context.socket_cookie = event.socket_cookie;
     context.direction = event.direction;
@@ -62,7 +63,7 @@ void Daemon::on_record(std::span<const uint8_t> record) {
     context.owner.pid = event.pid;
     context.owner.tid = event.tid;
     context.owner.uid = event.uid;
-    context.owner.comm = std::string(event.comm);
+    context.owner.comm.assign(event.comm);
     context.owner.cgroup_id = event.cgroup_id;
 
     if (event.transport == Transport::tcp) {
@@ -111,17 +112,25 @@ void Daemon::remember_owner(const SocketOwner& owner) {
 }
 
 void Daemon::report(Transaction&& transaction) {
-    Attribution attribution;
+    // Reused from report to report: assigning keeps the buffers, so a
+    // steady stream of transactions does not allocate here.
+    Attribution& attribution = attribution_;
     SocketOwner& owner = transaction.owner;
+    attribution.exe.clear();
     if (owner.pid != 0) {
         const ProcessInfo& process = processes_.lookup(owner.pid, owner.comm);
-        attribution.exe = process.exe;
+        attribution.exe.assign(process.exe);
         if (!process.comm.empty())
-            owner.comm = process.comm;
+            owner.comm.assign(process.comm);
     }
-    attribution.cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
-    if (!attribution.cgroup_path.empty())
-        attribution.units = units_from_cgroup_path(attribution.cgroup_path);
+    const std::string& cgroup_path = cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
+    // Consecutive transactions mostly come from the same cgroup; its units
+    // are worked out again only when the path changes.
+    if (!units_known_ || cgroup_path != attribution.cgroup_path) {
+        attribution.cgroup_path.assign(cgroup_path);
+        attribution.units = cgroup_path.empty() ? CgroupUnits{} : units_from_cgroup_path(cgroup_path);
+        units_known_ = true;
+    }
     // A timeout is reported from the sweep, not while a message is parsed.
     const std::string_view parse_error = transaction.outcome == Outcome::timeout ? std::string_view{} : parse_error_;
     format_transaction_fields(transaction, attribution, parse_error, fields_);

@@ -60,6 +60,9 @@ private:
 
     // Reused per event to avoid allocations on the hot path.
     DnsMessage message_;
+    MessageContext context_;
+    Attribution attribution_;
+    bool units_known_ = false;  // attribution_.units belong to attribution_.cgroup_path
     FieldList fields_;
     std::string_view parse_error_;
     std::string parse_error_text_;

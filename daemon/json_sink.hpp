@@ -16,7 +16,11 @@ public:
 
 private:
     int fd_;
+    // Lines are written straight into this buffer, which only grows: its
+    // size is the room, `used_` the part that holds lines. Growing it
+    // zero-fills, writing into it does not.
     std::string buffer_;
+    size_t used_ = 0;
 };
 
 }  // namespace dnsvis

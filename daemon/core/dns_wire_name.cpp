@@ -1,5 +1,9 @@
 #include "dns_wire_name.hpp"
 
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
 namespace dnsvis {
 
 namespace {
@@ -27,12 +31,65 @@ char* put_label_byte(char* p, uint8_t b) {
     return p;
 }
 
+constexpr uint64_t ones = 0x0101010101010101ull;
+constexpr uint64_t highs = 0x8080808080808080ull;
+
+constexpr uint64_t zero_bytes(uint64_t v) { return (v - ones) & ~v & highs; }
+
+// The high bit of each byte of `v` that put_label_byte() does not copy
+// unchanged apart from case: outside 0x21..0x7e, '.' or '\\'. A byte may be
+// flagged wrongly only above a byte flagged rightly (a borrow or carry runs
+// upwards), so "any flag among the low n bytes" is exact.
+constexpr uint64_t special_bytes(uint64_t v) {
+    const uint64_t below = (v - ones * 0x21) & ~v;
+    const uint64_t above = (v + ones * (0x7f - 0x7e)) | v;
+    return ((below | above) & highs) | zero_bytes(v ^ (ones * '.')) | zero_bytes(v ^ (ones * '\\'));
+}
+
+// For bytes in 0x21..0x7e: 0x20 in each byte that is 'A'..'Z', so that
+// or-ing it in folds the case. Nothing carries between such bytes.
+constexpr uint64_t upper_case_bits(uint64_t v) {
+    return (((v + ones * (0x80 - 'A')) ^ (v + ones * (0x80 - 'Z' - 1))) & highs) >> 2;
+}
+
+static_assert(special_bytes(0x6867666564636261ull) == 0);  // "abcdefgh"
+static_assert(special_bytes(0x68676665642e6261ull) != 0);  // a dot
+static_assert(special_bytes(0x6867666564206261ull) != 0);  // a space
+static_assert(special_bytes(0x68676665647f6261ull) != 0);  // DEL
+static_assert(upper_case_bits(0x5b5a41407a61ull) == 0x2020000000ull);  // "az@AZ["
+
+// Copies a label of `len` bytes, eight at a time while its bytes need no
+// escape; `readable` is how many bytes of the message may be read from
+// `label`, which may be more than the label. Stores whole words: `p` needs
+// seven bytes of room beyond the output.
+char* put_label(char* p, const uint8_t* label, size_t len, size_t readable) {
+    size_t i = 0;
+    // Words hold the bytes in string order on little-endian machines only.
+    if constexpr (std::endian::native == std::endian::little) {
+        while (i < len && readable - i >= 8) {
+            uint64_t v;
+            std::memcpy(&v, label + i, 8);
+            const size_t chunk = std::min<size_t>(len - i, 8);
+            const uint64_t in_label = chunk == 8 ? ~uint64_t{0} : (uint64_t{1} << (8 * chunk)) - 1;
+            if ((special_bytes(v) & in_label) != 0)
+                break;
+            v |= upper_case_bits(v);
+            std::memcpy(p, &v, 8);
+            p += chunk;
+            i += chunk;
+        }
+    }
+    for (; i < len; ++i)
+        p = put_label_byte(p, label[i]);
+    return p;
+}
+
 }  // namespace
 
 DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out, size_t& end) {
     // Built on the stack and appended once, so a failed read leaves `out`
     // alone and a good one costs at most one allocation.
-    char buffer[max_presentation_length];
+    char buffer[max_presentation_length + 8];  // put_label() stores whole words
     char* p = buffer;
 
     const size_t size = message.size();
@@ -82,9 +139,7 @@ DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset,
 
         if (p != buffer)
             *p++ = '.';
-        const uint8_t* label = message.data() + pos + 1;
-        for (size_t i = 0; i < len; ++i)
-            p = put_label_byte(p, label[i]);
+        p = put_label(p, message.data() + pos + 1, len, size - pos - 1);
         pos += 1 + size_t{len};
     }
 }

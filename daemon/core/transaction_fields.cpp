@@ -2,6 +2,9 @@
 
 #include <array>
 #include <charconv>
+#include <cstring>
+
+#include <arpa/inet.h>
 
 #include "dns_names.hpp"
 
@@ -15,54 +18,128 @@ constexpr int priority_warning = 4;
 // The human line lists this many answers; DNS_ANSWERS has them all.
 constexpr size_t message_answer_limit = 3;
 
+// Numbers go straight into the value buffer: a temporary std::string per
+// number showed up in profiles.
 template <typename Number>
-std::string number(Number n) {
+void append_number(std::string& out, Number n) {
     char buffer[24];
     auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, n);
     (void)ec;
-    return std::string(buffer, end);
+    out.append(buffer, static_cast<size_t>(end - buffer));
 }
 
-void add(FieldList& out, std::string_view name, std::string value) {
-    out.push_back(Field{name, std::move(value)});
+template <typename Number>
+std::string number(Number n) {
+    std::string text;
+    append_number(text, n);
+    return text;
 }
 
-std::string answers_joined(const std::vector<DnsRecord>& answers) {
-    std::string joined;
+// An endpoint as Endpoint::to_string() prints it ("127.0.0.1:53",
+// "[::1]:53"), in a stack buffer: each transaction needs both endpoints
+// twice (the human line and DNS_SERVER/DNS_CLIENT), and to_string()
+// allocates every time.
+class EndpointText {
+public:
+    explicit EndpointText(const Endpoint& e) {
+        char* p = text_;
+        char* const end = text_ + sizeof text_;
+        if (e.ipv6) {
+            *p++ = '[';
+            if (inet_ntop(AF_INET6, e.address.data(), p, INET6_ADDRSTRLEN))
+                p += std::strlen(p);
+            else
+                *p++ = '?';
+            *p++ = ']';
+        } else {
+            for (int i = 0; i < 4; ++i) {
+                if (i > 0)
+                    *p++ = '.';
+                p = std::to_chars(p, end, e.address[i]).ptr;
+            }
+        }
+        *p++ = ':';
+        p = std::to_chars(p, end, e.port).ptr;
+        size_ = static_cast<size_t>(p - text_);
+    }
+    std::string_view view() const { return {text_, size_}; }
+
+private:
+    char text_[INET6_ADDRSTRLEN + 8];  // brackets, colon, port
+    size_t size_;
+};
+
+void append_answers_joined(std::string& joined, const std::vector<DnsRecord>& answers) {
     for (const DnsRecord& record : answers) {
         if (!joined.empty())
             joined += ' ';
         joined += record.data;
     }
-    return joined;
 }
 
-std::string process_label(const Transaction& t) {
-    if (t.owner.pid == 0)
-        return "unknown-process";
-    std::string label = t.owner.comm.empty() ? std::string("?") : t.owner.comm;
-    label += '[';
-    label += number(t.owner.pid);
-    label += ']';
-    return label;
+void append_process_label(std::string& m, const Transaction& t) {
+    if (t.owner.pid == 0) {
+        m += "unknown-process";
+        return;
+    }
+    if (t.owner.comm.empty())
+        m += '?';
+    else
+        m += t.owner.comm;
+    m += '[';
+    append_number(m, t.owner.pid);
+    m += ']';
 }
 
-std::string human_message(const Transaction& t) {
-    std::string m = process_label(t);
+void append_latency(std::string& text, uint64_t ns) {
+    // Integer arithmetic, rounded half up: this runs for every transaction,
+    // and printf's floating point showed up in profiles.
+    auto fixed = [&text](uint64_t value, uint64_t unit, int decimals, std::string_view suffix) {
+        const uint64_t scaled = (value + unit / 2) / unit;  // in units of 10^-decimals
+        const uint64_t divisor = decimals == 1 ? 10 : 100;
+        append_number(text, scaled / divisor);
+        text += '.';
+        const uint64_t fraction = scaled % divisor;
+        if (decimals == 2 && fraction < 10)
+            text += '0';
+        append_number(text, fraction);
+        text += suffix;
+    };
+    if (ns < 100'000)  // below 0.1 ms one decimal would round to nothing
+        fixed(ns, 10'000, 2, " ms");
+    else if (ns < 999'950'000)
+        fixed(ns, 100'000, 1, " ms");
+    else
+        fixed(ns, 10'000'000, 2, " s");
+}
+
+// The names and the endpoint on the other side of the socket come already
+// formatted: the fields repeat them, and they are worked out once.
+struct MessageParts {
+    std::string_view type;
+    std::string_view rcode;  // with a response only
+    std::string_view peer;
+};
+
+void append_human_message(std::string& m, const Transaction& t, const MessageParts& parts) {
+    append_process_label(m, t);
     m += ' ';
-    m += t.question.name.empty() ? std::string("(no question)") : t.question.name;
+    if (t.question.name.empty())
+        m += "(no question)";
+    else
+        m += t.question.name;
     m += ' ';
-    m += dns_type_name(t.question.type);
+    m += parts.type;
     m += " → ";
     if (t.outcome == Outcome::timeout) {
         m += "no response";
         if (t.retransmits > 0) {
             m += " after ";
-            m += number(t.retransmits + 1);
+            append_number(m, t.retransmits + 1);
             m += " tries";
         }
     } else if (t.response) {
-        m += dns_rcode_name(t.response->rcode);
+        m += parts.rcode;
         const auto& answers = t.response->answers;
         for (size_t i = 0; i < answers.size() && i < message_answer_limit; ++i) {
             m += ' ';
@@ -70,44 +147,31 @@ std::string human_message(const Transaction& t) {
         }
         if (answers.size() > message_answer_limit) {
             m += " (+";
-            m += number(answers.size() - message_answer_limit);
+            append_number(m, answers.size() - message_answer_limit);
             m += " more)";
         }
         if (auto latency = t.latency_ns()) {
             m += " (";
-            m += format_latency(*latency);
+            append_latency(m, *latency);
             m += ')';
         }
     }
     m += t.side == Side::client ? " via " : " from ";
-    m += t.side == Side::client ? t.server.to_string() : t.client.to_string();
+    m += parts.peer;
     if (t.outcome == Outcome::unmatched_response)
         m += " (query not seen)";
-    return m;
 }
 
 }  // namespace
 
+void FieldList::grow() {
+    slots_.emplace_back();
+}
+
 std::string format_latency(uint64_t ns) {
-    // Integer arithmetic, rounded half up: this runs for every transaction,
-    // and printf's floating point showed up in profiles.
-    auto fixed = [](uint64_t value, uint64_t unit, int decimals, const char* suffix) {
-        const uint64_t scaled = (value + unit / 2) / unit;  // in units of 10^-decimals
-        const uint64_t divisor = decimals == 1 ? 10 : 100;
-        std::string text = number(scaled / divisor);
-        text += '.';
-        const uint64_t fraction = scaled % divisor;
-        if (decimals == 2 && fraction < 10)
-            text += '0';
-        text += number(fraction);
-        text += suffix;
-        return text;
-    };
-    if (ns < 100'000)  // below 0.1 ms one decimal would round to nothing
-        return fixed(ns, 10'000, 2, " ms");
-    if (ns < 999'950'000)
-        return fixed(ns, 100'000, 1, " ms");
-    return fixed(ns, 10'000'000, 2, " s");
+    std::string text;
+    append_latency(text, ns);
+    return text;
 }
 
 int transaction_priority(const Transaction& t) {
@@ -119,47 +183,51 @@ int transaction_priority(const Transaction& t) {
 void format_transaction_fields(const Transaction& t, const Attribution& a, std::string_view parse_error,
                                FieldList& out) {
     out.clear();
-    add(out, "MESSAGE", human_message(t));
-    add(out, "MESSAGE_ID",
-        std::string(t.outcome == Outcome::timeout ? message_id_timeout : message_id_transaction));
-    add(out, "PRIORITY", number(transaction_priority(t)));
-    add(out, "SYSLOG_IDENTIFIER", "dnsvis");
-    add(out, "DNS_NAME", t.question.name);
-    add(out, "DNS_TYPE", dns_type_name(t.question.type));
-    add(out, "DNS_CLASS", dns_class_name(t.question.klass));
+    const EndpointText server(t.server);
+    const EndpointText client(t.client);
+    const std::string type = dns_type_name(t.question.type);
+    const std::string rcode = t.response ? dns_rcode_name(t.response->rcode) : std::string();
+    const MessageParts parts{type, rcode, t.side == Side::client ? server.view() : client.view()};
+    append_human_message(out.add("MESSAGE"), t, parts);
+    out.add("MESSAGE_ID", t.outcome == Outcome::timeout ? message_id_timeout : message_id_transaction);
+    append_number(out.add("PRIORITY"), transaction_priority(t));
+    out.add("SYSLOG_IDENTIFIER", "dnsvis");
+    out.add("DNS_NAME", t.question.name);
+    out.add("DNS_TYPE", type);
+    out.add("DNS_CLASS", dns_class_name(t.question.klass));
     if (t.response) {
-        add(out, "DNS_RCODE", dns_rcode_name(t.response->rcode));
-        add(out, "DNS_ANSWERS", answers_joined(t.response->answers));
-        add(out, "DNS_ANSWER_COUNT", number(t.response->answers.size()));
+        out.add("DNS_RCODE", rcode);
+        append_answers_joined(out.add("DNS_ANSWERS"), t.response->answers);
+        append_number(out.add("DNS_ANSWER_COUNT"), t.response->answers.size());
     }
-    add(out, "DNS_OUTCOME", std::string(to_string(t.outcome)));
+    out.add("DNS_OUTCOME", to_string(t.outcome));
     if (auto latency = t.latency_ns())
-        add(out, "DNS_LATENCY_USEC", number(*latency / 1000));
-    add(out, "DNS_ID", number(t.id));
-    add(out, "DNS_PROTOCOL", t.transport == Transport::tcp ? "tcp" : "udp");
-    add(out, "DNS_SERVER", t.server.to_string());
-    add(out, "DNS_CLIENT", t.client.to_string());
-    add(out, "DNS_SIDE", std::string(to_string(t.side)));
-    add(out, "DNS_FLAGS", dns_flags_string(t.response ? t.response->flags : t.query_flags));
+        append_number(out.add("DNS_LATENCY_USEC"), *latency / 1000);
+    append_number(out.add("DNS_ID"), t.id);
+    out.add("DNS_PROTOCOL", t.transport == Transport::tcp ? "tcp" : "udp");
+    out.add("DNS_SERVER", server.view());
+    out.add("DNS_CLIENT", client.view());
+    out.add("DNS_SIDE", to_string(t.side));
+    out.add("DNS_FLAGS", dns_flags_string(t.response ? t.response->flags : t.query_flags));
     if (t.retransmits > 0)
-        add(out, "DNS_RETRANSMITS", number(t.retransmits));
+        append_number(out.add("DNS_RETRANSMITS"), t.retransmits);
     if (!parse_error.empty())
-        add(out, "DNS_PARSE_ERROR", std::string(parse_error));
+        out.add("DNS_PARSE_ERROR", parse_error);
     if (t.owner.pid != 0) {
-        add(out, "DNS_PID", number(t.owner.pid));
-        add(out, "DNS_COMM", t.owner.comm);
-        add(out, "DNS_UID", number(t.owner.uid));
+        append_number(out.add("DNS_PID"), t.owner.pid);
+        out.add("DNS_COMM", t.owner.comm);
+        append_number(out.add("DNS_UID"), t.owner.uid);
     }
     if (!a.exe.empty())
-        add(out, "DNS_EXE", a.exe);
+        out.add("DNS_EXE", a.exe);
     if (!a.cgroup_path.empty())
-        add(out, "DNS_CGROUP", a.cgroup_path);
+        out.add("DNS_CGROUP", a.cgroup_path);
     if (!a.units.unit.empty())
-        add(out, "OBJECT_SYSTEMD_UNIT", a.units.unit);
+        out.add("OBJECT_SYSTEMD_UNIT", a.units.unit);
     if (!a.units.user_unit.empty())
-        add(out, "OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
+        out.add("OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
     if (!a.units.slice.empty())
-        add(out, "OBJECT_SYSTEMD_SLICE", a.units.slice);
+        out.add("OBJECT_SYSTEMD_SLICE", a.units.slice);
 }
 
 void format_summary_fields(const Statistics& s, FieldList& out) {
@@ -167,20 +235,20 @@ void format_summary_fields(const Statistics& s, FieldList& out) {
     const uint64_t lost = s.lost_total();
     std::string message = "dnsvis summary: " + number(s.captured) + " packets captured, " +
                           number(s.transactions) + " transactions, " + number(lost) + " lost";
-    add(out, "MESSAGE", std::move(message));
-    add(out, "MESSAGE_ID", std::string(message_id_summary));
-    add(out, "PRIORITY", number(lost > 0 ? priority_warning : priority_info));
-    add(out, "SYSLOG_IDENTIFIER", "dnsvis");
-    add(out, "DNSVIS_CAPTURED", number(s.captured));
-    add(out, "DNSVIS_TRANSACTIONS", number(s.transactions));
-    add(out, "DNSVIS_ANSWERED", number(s.answered));
-    add(out, "DNSVIS_TIMEOUTS", number(s.timeouts));
-    add(out, "DNSVIS_UNMATCHED_RESPONSES", number(s.unmatched_responses));
-    add(out, "DNSVIS_RETRANSMITS", number(s.retransmits));
-    add(out, "DNSVIS_PARSE_ERRORS", number(s.parse_errors));
-    add(out, "DNSVIS_CUT", number(s.cut));
-    add(out, "DNSVIS_FILTERED", number(s.filtered));
-    add(out, "DNSVIS_LOST", number(lost));
+    out.add("MESSAGE", message);
+    out.add("MESSAGE_ID", message_id_summary);
+    append_number(out.add("PRIORITY"), lost > 0 ? priority_warning : priority_info);
+    out.add("SYSLOG_IDENTIFIER", "dnsvis");
+    append_number(out.add("DNSVIS_CAPTURED"), s.captured);
+    append_number(out.add("DNSVIS_TRANSACTIONS"), s.transactions);
+    append_number(out.add("DNSVIS_ANSWERED"), s.answered);
+    append_number(out.add("DNSVIS_TIMEOUTS"), s.timeouts);
+    append_number(out.add("DNSVIS_UNMATCHED_RESPONSES"), s.unmatched_responses);
+    append_number(out.add("DNSVIS_RETRANSMITS"), s.retransmits);
+    append_number(out.add("DNSVIS_PARSE_ERRORS"), s.parse_errors);
+    append_number(out.add("DNSVIS_CUT"), s.cut);
+    append_number(out.add("DNSVIS_FILTERED"), s.filtered);
+    append_number(out.add("DNSVIS_LOST"), lost);
     // Field names must outlive the list, so they are built once.
     static const auto lost_field_names = [] {
         std::array<std::string, loss_cause_count> names;
@@ -189,7 +257,7 @@ void format_summary_fields(const Statistics& s, FieldList& out) {
         return names;
     }();
     for (size_t i = 0; i < loss_cause_count; ++i)
-        add(out, lost_field_names[i], number(s.lost[i]));
+        append_number(out.add(lost_field_names[i]), s.lost[i]);
 }
 
 }  // namespace dnsvis

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,38 @@ struct Field {
     std::string value;
 };
 
-using FieldList = std::vector<Field>;
+// The fields of one entry, in order. A list is reused from entry to entry:
+// clear() keeps the value buffers, and add() fills them in place, so steady
+// traffic formats its entries without a single allocation.
+class FieldList {
+public:
+    FieldList() = default;
+    FieldList(std::initializer_list<Field> fields) : slots_(fields), size_(fields.size()) {}
+
+    const Field* begin() const { return slots_.data(); }
+    const Field* end() const { return slots_.data() + size_; }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    const Field& operator[](size_t i) const { return slots_[i]; }
+
+    void clear() { size_ = 0; }
+    // Appends a field and returns its value, empty, to be written into.
+    std::string& add(std::string_view name) {
+        if (size_ == slots_.size())
+            grow();
+        Field& field = slots_[size_++];
+        field.name = name;
+        field.value.clear();
+        return field.value;
+    }
+    void add(std::string_view name, std::string_view value) { add(name).append(value); }
+
+private:
+    void grow();  // rare: kept out of line so add() stays small enough to inline
+
+    std::vector<Field> slots_;  // [0, size_) in use; the rest keep their buffers
+    size_t size_ = 0;
+};
 
 // `parse_error` is empty when the messages parsed completely; otherwise it
 // names what was wrong and is reported as DNS_PARSE_ERROR.

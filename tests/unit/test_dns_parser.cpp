@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <string>
 #include <string_view>
@@ -10,6 +11,7 @@
 
 #include "dns_message.hpp"
 #include "dns_parser.hpp"
+#include "dns_wire_name.hpp"
 
 using namespace dnsvis;
 
@@ -420,6 +422,50 @@ TEST_CASE("odd bytes in labels are escaped as in zone files") {
                     .u16(c_in)
                     .take();
     CHECK(question_name(wire) == "a\\.b.back\\\\slash.sp\\032ace\\000\\127\\255!~._tcp-x");
+}
+
+TEST_CASE("labels are read eight bytes at a time: every byte class at every position") {
+    // The fast path copies whole words of plain bytes; a byte that needs
+    // folding or escaping, anywhere in a label of any length, and whether
+    // or not the message goes on after the label, must come out as the
+    // byte-by-byte rules say.
+    auto presentation = [](std::string_view label) {
+        std::string out;
+        for (unsigned char b : label) {
+            if (b >= 'A' && b <= 'Z') {
+                out += static_cast<char>(b + 32);
+            } else if (b == '.' || b == '\\') {
+                out += '\\';
+                out += static_cast<char>(b);
+            } else if (b < 0x21 || b > 0x7e) {
+                char digits[5];
+                std::snprintf(digits, sizeof digits, "\\%03u", b);
+                out += digits;
+            } else {
+                out += static_cast<char>(b);
+            }
+        }
+        return out;
+    };
+    for (size_t length = 1; length <= 20; ++length) {
+        for (size_t at = 0; at < length; ++at) {
+            for (char odd : {'A', 'Z', '@', '[', '.', '\\', ' ', '!', '~', '\x00', '\x7f', '\x80', '\xff'}) {
+                std::string label(length, 'q');
+                label[at] = odd;
+                const std::string expected = presentation(label) + ".test";
+                auto wire = Packet().header(1, 0, 1, 0, 0, 0).label(label).label("test").u8(0).u16(t_a).u16(c_in).take();
+                CHECK_MESSAGE(question_name(wire) == expected, "length ", length, " byte ", int(static_cast<unsigned char>(odd)), " at ", at);
+                // The same name as the last bytes of the message, so no
+                // word may be read past the end.
+                auto tail = Packet().header(1, 0, 0, 0, 0, 0).label("test").label(label).u8(0).take();
+                std::string name;
+                size_t end = 0;
+                REQUIRE(append_wire_name(tail, 17, name, end) == DnsParseStatus::ok);
+                CHECK(name == presentation(label));
+                CHECK(end == tail.size());
+            }
+        }
+    }
 }
 
 TEST_CASE("the root name") {

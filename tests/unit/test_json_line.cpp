@@ -65,3 +65,41 @@ TEST_CASE("escaping finds a special byte at every position of a long string") {
     append_json_string(out, mixed);
     CHECK(out == reference_escape(mixed));
 }
+
+TEST_CASE("escaping finds a special byte at every position of strings of every short length") {
+    // Strings shorter than a word, and the last bytes of longer ones, take
+    // their own path.
+    for (size_t length = 0; length <= 24; ++length) {
+        const std::string plain(length, 'y');
+        std::string out;
+        append_json_string(out, plain);
+        CHECK(out == reference_escape(plain));
+        for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\x7f', ' ', '!', '#', '\x80'}) {
+            for (size_t at = 0; at < length; ++at) {
+                std::string text = plain;
+                text[at] = special;
+                out.clear();
+                append_json_string(out, text);
+                CHECK_MESSAGE(out == reference_escape(text), "length ", length, " byte ", int(special), " at ", at);
+            }
+        }
+    }
+}
+
+TEST_CASE("a line written into a caller's buffer is the appended line, within the bound") {
+    FieldList fields{{"MESSAGE", "curl[1] www.example.test A \xe2\x86\x92 NOERROR"},
+                     {"DNS_ANSWERS", std::string(50, 'x') + "\"quoted\"\n"},
+                     {"EMPTY", ""},
+                     {"X", "1"}};
+    std::string appended;
+    append_json_line(appended, fields);
+    const size_t bound = json_line_bound(fields);
+    std::string buffer(bound, '\xaa');
+    char* end = write_json_line(buffer.data(), fields);
+    REQUIRE(end >= buffer.data());
+    REQUIRE(static_cast<size_t>(end - buffer.data()) <= bound);
+    CHECK(std::string_view(buffer.data(), static_cast<size_t>(end - buffer.data())) == appended);
+    CHECK(appended ==
+          "{\"MESSAGE\":\"curl[1] www.example.test A \xe2\x86\x92 NOERROR\",\"DNS_ANSWERS\":\"" + std::string(50, 'x') +
+              "\\\"quoted\\\"\\n\",\"EMPTY\":\"\",\"X\":\"1\"}\n");
+}

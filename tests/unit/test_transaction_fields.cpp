@@ -176,3 +176,59 @@ TEST_CASE("the summary totals every loss cause into DNSVIS_LOST") {
     CHECK(f["DNSVIS_LOST_UNFINISHED"] == "0");
     CHECK(f["PRIORITY"] == "4");
 }
+
+TEST_CASE("a reused field list carries nothing over from a longer entry") {
+    Attribution a;
+    a.exe = "/usr/bin/curl";
+    a.cgroup_path = "/system.slice/nginx.service";
+    a.units.unit = "nginx.service";
+    a.units.slice = "system.slice";
+    Transaction big = answered();
+    big.retransmits = 4;
+    Transaction small = answered();
+    small.outcome = Outcome::timeout;
+    small.response.reset();
+    small.response_ns.reset();
+    small.owner = {};
+    small.question.name = "x.test";
+
+    FieldList reused;
+    format_transaction_fields(big, a, "truncated", reused);
+    const size_t big_size = reused.size();
+    format_transaction_fields(small, {}, "", reused);
+    FieldList fresh;
+    format_transaction_fields(small, {}, "", fresh);
+    CHECK(reused.size() < big_size);
+    REQUIRE(reused.size() == fresh.size());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+        CHECK(reused[i].name == fresh[i].name);
+        CHECK(reused[i].value == fresh[i].value);
+    }
+    auto f = as_map(reused);
+    CHECK(f["DNS_NAME"] == "x.test");
+    CHECK(f.count("DNS_EXE") == 0);
+    CHECK(f.count("DNS_RETRANSMITS") == 0);
+    CHECK(f.count("DNS_PARSE_ERROR") == 0);
+}
+
+TEST_CASE("endpoints are printed as Endpoint::to_string() does, IPv6 included") {
+    Transaction t = answered();
+    t.server.ipv6 = true;
+    t.server.address = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x35};
+    t.server.port = 853;
+    t.client.ipv6 = true;
+    t.client.address = {};
+    t.client.address[15] = 1;
+    t.client.port = 65535;
+    FieldList fields;
+    format_transaction_fields(t, {}, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["DNS_SERVER"] == "[2001:db8::35]:853");
+    CHECK(f["DNS_SERVER"] == t.server.to_string());
+    CHECK(f["DNS_CLIENT"] == "[::1]:65535");
+    CHECK(f["DNS_CLIENT"] == t.client.to_string());
+    CHECK(f["MESSAGE"].find("via [2001:db8::35]:853") != std::string::npos);
+    t.server = endpoint(255, 65535);
+    format_transaction_fields(t, {}, "", fields);
+    CHECK(as_map(fields)["DNS_SERVER"] == "127.0.0.255:65535");
+}
