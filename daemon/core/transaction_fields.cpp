@@ -86,6 +86,34 @@ std::string human_message(const Transaction& t) {
     return m;
 }
 
+// The names Docker's journald log driver uses, so one query finds a
+// container's logs and its DNS alike.
+void format_container_fields(const Attribution& a, FieldList& out) {
+    const CgroupContainer& c = a.container;
+    if (c.id.empty())
+        return;
+    add(out, "CONTAINER_ID", c.short_id());
+    add(out, "CONTAINER_ID_FULL", c.id);
+    if (c.runtime != ContainerRuntime::none)
+        add(out, "CONTAINER_RUNTIME", std::string(to_string(c.runtime)));
+    if (a.metadata && !a.metadata->name.empty())
+        add(out, "CONTAINER_NAME", a.metadata->name);
+    else if (c.runtime == ContainerRuntime::systemd_nspawn)
+        add(out, "CONTAINER_NAME", c.id);  // a machine's id is its name
+    if (a.metadata && !a.metadata->image.empty())
+        add(out, "IMAGE_NAME", a.metadata->image);
+    if (a.metadata) {
+        if (auto ns = a.metadata->k8s_namespace(); !ns.empty())
+            add(out, "K8S_NAMESPACE", std::move(ns));
+        if (auto pod = a.metadata->k8s_pod_name(); !pod.empty())
+            add(out, "K8S_POD_NAME", std::move(pod));
+        if (auto name = a.metadata->k8s_container_name(); !name.empty())
+            add(out, "K8S_CONTAINER_NAME", std::move(name));
+    }
+    if (!c.pod_uid.empty())
+        add(out, "K8S_POD_UID", c.pod_uid);
+}
+
 }  // namespace
 
 std::string format_latency(uint64_t ns) {
@@ -160,6 +188,7 @@ void format_transaction_fields(const Transaction& t, const Attribution& a, std::
         add(out, "OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
     if (!a.units.slice.empty())
         add(out, "OBJECT_SYSTEMD_SLICE", a.units.slice);
+    format_container_fields(a, out);
 }
 
 void format_summary_fields(const Statistics& s, FieldList& out) {
