@@ -35,12 +35,17 @@ DockerClient* ContainerRegistry::client_for(ContainerRuntime runtime) {
     }
 }
 
-const ContainerMetadata* ContainerRegistry::metadata(const CgroupContainer& container, uint64_t now_ns) {
+std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const CgroupContainer& container,
+                                                                    uint64_t now_ns) {
     auto it = entries_.find(container.id);
     if (it == entries_.end() || !it->second.metadata)
         return nullptr;
     it->second.used_ns = now_ns;
-    return &*it->second.metadata;
+    return it->second.metadata;
+}
+
+bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
+    return !container.id.empty() && client_for(container.runtime) != nullptr;
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -49,7 +54,7 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
 }
 
 void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready) {
-    if (container.id.empty())
+    if (!can_look_up(container))
         return;
     DockerClient* client = client_for(container.runtime);
     if (!client)
@@ -78,7 +83,10 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
         Entry& done = found->second;
         done.in_flight = false;
         done.checked_ns = now_ns;
-        done.metadata = std::move(metadata);
+        if (metadata)
+            done.metadata = std::make_shared<const ContainerMetadata>(std::move(*metadata));
+        else
+            done.metadata.reset();
         std::vector<std::function<void()>> waiters;
         waiters.swap(done.waiters);
         for (auto& waiter : waiters)

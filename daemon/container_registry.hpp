@@ -39,9 +39,11 @@ public:
 
     ContainerRegistry(sd_event* event, ContainerSockets sockets);
 
-    // nullptr when no metadata is known (yet); otherwise valid until the
-    // next call into the registry.
-    const ContainerMetadata* metadata(const CgroupContainer& container, uint64_t now_ns);
+    // nullptr when no metadata is known (yet). Shared, so an entry that waits
+    // for output keeps it alive cheaply even if the registry evicts it.
+    std::shared_ptr<const ContainerMetadata> metadata(const CgroupContainer& container, uint64_t now_ns);
+    // Whether a runtime socket can say more about this container.
+    bool can_look_up(const CgroupContainer& container);
     // True while a lookup for the container is under way.
     bool pending(const CgroupContainer& container) const;
     // Starts a lookup if none is known or under way; `ready` runs (from the
@@ -54,7 +56,7 @@ public:
 private:
     struct Entry {
         bool in_flight = false;
-        std::optional<ContainerMetadata> metadata;
+        std::shared_ptr<const ContainerMetadata> metadata;
         uint64_t checked_ns = 0;
         uint64_t used_ns = 0;
         std::vector<std::function<void()>> waiters;

@@ -10,6 +10,7 @@
 
 #include "capabilities.hpp"
 #include "cgroup_path.hpp"
+#include "container_cgroup.hpp"
 #include "dns_parser.hpp"
 #include "log.hpp"
 
@@ -108,7 +109,20 @@ void Daemon::remember_owner(const SocketOwner& owner) {
     if (owner.pid == 0)
         return;
     processes_.lookup(owner.pid, owner.comm);
-    cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
+    const std::string& path = cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
+    // Ask the runtime while the query is in flight, so the answer is
+    // usually there by the time the response is.
+    if (containers_ && !path.empty())
+        containers_->request(container_of(owner.cgroup_id, path), now_ns_, nullptr);
+}
+
+const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::string& cgroup_path) {
+    auto it = container_by_cgroup_.find(cgroup_id);
+    if (it != container_by_cgroup_.end())
+        return it->second;
+    if (container_by_cgroup_.size() >= 16384)
+        container_by_cgroup_.clear();  // bounded; refilled from cached paths
+    return container_by_cgroup_.emplace(cgroup_id, container_from_cgroup_path(cgroup_path)).first->second;
 }
 
 void Daemon::report(Transaction&& transaction) {
@@ -133,9 +147,64 @@ void Daemon::report(Transaction&& transaction) {
     }
     // A timeout is reported from the sweep, not while a message is parsed.
     const std::string_view parse_error = transaction.outcome == Outcome::timeout ? std::string_view{} : parse_error_;
+
+    // Nothing may carry over from the previous report.
+    attribution.container = CgroupContainer{};
+    attribution.metadata.reset();
+    if (!attribution.cgroup_path.empty() && containers_) {
+        attribution.container = container_of(owner.cgroup_id, attribution.cgroup_path);
+        attribution.metadata = containers_->metadata(attribution.container, now_ns_);
+        if (!attribution.metadata && containers_->can_look_up(attribution.container) && held_.size() < max_held) {
+            const std::string id = attribution.container.id;
+            std::function<void()> release;
+            if (awaited_containers_.insert(id).second)
+                release = [this, id] { release_held(id); };
+            containers_->request(attribution.container, now_ns_, std::move(release));
+            if (!containers_->pending(attribution.container))
+                awaited_containers_.erase(id);  // answered (or refused) at once: nothing to wait for
+            else {
+                // A copy: the member keeps its buffers for the next report.
+                held_.push_back(HeldEntry{now_ns_ + config_.metadata_wait_usec * 1000, std::move(transaction),
+                                          attribution, std::string(parse_error)});
+                return;
+            }
+        }
+    }
+    write_entry(transaction, attribution, parse_error);
+}
+
+void Daemon::write_entry(const Transaction& transaction, const Attribution& attribution,
+                         std::string_view parse_error) {
     format_transaction_fields(transaction, attribution, parse_error, fields_);
     sink_->write(fields_);
     ++counted_.transactions;
+}
+
+// The runtime answered (or gave up): entries of that container go out now,
+// with whatever is known.
+void Daemon::release_held(const std::string& container_id) {
+    awaited_containers_.erase(container_id);
+    bool wrote = false;
+    for (auto it = held_.begin(); it != held_.end();) {
+        if (it->attribution.container.id != container_id) {
+            ++it;
+            continue;
+        }
+        it->attribution.metadata = containers_->metadata(it->attribution.container, now_ns_);
+        write_entry(it->transaction, it->attribution, it->parse_error);
+        it = held_.erase(it);
+        wrote = true;
+    }
+    if (wrote)
+        sink_->flush();
+}
+
+void Daemon::release_expired(uint64_t now_ns) {
+    while (!held_.empty() && held_.front().deadline_ns <= now_ns) {
+        HeldEntry& entry = held_.front();
+        write_entry(entry.transaction, entry.attribution, entry.parse_error);
+        held_.pop_front();
+    }
 }
 
 void Daemon::drain() {
@@ -149,13 +218,18 @@ void Daemon::drain() {
     auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
     table_.expire(now, sink);
     reassembler_.expire(now);
+    release_expired(now);
+    if (containers_)
+        containers_->evict_idle(now);
     now_ns_ = now;
     sink_->flush();
 }
 
 void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? busy_tick_usec : idle_tick_usec;
-    if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
+    if (!held_.empty())
+        interval = busy_tick_usec;  // held entries have a deadline well below a second
+    else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
         sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
         return;
     }
@@ -258,6 +332,7 @@ void Daemon::shutdown() {
     auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
     table_.expire(monotonic_ns(), sink);
     unfinished_ += table_.drop_pending();
+    release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     write_summary();
     sink_->flush();
     capture_.reset();
@@ -282,6 +357,8 @@ int Daemon::run() {
     }
     if (!setup_event_loop())
         return 1;
+    containers_ = std::make_unique<ContainerRegistry>(
+        event_, ContainerSockets{config_.docker_socket, config_.podman_socket});
 
     std::string ports;
     for (uint16_t port : config_.ports)

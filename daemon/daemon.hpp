@@ -7,12 +7,16 @@
 
 #include <systemd/sd-event.h>
 
+#include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "bpf_capture.hpp"
 #include "cgroup_resolver.hpp"
 #include "config.hpp"
+#include "container_registry.hpp"
 #include "dns_message.hpp"
 #include "process_cache.hpp"
 #include "sink.hpp"
@@ -38,6 +42,10 @@ private:
     void handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut);
     void remember_owner(const SocketOwner& owner);
     void report(Transaction&& transaction);
+    const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
+    void write_entry(const Transaction& transaction, const Attribution& attribution, std::string_view parse_error);
+    void release_held(const std::string& container_id);
+    void release_expired(uint64_t now_ns);
     void drain();
     void arm_tick(bool busy);
     Statistics statistics() const;
@@ -57,6 +65,20 @@ private:
     TransactionTable table_;
     ProcessCache processes_;
     CgroupResolver cgroups_;
+    std::unique_ptr<ContainerRegistry> containers_;  // needs the event loop
+    std::unordered_map<uint64_t, CgroupContainer> container_by_cgroup_;
+
+    // Transactions waiting (at most MetadataWait=) for their container's
+    // metadata, in arrival order.
+    struct HeldEntry {
+        uint64_t deadline_ns;
+        Transaction transaction;
+        Attribution attribution;
+        std::string parse_error;
+    };
+    std::deque<HeldEntry> held_;
+    std::unordered_set<std::string> awaited_containers_;  // one release callback each
+    static constexpr size_t max_held = 16384;
 
     // Reused per event to avoid allocations on the hot path.
     DnsMessage message_;

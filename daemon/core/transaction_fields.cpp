@@ -162,6 +162,34 @@ void append_human_message(std::string& m, const Transaction& t, const MessagePar
         m += " (query not seen)";
 }
 
+// The names Docker's journald log driver uses, so one query finds a
+// container's logs and its DNS alike.
+void format_container_fields(const Attribution& a, FieldList& out) {
+    const CgroupContainer& c = a.container;
+    if (c.id.empty())
+        return;
+    out.add("CONTAINER_ID", c.short_id());
+    out.add("CONTAINER_ID_FULL", c.id);
+    if (c.runtime != ContainerRuntime::none)
+        out.add("CONTAINER_RUNTIME", to_string(c.runtime));
+    if (a.metadata && !a.metadata->name.empty())
+        out.add("CONTAINER_NAME", a.metadata->name);
+    else if (c.runtime == ContainerRuntime::systemd_nspawn)
+        out.add("CONTAINER_NAME", c.id);  // a machine's id is its name
+    if (a.metadata && !a.metadata->image.empty())
+        out.add("IMAGE_NAME", a.metadata->image);
+    if (a.metadata) {
+        if (auto ns = a.metadata->k8s_namespace(); !ns.empty())
+            out.add("K8S_NAMESPACE", ns);
+        if (auto pod = a.metadata->k8s_pod_name(); !pod.empty())
+            out.add("K8S_POD_NAME", pod);
+        if (auto name = a.metadata->k8s_container_name(); !name.empty())
+            out.add("K8S_CONTAINER_NAME", name);
+    }
+    if (!c.pod_uid.empty())
+        out.add("K8S_POD_UID", c.pod_uid);
+}
+
 }  // namespace
 
 void FieldList::grow() {
@@ -228,6 +256,7 @@ void format_transaction_fields(const Transaction& t, const Attribution& a, std::
         out.add("OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
     if (!a.units.slice.empty())
         out.add("OBJECT_SYSTEMD_SLICE", a.units.slice);
+    format_container_fields(a, out);
 }
 
 void format_summary_fields(const Statistics& s, FieldList& out) {

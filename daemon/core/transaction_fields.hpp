@@ -9,7 +9,11 @@
 #include <string_view>
 #include <vector>
 
+#include <memory>
+
 #include "cgroup_path.hpp"
+#include "container_cgroup.hpp"
+#include "container_metadata.hpp"
 #include "statistics.hpp"
 #include "transaction.hpp"
 
@@ -25,6 +29,8 @@ struct Attribution {
     std::string exe;          // empty: unknown (process gone, or no permission)
     std::string cgroup_path;  // empty: unknown
     CgroupUnits units;
+    CgroupContainer container;                            // from the cgroup path
+    std::shared_ptr<const ContainerMetadata> metadata;    // from the runtime, when it answered
 };
 
 struct Field {

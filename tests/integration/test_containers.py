@@ -143,8 +143,10 @@ def main():
         if containerd:
             container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
             query = "containerd.wild.example.test"
-            run = containerd.ctr("run", "--rm", "--net-host", "--rootfs", rootfs, container_id, "nslookup", query,
-                                 NSD_ADDRESS, check=False)
+            # The container lingers a moment: the daemon names a container from
+            # its cgroup, which ctr --rm removes as soon as the process exits.
+            run = containerd.ctr("run", "--rm", "--net-host", "--rootfs", rootfs, container_id, "/bin/sh", "-c",
+                                 f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
             found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
             tap.check(found, "a query from a containerd container is reported", run.stderr)
             if found:

@@ -232,3 +232,43 @@ TEST_CASE("endpoints are printed as Endpoint::to_string() does, IPv6 included") 
     format_transaction_fields(t, {}, "", fields);
     CHECK(as_map(fields)["DNS_SERVER"] == "127.0.0.255:65535");
 }
+
+TEST_CASE("container fields use the names of Docker's journald log driver") {
+    Attribution a;
+    a.container = container_from_cgroup_path(
+        "/docker/4b2d7c1f9e0a3b5c6d7e8f9011223344556677889900aabbccddeeff00112233");
+    ContainerMetadata metadata;
+    metadata.id = a.container.id;
+    metadata.name = "web";
+    metadata.image = "nginx:1.25";
+    metadata.labels = {{"io.kubernetes.pod.name", "web-7d4b9c"},
+                       {"io.kubernetes.pod.namespace", "shop"},
+                       {"io.kubernetes.container.name", "nginx"}};
+    a.metadata = std::make_shared<const ContainerMetadata>(metadata);
+    FieldList fields;
+    format_transaction_fields(answered(), a, "", fields);
+    auto f = as_map(fields);
+    CHECK(f["CONTAINER_ID"] == "4b2d7c1f9e0a");
+    CHECK(f["CONTAINER_ID_FULL"] == "4b2d7c1f9e0a3b5c6d7e8f9011223344556677889900aabbccddeeff00112233");
+    CHECK(f["CONTAINER_RUNTIME"] == "docker");
+    CHECK(f["CONTAINER_NAME"] == "web");
+    CHECK(f["IMAGE_NAME"] == "nginx:1.25");
+    CHECK(f["K8S_POD_NAME"] == "web-7d4b9c");
+    CHECK(f["K8S_NAMESPACE"] == "shop");
+    CHECK(f["K8S_CONTAINER_NAME"] == "nginx");
+
+    // Without an answer from the runtime: the id from the cgroup, nothing invented.
+    a.metadata.reset();
+    format_transaction_fields(answered(), a, "", fields);
+    f = as_map(fields);
+    CHECK(f["CONTAINER_ID"] == "4b2d7c1f9e0a");
+    CHECK(f.count("CONTAINER_NAME") == 0);
+    CHECK(f.count("IMAGE_NAME") == 0);
+    CHECK(f.count("K8S_POD_NAME") == 0);
+
+    // A host process has none of them.
+    format_transaction_fields(answered(), Attribution{}, "", fields);
+    f = as_map(fields);
+    for (const char* name : {"CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_RUNTIME", "CONTAINER_NAME"})
+        CHECK(f.count(name) == 0);
+}
