@@ -7,32 +7,13 @@
 
 #include "cgroup_path.hpp"
 
+#include "cgroup_fixture.hpp"
+
 using namespace dnsvis;
+using dnsvis::test::cgroup_fixture_path;
+using dnsvis::test::split_tabs;
 
 namespace {
-
-// meson cannot be told about the fixture here, so it is found next to this
-// source file; __FILE__ is relative to the build directory, which is also
-// where meson runs the tests.
-std::string fixture_path() {
-    std::string file = __FILE__;
-    size_t slash = file.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
-    return dir + "/fixtures/cgroup-paths.txt";
-}
-
-std::vector<std::string> split_tabs(const std::string& line) {
-    std::vector<std::string> columns;
-    size_t start = 0;
-    for (;;) {
-        size_t tab = line.find('\t', start);
-        columns.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-        if (tab == std::string::npos)
-            break;
-        start = tab + 1;
-    }
-    return columns;
-}
 
 std::string dash_to_empty(const std::string& s) {
     return s == "-" ? std::string() : s;
@@ -46,8 +27,8 @@ struct FixtureEntry {
 }  // namespace
 
 TEST_CASE("cgroup fixture: every real-world path maps to its units") {
-    std::ifstream in(fixture_path());
-    REQUIRE_MESSAGE(in.good(), "cannot open fixture " << fixture_path());
+    std::ifstream in(cgroup_fixture_path());
+    REQUIRE_MESSAGE(in.good(), "cannot open fixture " << cgroup_fixture_path());
 
     std::vector<FixtureEntry> entries;
     std::string line, previous;

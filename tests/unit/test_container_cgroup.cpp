@@ -6,30 +6,13 @@
 
 #include "container_cgroup.hpp"
 
+#include "cgroup_fixture.hpp"
+
 using namespace dnsvis;
+using dnsvis::test::cgroup_fixture_path;
+using dnsvis::test::split_tabs;
 
 namespace {
-
-// Found next to this source file, as in test_cgroup_path.cpp.
-std::string fixture_path() {
-    std::string file = __FILE__;
-    size_t slash = file.rfind('/');
-    std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
-    return dir + "/fixtures/cgroup-paths.txt";
-}
-
-std::vector<std::string> split_tabs(const std::string& line) {
-    std::vector<std::string> columns;
-    size_t start = 0;
-    for (;;) {
-        size_t tab = line.find('\t', start);
-        columns.push_back(line.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-        if (tab == std::string::npos)
-            break;
-        start = tab + 1;
-    }
-    return columns;
-}
 
 // Column `i`, with '-' and a missing trailing column both empty.
 std::string column(const std::vector<std::string>& columns, size_t i) {
@@ -45,8 +28,8 @@ struct FixtureEntry {
 
 std::vector<FixtureEntry> read_fixture() {
     std::vector<FixtureEntry> entries;
-    std::ifstream in(fixture_path());
-    REQUIRE_MESSAGE(in.good(), "cannot open fixture " << fixture_path());
+    std::ifstream in(cgroup_fixture_path());
+    REQUIRE_MESSAGE(in.good(), "cannot open fixture " << cgroup_fixture_path());
     std::string line;
     unsigned number = 0;
     while (std::getline(in, line)) {
