@@ -7,6 +7,10 @@ in the same run, so the result is a ratio and not a machine-dependent number.
   2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
      queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
   3. dnsvisd's peak RSS.
+  4. with --container: the saturation ratio again, with dnsperf inside a Docker
+     container (a private dockerd), so every transaction is attributed to a
+     container through the cgroup and the Docker API. The difference to (1) is
+     what attribution costs.
 
 Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--seconds N] [--rounds N]
 """
@@ -21,6 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+from container_runtimes import Dockerd, docker_import, rootfs_with  # noqa: E402
 from dnsvis_testlib import NSD_ADDRESS, Nsd, NotifySocket  # noqa: E402
 
 QUERY_NAMES = [("www.example.test", "A"), ("www.example.test", "AAAA"), ("host.example.test", "A"),
@@ -32,10 +37,10 @@ class CountingDaemon:
     """dnsvisd --output=json into a file on tmpfs (no reader competing for the
     CPU during the run); only the final summary line is read back."""
 
-    def __init__(self, path, workdir):
+    def __init__(self, path, workdir, config_text=""):
         self.notify = NotifySocket(workdir)
         config = os.path.join(workdir, "bench.conf")
-        open(config, "w").write("")
+        open(config, "w").write(config_text)
         shm = "/dev/shm" if os.path.isdir("/dev/shm") else workdir
         self.output = tempfile.NamedTemporaryFile(prefix="dnsvis-bench-", suffix=".jsonl", dir=shm)
         self.process = subprocess.Popen([path, "--output=json", f"--config={config}"], stdout=self.output,
@@ -53,9 +58,13 @@ class CountingDaemon:
                 return int(line.split()[1])
         return 0
 
-    def stop(self):
+    def stop(self, count=None):
+        """The summary entry; with `count`, also how many lines contain that text."""
         self.process.terminate()
         self.process.wait(60)
+        if count:
+            self.counted = int(subprocess.run(["grep", "-c", "-F", count, self.output.name], capture_output=True,
+                                              text=True).stdout.strip() or 0)
         with open(self.output.name, "rb") as f:
             f.seek(max(0, os.path.getsize(self.output.name) - 65536))
             last = f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
@@ -63,8 +72,9 @@ class CountingDaemon:
         return json.loads(last)
 
 
-def dnsperf(query_file, seconds, rate=None):
-    command = ["dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
+def dnsperf(query_file, seconds, rate=None, prefix=()):
+    """dnsperf on the host, or inside a container when `prefix` is a `docker run ...`."""
+    command = [*prefix, "dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
     if rate:
         command += ["-Q", str(rate)]
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -72,6 +82,31 @@ def dnsperf(query_file, seconds, rate=None):
     completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
     return {"sent": sent, "completed": completed, "qps": qps}
+
+
+def container_rounds(args, work, query_file):
+    """Saturation rounds with dnsperf in a container on the host network."""
+    dockerd = Dockerd(work)
+    try:
+        rootfs = rootfs_with(work, "dnsperf-rootfs", [shutil.which("dnsperf")])
+        shutil.copy(query_file, os.path.join(rootfs, "queries"))
+        docker_import(dockerd, rootfs, "dnsvis-dnsperf:bench")
+        prefix = ["docker", "-H", f"unix://{dockerd.socket}", "run", "--rm", "--network=host",
+                  "dnsvis-dnsperf:bench"]
+        config = f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\n"
+        ratios = []
+        for round_number in range(args.rounds):
+            base = dnsperf("/queries", args.seconds, prefix=prefix)["qps"]
+            daemon = CountingDaemon(args.dnsvisd, work, config)
+            traced = dnsperf("/queries", args.seconds, prefix=prefix)["qps"]
+            summary = daemon.stop(count='"CONTAINER_RUNTIME":"docker"')
+            ratios.append(traced / base)
+            print(f"container round {round_number + 1}: baseline {base:.0f} qps, with dnsvisd {traced:.0f} qps, "
+                  f"ratio {traced / base:.3f}; reported {summary['DNSVIS_TRANSACTIONS']} "
+                  f"({daemon.counted} attributed to the container), lost {summary['DNSVIS_LOST']}", flush=True)
+        return ratios
+    finally:
+        dockerd.stop()
 
 
 def median(values):
@@ -85,6 +120,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--rate", type=int, default=20000)
+    parser.add_argument("--container", action="store_true", help="also run dnsperf inside a Docker container")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("SKIP: the benchmark needs root")
@@ -128,6 +164,8 @@ def main():
         print(f"fixed load: dnsperf sent {fixed['sent']} at {fixed['qps']:.0f} qps; dnsvisd reported {reported} "
               f"({answered} answered), counted {lost} lost: coverage {coverage:.4%}; "
               f"dnsvisd CPU {cpu:.1%} of one core; peak RSS {rss / 1024:.1f} MiB", flush=True)
+        if args.container:
+            results["container_ratios"] = container_rounds(args, work, query_file)
     finally:
         nsd.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -136,6 +174,10 @@ def main():
     print(f"RESULT saturation ratio (median of {args.rounds}) {ratio:.3f} (goal >= 0.85)")
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
     print(f"RESULT peak RSS {rss / 1024:.1f} MiB (goal < 32 MiB)")
+    if args.container:
+        container_ratio = median(results["container_ratios"])
+        print(f"RESULT saturation ratio from inside a container (median of {args.rounds}) {container_ratio:.3f}; "
+              f"attribution costs {ratio - container_ratio:+.3f} against the host run")
     ok = ratio >= 0.85 and coverage >= 0.999 and cpu <= 0.15 and rss < 32 * 1024
     return 0 if ok else 1
 

@@ -6,91 +6,15 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
+from container_runtimes import Containerd, Dockerd, busybox_rootfs, docker_import
 from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, skip, workdir
 
 IMAGE = "dnsvis-busybox:test"
 CONTAINER_FIELDS = ("CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_NAME", "IMAGE_NAME", "CONTAINER_RUNTIME",
                     "K8S_NAMESPACE", "K8S_POD_NAME", "K8S_CONTAINER_NAME")
-
-
-def busybox_rootfs(work):
-    root = os.path.join(work, "rootfs")
-    os.makedirs(os.path.join(root, "bin"))
-    shutil.copy("/bin/busybox", os.path.join(root, "bin", "busybox"))
-    for tool in ("sh", "nslookup", "sleep"):
-        os.symlink("busybox", os.path.join(root, "bin", tool))
-    return root
-
-
-class Dockerd:
-    """A private dockerd: its own socket, data and exec roots."""
-
-    def __init__(self, work):
-        self.base = os.path.join(work, "docker")
-        os.makedirs(self.base)
-        self.socket = os.path.join(self.base, "docker.sock")
-        self.env = dict(os.environ, DOCKER_HOST=f"unix://{self.socket}")
-        self.process = subprocess.Popen(
-            ["dockerd", "--iptables=false", "--bridge=none", f"--data-root={self.base}/data",
-             f"--exec-root={self.base}/exec", f"--host=unix://{self.socket}", f"--pidfile={self.base}/docker.pid"],
-            stdout=open(os.path.join(self.base, "dockerd.log"), "w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.docker("version", check=False).returncode == 0:
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.5)
-        self.stop()
-        raise RuntimeError("dockerd did not start: " + open(os.path.join(self.base, "dockerd.log")).read()[-2000:])
-
-    def docker(self, *args, check=True):
-        return subprocess.run(["docker", *args], env=self.env, capture_output=True, text=True, check=check,
-                              timeout=120)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/data"], capture_output=True)
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/exec"], capture_output=True)
-
-
-class Containerd:
-    def __init__(self, work):
-        self.base = os.path.join(work, "containerd")
-        os.makedirs(self.base)
-        self.socket = os.path.join(self.base, "containerd.sock")
-        self.process = subprocess.Popen(
-            ["containerd", "--address", self.socket, "--root", f"{self.base}/root", "--state", f"{self.base}/state"],
-            stdout=open(os.path.join(self.base, "containerd.log"), "w"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.ctr("version", check=False).returncode == 0:
-                return
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError("containerd did not start")
-
-    def ctr(self, *args, check=True):
-        return subprocess.run(["ctr", "--address", self.socket, *args], capture_output=True, text=True, check=check,
-                              timeout=120)
-
-    def stop(self):
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/state"], capture_output=True)
 
 
 def main():
@@ -106,10 +30,7 @@ def main():
     nsd = Nsd(work)
     daemon = None
     try:
-        tar = subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "import", "-", IMAGE], stdin=tar.stdout, env=dockerd.env, check=True,
-                       capture_output=True)
-        tar.wait()
+        docker_import(dockerd, rootfs, IMAGE)
         daemon = Dnsvisd(work, f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\n")
 
         # Docker, with the labels the kubelet would set.
