@@ -164,7 +164,10 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 
 		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)))
 			return SK_PASS;
-		/* Fragments carry no (or only part of a) DNS message. */
+		/* These hooks see whole datagrams: egress runs before the IP
+		 * layer fragments, ingress after it reassembles (tested with a
+		 * 1280-byte MTU). A fragment here would be someone else's
+		 * doing and holds no complete DNS message. */
 		if (ip.frag_off & bpf_htons(0x3fff))
 			return SK_PASS;
 		protocol = ip.protocol;
