@@ -28,6 +28,19 @@ def rootfs_with(work, name, binaries, links=()):
     return root
 
 
+def unmount_below(path):
+    """Unmounts every mount point under `path`, deepest first: runtimes leave
+    some behind (dockerd's netns bind mount) when they stop."""
+    points = []
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            point = line.split()[4]
+            if point.startswith(path.rstrip("/") + "/"):
+                points.append(point)
+    for point in sorted(points, key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+
+
 def busybox_rootfs(work):
     return rootfs_with(work, "rootfs", ["/bin/busybox"],
                        [(f"/bin/{tool}", "busybox") for tool in ("sh", "nslookup", "sleep")])
@@ -73,8 +86,7 @@ class Dockerd:
                 self.process.wait(60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/data"], capture_output=True)
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/exec"], capture_output=True)
+        unmount_below(self.base)
 
 
 class Containerd:
@@ -104,4 +116,4 @@ class Containerd:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.process.kill()
-        subprocess.run(["umount", "-R", "-l", f"{self.base}/state"], capture_output=True)
+        unmount_below(self.base)
