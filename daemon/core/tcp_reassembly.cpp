@@ -72,23 +72,15 @@ bool TcpReassembler::has_data(const Flow& flow) {
 }
 
 void TcpReassembler::touch(Flow& flow) {
-    if (lru_tail_ == &flow)
+    if (lru_.back() == &flow)
         return;
-    if (flow.lru_prev)
-        flow.lru_prev->lru_next = flow.lru_next;
-    else
-        lru_head_ = flow.lru_next;
-    if (flow.lru_next)
-        flow.lru_next->lru_prev = flow.lru_prev;
-    flow.lru_prev = lru_tail_;
-    flow.lru_next = nullptr;
-    lru_tail_->lru_next = &flow;
-    lru_tail_ = &flow;
+    lru_.unlink(flow);
+    lru_.push_back(flow);
 }
 
 TcpReassembler::Flow& TcpReassembler::create_flow(const TcpFlowKey& key) {
-    if (flows_.size() >= limits_.max_flows && lru_head_) {
-        Flow& victim = *lru_head_;
+    if (flows_.size() >= limits_.max_flows && !lru_.empty()) {
+        Flow& victim = *lru_.front();
         ++counters_.flows_evicted;
         if (has_data(victim))
             ++counters_.lost_segments;
@@ -97,26 +89,13 @@ TcpReassembler::Flow& TcpReassembler::create_flow(const TcpFlowKey& key) {
     auto [it, inserted] = flows_.try_emplace(key);
     Flow& flow = it->second;
     flow.key = &it->first;
-    flow.lru_prev = lru_tail_;
-    flow.lru_next = nullptr;
-    if (lru_tail_)
-        lru_tail_->lru_next = &flow;
-    else
-        lru_head_ = &flow;
-    lru_tail_ = &flow;
+    lru_.push_back(flow);
     return flow;
 }
 
 void TcpReassembler::close_flow(Flow& flow) {
     reset_stream(flow);
-    if (flow.lru_prev)
-        flow.lru_prev->lru_next = flow.lru_next;
-    else
-        lru_head_ = flow.lru_next;
-    if (flow.lru_next)
-        flow.lru_next->lru_prev = flow.lru_prev;
-    else
-        lru_tail_ = flow.lru_prev;
+    lru_.unlink(flow);
     // Erase by iterator: erasing by a key that lives in the node itself is
     // asking for trouble.
     flows_.erase(flows_.find(*flow.key));
@@ -411,8 +390,8 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
 
 void TcpReassembler::expire(uint64_t now_ns) {
     // The LRU list is in order of last activity, so idle flows are at its head.
-    while (lru_head_) {
-        Flow& flow = *lru_head_;
+    while (!lru_.empty()) {
+        Flow& flow = *lru_.front();
         if (now_ns < flow.last_seen_ns || now_ns - flow.last_seen_ns < limits_.idle_timeout_ns)
             break;
         if (has_data(flow)) {

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "intrusive_list.hpp"
 #include "packet_event.hpp"
 
 namespace dnsvis {
@@ -74,8 +75,8 @@ private:
 
     struct Flow {
         const TcpFlowKey* key = nullptr;  // the map node's own key: nodes never move
-        Flow* lru_prev = nullptr;
-        Flow* lru_next = nullptr;
+        Flow* prev = nullptr;  // in lru_
+        Flow* next = nullptr;
         uint64_t last_seen_ns = 0;
         uint32_t next_seq = 0;  // first stream byte not yet consumed
 
@@ -120,8 +121,7 @@ private:
     TcpReassemblyCounters counters_;
     size_t total_bytes_ = 0;
     std::unordered_map<TcpFlowKey, Flow, TcpFlowKeyHash> flows_;
-    Flow* lru_head_ = nullptr;  // least recently used
-    Flow* lru_tail_ = nullptr;
+    IntrusiveList<Flow> lru_;  // front: least recently used
 };
 
 }  // namespace dnsvis

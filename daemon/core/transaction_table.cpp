@@ -1,5 +1,7 @@
 #include "transaction_table.hpp"
 
+#include "intrusive_list.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -154,38 +156,16 @@ struct TransactionTable::Impl {
     using Map = std::unordered_map<Key, Entry, Hash, Equal>;
 
     Map map;
-    Entry* head = nullptr;  // earliest deadline
-    Entry* tail = nullptr;
+    IntrusiveList<Entry> by_deadline;  // front: earliest deadline
     std::vector<Map::node_type> spare;
 
-    void unlink(Entry& e) {
-        if (e.prev)
-            e.prev->next = e.next;
-        else
-            head = e.next;
-        if (e.next)
-            e.next->prev = e.prev;
-        else
-            tail = e.prev;
-        e.prev = e.next = nullptr;
-    }
-
-    // Timestamps are nearly monotonic, so the walk from the tail is almost
+    // Timestamps are nearly monotonic, so the walk from the back is almost
     // always zero steps; equal deadlines keep their arrival order.
     void link_sorted(Entry& e) {
-        Entry* after = tail;
+        Entry* after = by_deadline.back();
         while (after && after->deadline_ns > e.deadline_ns)
             after = after->prev;
-        e.prev = after;
-        e.next = after ? after->next : head;
-        if (e.next)
-            e.next->prev = &e;
-        else
-            tail = &e;
-        if (after)
-            after->next = &e;
-        else
-            head = &e;
+        by_deadline.insert_after(after, e);
     }
 
     // By who asked whom; then, for a query whose owner was unknown when it
@@ -202,7 +182,7 @@ struct TransactionTable::Impl {
     }
 
     Map::node_type take(Map::iterator it) {
-        unlink(it->second);
+        by_deadline.unlink(it->second);
         return map.extract(it);
     }
 
@@ -272,7 +252,7 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         // A copy seen out of order must not pull the deadline back.
         e.last_ns = std::max(e.last_ns, context.timestamp_ns);
         e.deadline_ns = saturating_add(e.last_ns, limits_.timeout_ns);
-        impl.unlink(e);
+        impl.by_deadline.unlink(e);
         impl.link_sorted(e);
         // The answer goes to the socket of the latest copy.
         e.socket_cookie = context.socket_cookie;
@@ -371,8 +351,8 @@ void TransactionTable::on_response(const MessageContext& context, const DnsMessa
 
 void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
     Impl& impl = *impl_;
-    while (impl.head && impl.head->deadline_ns <= now_ns) {
-        Impl::Map::node_type node = impl.take(impl.map.find(impl.head->key->view()));
+    while (!impl.by_deadline.empty() && impl.by_deadline.front()->deadline_ns <= now_ns) {
+        Impl::Map::node_type node = impl.take(impl.map.find(impl.by_deadline.front()->key->view()));
         Transaction t = Impl::report(Outcome::timeout, node);
         ++counters_.timeouts;
         impl.recycle(std::move(node));
@@ -385,7 +365,7 @@ size_t TransactionTable::drop_pending() {
     Impl& impl = *impl_;
     const size_t count = impl.map.size();
     impl.map.clear();
-    impl.head = impl.tail = nullptr;
+    impl.by_deadline.clear();
     return count;
 }
 
