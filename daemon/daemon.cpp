@@ -92,12 +92,11 @@ void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
             parse_error_ = to_string(status);
         }
     }
-    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
     if (message_.is_response()) {
-        table_.on_response(context, message_, sink);
+        table_.on_response(context, message_, report_);
     } else {
         remember_owner(context.owner);
-        table_.on_query(context, message_, sink);
+        table_.on_query(context, message_);
     }
     parse_error_ = {};
 }
@@ -208,20 +207,19 @@ void Daemon::release_expired(uint64_t now_ns) {
 }
 
 void Daemon::drain() {
-    now_ns_ = monotonic_ns();  // one clock read per batch is precise enough for caches
+    // One clock read per batch: precise enough for the caches, and a
+    // timeout swept a batch's length late is still a timeout.
+    now_ns_ = monotonic_ns();
     const int records = capture_->drain();
     if (records > 0)
         idle_ticks_ = 0;
     else
         ++idle_ticks_;
-    const uint64_t now = monotonic_ns();
-    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
-    table_.expire(now, sink);
-    reassembler_.expire(now);
-    release_expired(now);
+    table_.expire(now_ns_, report_);
+    reassembler_.expire(now_ns_);
+    release_expired(now_ns_);
     if (containers_)
-        containers_->evict_idle(now);
-    now_ns_ = now;
+        containers_->evict_idle(now_ns_);
     sink_->flush();
 }
 
@@ -329,8 +327,7 @@ void Daemon::shutdown() {
     // Detach first so nothing new arrives, then take what is already queued.
     capture_->detach();
     capture_->drain();
-    auto sink = [this](Transaction&& transaction) { report(std::move(transaction)); };
-    table_.expire(monotonic_ns(), sink);
+    table_.expire(monotonic_ns(), report_);
     unfinished_ += table_.drop_pending();
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     write_summary();

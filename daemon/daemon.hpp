@@ -80,6 +80,9 @@ private:
     std::unordered_set<std::string> awaited_containers_;  // one release callback each
     static constexpr size_t max_held = 16384;
 
+    // Where the transaction table hands its finished transactions.
+    const TransactionTable::Sink report_ = [this](Transaction&& transaction) { report(std::move(transaction)); };
+
     // Reused per event to avoid allocations on the hot path.
     DnsMessage message_;
     MessageContext context_;

@@ -235,7 +235,7 @@ size_t TransactionTable::pending() const {
     return impl_->map.size();
 }
 
-void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message, const Sink& /*sink*/) {
+void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message) {
     ++counters_.queries;
     Impl& impl = *impl_;
     const DnsQuestion& question = first_question(message);

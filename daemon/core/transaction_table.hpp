@@ -53,8 +53,9 @@ public:
     TransactionTable& operator=(const TransactionTable&) = delete;
 
     // A message with QR=0. A repeat of a pending query (same key) counts as a
-    // retransmission and is not reported twice.
-    void on_query(const MessageContext& context, const DnsMessage& message, const Sink& sink);
+    // retransmission and is not reported twice. A query alone is never
+    // reported: it waits for its response or its timeout.
+    void on_query(const MessageContext& context, const DnsMessage& message);
     // A message with QR=1: completes its transaction, or is reported as
     // unmatched-response.
     void on_response(const MessageContext& context, const DnsMessage& message, const Sink& sink);

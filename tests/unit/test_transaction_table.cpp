@@ -81,7 +81,7 @@ struct Harness {
     std::vector<Transaction> out;
     TransactionTable::Sink sink = [this](Transaction&& t) { out.push_back(std::move(t)); };
 
-    void q(const MessageContext& c, const DnsMessage& m) { table.on_query(c, m, sink); }
+    void q(const MessageContext& c, const DnsMessage& m) { table.on_query(c, m); }
     void r(const MessageContext& c, const DnsMessage& m) { table.on_response(c, m, sink); }
     void expire(uint64_t now) { table.expire(now, sink); }
 };
@@ -576,9 +576,9 @@ TEST_CASE("the sink may call back into the table") {
     TransactionTable::Sink sink = [&](Transaction&&) {
         ++reported;
         if (reported == 1)
-            table.on_query(client_query(100), query(2, "b.example"), sink);
+            table.on_query(client_query(100), query(2, "b.example"));
     };
-    table.on_query(client_query(0), query(1, "a.example"), sink);
+    table.on_query(client_query(0), query(1, "a.example"));
     table.expire(10, sink);
     CHECK(reported == 1);
     CHECK(table.pending() == 1);
