@@ -6,23 +6,15 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "cgroup_path.hpp"
+#include "text_file.hpp"
 
 namespace dnsvis {
 
 namespace {
 
 constexpr uint64_t walk_interval_ns = 1'000'000'000;
-
-std::string read_small_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 }  // namespace
 
@@ -38,7 +30,7 @@ void CgroupResolver::remember(uint64_t cgroup_id, std::string path) {
 bool CgroupResolver::try_process(uint64_t cgroup_id, uint32_t pid) {
     if (pid == 0)
         return false;
-    auto path = cgroup2_path_from_proc(read_small_file("/proc/" + std::to_string(pid) + "/cgroup"));
+    auto path = cgroup2_path_from_proc(read_text_file("/proc/" + std::to_string(pid) + "/cgroup"));
     if (!path)
         return false;
     struct stat st;

@@ -8,9 +8,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "bpf_capture.hpp"
@@ -22,6 +20,7 @@
 #include "journal_sink.hpp"
 #include "json_sink.hpp"
 #include "log.hpp"
+#include "text_file.hpp"
 
 namespace {
 
@@ -121,13 +120,6 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
     return -1;
 }
 
-std::string read_file(const char* path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -146,7 +138,7 @@ int main(int argc, char** argv) {
     for (const ConfigDiagnostic& diagnostic : diagnostics)
         log_warning("%s", diagnostic.to_string().c_str());
 
-    auto cgroup_root = find_cgroup2_mount(read_file("/proc/self/mountinfo"));
+    auto cgroup_root = find_cgroup2_mount(read_text_file("/proc/self/mountinfo"));
     if (!cgroup_root) {
         log_error("No cgroup2 file system is mounted (none in /proc/self/mountinfo); dnsvisd attaches to the "
                   "cgroup2 root. Mount one with: mount -t cgroup2 none /sys/fs/cgroup");
