@@ -9,7 +9,10 @@ import time
 
 
 class BootedSystemd:
-    def __init__(self):
+    def __init__(self, bind_read_only=()):
+        """`bind_read_only`: host directories to show inside at the same path.
+        The overlay shows most of the host, but not /tmp, which nspawn
+        replaces with a fresh tmpfs; a build tree may well live there."""
         self.base = tempfile.mkdtemp(prefix="dnsvis-nspawn-", dir="/var/tmp")
         self.root = os.path.join(self.base, "root")
         for d in ("up", "work", "root"):
@@ -26,7 +29,8 @@ class BootedSystemd:
         # next to the test's own, or on the host's addresses.
         self.nspawn = subprocess.Popen(
             ["systemd-nspawn", "--register=no", "--keep-unit", "-q", "-D", self.root, "--capability=all",
-             "--system-call-filter=bpf perf_event_open", "--private-network", "-b", "systemd.unit=basic.target"],
+             "--system-call-filter=bpf perf_event_open", "--private-network",
+             *[f"--bind-ro={path}" for path in bind_read_only], "-b", "systemd.unit=basic.target"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "nspawn.log"), "w"))
         self.pid = self._find_init()
         # Until its bus is up, systemctl answers nothing; then it waits for boot.
