@@ -47,11 +47,6 @@ struct task_struct {
 	char comm[16];
 } __attribute__((preserve_access_index));
 
-struct capture_scratch {
-	struct dnsvis_event event;
-	__u8 payload[DNSVIS_MAX_CAPTURE];
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 * 1024 * 1024); /* resized by the loader */
@@ -70,13 +65,6 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } dnsvis_counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct capture_scratch);
-} dnsvis_scratch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -143,17 +131,37 @@ static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner
 	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
 }
 
+/* Reserves a record with room for capture_len payload bytes. A reservation
+ * must have a size known to the verifier, so records come in a few fixed
+ * sizes; in exchange the payload is copied from the packet straight into the
+ * ring, once, instead of through a scratch buffer and a second copy. The
+ * slack at the end of a record is never read: capture_len says what counts. */
+#define RESERVE_FOR(size)                                                                  \
+	if (capture_len <= (size))                                                         \
+		return bpf_ringbuf_reserve(&dnsvis_events, sizeof(struct dnsvis_event) + (size), 0)
+
+static __always_inline struct dnsvis_event *reserve_record(__u64 capture_len)
+{
+	RESERVE_FOR(64);
+	RESERVE_FOR(128);
+	RESERVE_FOR(256);
+	RESERVE_FOR(512);
+	RESERVE_FOR(1536);
+	RESERVE_FOR(4096);
+	RESERVE_FOR(DNSVIS_MAX_CAPTURE);
+	return NULL;
+}
+
 static __always_inline int capture(struct __sk_buff *skb, int direction)
 {
 	__u32 payload_offset, payload_len;
 	__u64 capture_len;
-	struct capture_scratch *scratch;
 	struct dnsvis_socket_owner *owner;
 	struct dnsvis_settings *config;
 	struct dnsvis_event *event;
 	__u16 source_port, dest_port;
 	__u8 protocol, tcp_flags = 0;
-	__u32 tcp_seq = 0, zero = 0;
+	__u32 tcp_seq = 0;
 	__u64 cookie, flags;
 
 	__u8 source_addr[16], dest_addr[16];
@@ -235,10 +243,22 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		return SK_PASS;
 	}
 
-	scratch = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
-	if (!scratch)
+	capture_len = payload_len;
+	if (capture_len > snap_length) {
+		capture_len = snap_length;
+		count(DNSVIS_COUNTER_CUT);
+	}
+	/* Keep the compiler from folding the bound into signed arithmetic the
+	 * verifier cannot follow; the copy below must be provably in range. */
+	asm volatile("" : "+r"(capture_len));
+	if (capture_len > DNSVIS_MAX_CAPTURE)
+		capture_len = DNSVIS_MAX_CAPTURE;
+
+	event = reserve_record(capture_len);
+	if (!event) {
+		count(DNSVIS_COUNTER_RINGBUF_FULL);
 		return SK_PASS;
-	event = &scratch->event;
+	}
 	event->flags = family_flags;
 	__builtin_memcpy(event->source_addr, source_addr, sizeof(source_addr));
 	__builtin_memcpy(event->dest_addr, dest_addr, sizeof(dest_addr));
@@ -272,17 +292,6 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		__builtin_memset(event->comm, 0, sizeof(event->comm));
 	}
 
-	capture_len = payload_len;
-	if (capture_len > snap_length) {
-		capture_len = snap_length;
-		count(DNSVIS_COUNTER_CUT);
-	}
-	/* Keep the compiler from folding the bound into signed arithmetic the
-	 * verifier cannot follow; the copy below must be provably in range. */
-	asm volatile("" : "+r"(capture_len));
-	if (capture_len > DNSVIS_MAX_CAPTURE)
-		capture_len = DNSVIS_MAX_CAPTURE;
-
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->socket_cookie = cookie;
 	event->cgroup_id = bpf_skb_cgroup_id(skb);
@@ -294,9 +303,10 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	event->direction = direction;
 	event->tcp_flags = tcp_flags;
 
-	if (capture_len > 0 &&
-	    bpf_skb_load_bytes(skb, payload_offset, scratch->payload, capture_len))
+	if (capture_len > 0 && bpf_skb_load_bytes(skb, payload_offset, event + 1, capture_len)) {
+		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
 		return SK_PASS;
+	}
 
 	flags = BPF_RB_NO_WAKEUP;
 	if (config->wake_on_next) {
@@ -306,11 +316,8 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		config->batch_wake_armed = 0;
 		flags = BPF_RB_FORCE_WAKEUP;
 	}
-	if (bpf_ringbuf_output(&dnsvis_events, scratch, sizeof(struct dnsvis_event) + capture_len,
-			       flags))
-		count(DNSVIS_COUNTER_RINGBUF_FULL);
-	else
-		count(DNSVIS_COUNTER_CAPTURED);
+	bpf_ringbuf_submit(event, flags);
+	count(DNSVIS_COUNTER_CAPTURED);
 	return SK_PASS;
 }
 
