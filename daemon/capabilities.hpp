@@ -18,4 +18,14 @@ bool can_read_other_processes();
 // which lets them name the process rather than the sending thread.
 bool can_read_kernel_memory();
 
+// Once the programs are attached, running needs only CAP_SYS_PTRACE (to read
+// /proc/PID/exe of other users' processes): map updates, the ring buffer and
+// detaching work on file descriptors already open, and the bus, the journal
+// and the container runtimes are reached over sockets that root owns.
+// Leaves the effective and permitted sets holding at most CAP_SYS_PTRACE,
+// clears the inheritable and ambient sets, and, when CAP_SETPCAP allows it,
+// empties the bounding set of everything else. Returns an error text, or an
+// empty string on success.
+std::string drop_capabilities_after_attach();
+
 }  // namespace dnsvis

@@ -356,6 +356,8 @@ int Daemon::run() {
         return 1;
     containers_ = std::make_unique<ContainerRegistry>(
         event_, ContainerSockets{config_.docker_socket, config_.podman_socket});
+    if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
+        log_warning("Running with more privilege than needed: %s", drop_error.c_str());
 
     std::string ports;
     for (uint16_t port : config_.ports)

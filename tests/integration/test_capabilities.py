@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""dnsvisd gives up every capability but CAP_SYS_PTRACE once its programs are
+attached, and capture still works afterwards: a query of another user's
+process is still reported, with the process's executable."""
+import os
+import pwd
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
+
+CAP_SYS_PTRACE = 19
+
+
+def capability_sets(pid):
+    sets = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key.startswith("Cap"):
+                sets[key] = int(value.strip(), 16)
+    return sets
+
+
+def main():
+    require_root_and_tools("nsd", "dig", "setpriv")
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        from dnsvis_testlib import skip
+        skip("there is no user nobody to run the client as")
+    tap = Tap()
+    work = workdir()
+    nsd = Nsd(work)
+    daemon = None
+    try:
+        before = capability_sets(os.getpid())
+        daemon = Dnsvisd(work, "")
+        after = capability_sets(daemon.process.pid)
+        expected = 1 << CAP_SYS_PTRACE
+        tap.equal(hex(after["CapEff"]), hex(expected), "CapEff is exactly CAP_SYS_PTRACE once attached")
+        tap.equal(hex(after["CapPrm"]), hex(expected), "CapPrm is exactly CAP_SYS_PTRACE: nothing can be regained")
+        tap.equal(after["CapInh"] | after["CapAmb"], 0, "no inheritable or ambient capabilities")
+        # Started by root with CAP_SETPCAP, it can and does empty the bounding set too.
+        if before["CapEff"] & (1 << 8):
+            tap.equal(hex(after["CapBnd"]), hex(expected), "the bounding set is reduced to CAP_SYS_PTRACE")
+
+        name = "www.example.test"
+        query = subprocess.run(["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",
+                                "dig", "+tries=2", "+time=2", f"@{NSD_ADDRESS}", name, "A"],
+                               capture_output=True, text=True, timeout=30)
+        tap.check("192.0.2.10" in query.stdout, "the client, running as nobody, got its answer", query.stderr)
+        found = daemon.wait_for(by_name(name, DNS_UID=str(nobody.pw_uid)))
+        tap.equal(len(found), 1, "the query of nobody's dig is captured after the drop")
+        if found:
+            tap.equal(found[0].get("DNS_EXE"), os.path.realpath(subprocess.run(
+                ["sh", "-c", "command -v dig"], capture_output=True, text=True).stdout.strip()),
+                "DNS_EXE of another user's process is read with CAP_SYS_PTRACE alone")
+            tap.equal(found[0].get("DNS_OUTCOME"), "answered", "the response is matched")
+        tap.equal(daemon.stop(), 0, "dnsvisd exits cleanly with the reduced set (detaching needs nothing more)")
+        tap.check("Running with more privilege" not in daemon.stderr(), "no warning about the drop",
+                  daemon.stderr())
+    finally:
+        if daemon:
+            daemon.stop()
+        nsd.stop()
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
