@@ -355,7 +355,8 @@ int Daemon::run() {
     if (!setup_event_loop())
         return 1;
     containers_ = std::make_unique<ContainerRegistry>(
-        event_, ContainerSockets{config_.docker_socket, config_.podman_socket});
+        event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
+                                 config_.crio_socket});
 
     std::string ports;
     for (uint16_t port : config_.ports)
