@@ -2,35 +2,61 @@
 
 #include <unistd.h>
 
+#include "containerd_client.hpp"
 #include "log.hpp"
+#include "runtime_http_client.hpp"
 
 namespace dnsvis {
 
 namespace {
 
-std::unique_ptr<DockerClient> client_if_present(sd_event* event, const std::string& path, const char* what) {
+// Whether a runtime's socket is there; says so once when it is not. The
+// runtime may still start later: its containers then keep the id from their
+// cgroup until dnsvisd restarts, which costs no retry per event.
+bool socket_present(const std::string& path, const char* what) {
     if (path.empty())
-        return nullptr;
+        return false;  // disabled in the configuration
     if (access(path.c_str(), F_OK) < 0) {
         log_notice("No %s socket at %s: %s containers are reported by the id from their cgroup only", what,
                    path.c_str(), what);
-        return nullptr;
+        return false;
     }
-    return std::make_unique<DockerClient>(event, path);
+    return true;
+}
+
+std::unique_ptr<MetadataSource> http_client(sd_event* event, const std::string& path, const char* what,
+                                            RuntimeHttpApi api) {
+    if (!socket_present(path, what))
+        return nullptr;
+    return std::make_unique<RuntimeHttpClient>(event, path, api);
+}
+
+std::unique_ptr<MetadataSource> containerd_client(sd_event* event, const std::string& path) {
+    if (!socket_present(path, "containerd"))
+        return nullptr;
+    std::string error;
+    auto client = ContainerdClient::create(event, path, error);
+    if (!client)
+        log_warning("Cannot set up the containerd client, ignoring: %s", error.c_str());
+    return client;
 }
 
 }  // namespace
 
 ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
     : event_(event), sockets_(std::move(sockets)) {
-    docker_ = client_if_present(event_, sockets_.docker, "Docker");
-    podman_ = client_if_present(event_, sockets_.podman, "podman");
+    docker_ = http_client(event_, sockets_.docker, "Docker", RuntimeHttpApi::docker_engine);
+    podman_ = http_client(event_, sockets_.podman, "podman", RuntimeHttpApi::docker_engine);
+    containerd_ = containerd_client(event_, sockets_.containerd);
+    crio_ = http_client(event_, sockets_.crio, "CRI-O", RuntimeHttpApi::crio);
 }
 
-DockerClient* ContainerRegistry::client_for(ContainerRuntime runtime) {
+MetadataSource* ContainerRegistry::client_for(ContainerRuntime runtime) {
     switch (runtime) {
     case ContainerRuntime::docker: return docker_.get();
     case ContainerRuntime::podman: return podman_ ? podman_.get() : docker_.get();  // podman may serve docker.sock
+    case ContainerRuntime::containerd: return containerd_.get();
+    case ContainerRuntime::cri_o: return crio_.get();
     default: return nullptr;
     }
 }
@@ -56,7 +82,7 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
 void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready) {
     if (!can_look_up(container))
         return;
-    DockerClient* client = client_for(container.runtime);
+    MetadataSource* client = client_for(container.runtime);
     if (!client)
         return;
     auto [it, inserted] = entries_.try_emplace(container.id);
@@ -70,13 +96,13 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
     const bool fresh = entry.metadata || (!inserted && now_ns - entry.checked_ns < negative_ttl_ns);
     if (fresh)
         return;
+    entry.in_flight = true;  // first: eviction keeps entries under way, so `entry` stays valid
     if (entries_.size() > max_containers)
         evict_idle(now_ns);
-    entry.in_flight = true;
     if (ready)
         entry.waiters.push_back(std::move(ready));
     const std::string id = container.id;
-    client->inspect(id, [this, id, now_ns](std::optional<ContainerMetadata> metadata) {
+    client->inspect(container, [this, id, now_ns](std::optional<ContainerMetadata> metadata) {
         auto found = entries_.find(id);
         if (found == entries_.end())
             return;
@@ -89,9 +115,23 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
             done.metadata.reset();
         std::vector<std::function<void()>> waiters;
         waiters.swap(done.waiters);
+        const bool exited = done.exited;
         for (auto& waiter : waiters)
-            waiter();
+            waiter();  // may touch entries_: `done` is not used after this
+        if (exited)
+            if (auto again = entries_.find(id); again != entries_.end() && !again->second.in_flight)
+                entries_.erase(again);  // after the waiters, which still read its metadata
     });
+}
+
+void ContainerRegistry::forget(const std::string& container_id) {
+    auto it = entries_.find(container_id);
+    if (it == entries_.end())
+        return;
+    if (it->second.in_flight)
+        it->second.exited = true;
+    else
+        entries_.erase(it);
 }
 
 void ContainerRegistry::evict_idle(uint64_t now_ns) {

@@ -5,6 +5,10 @@
 //
 // A runtime whose socket is absent costs one notice at start; its
 // containers are still reported with the id derived from the cgroup.
+//
+// An entry goes when its container exits (the caller sees its cgroup go and
+// calls forget), when it has not been used for a while (for exits nobody
+// saw), and the table is bounded.
 #pragma once
 
 #include <systemd/sd-event.h>
@@ -19,13 +23,15 @@
 
 #include "container_cgroup.hpp"
 #include "container_metadata.hpp"
-#include "docker_client.hpp"
+#include "metadata_source.hpp"
 
 namespace dnsvis {
 
 struct ContainerSockets {
     std::string docker = "/var/run/docker.sock";
     std::string podman = "/run/podman/podman.sock";
+    std::string containerd = "/run/containerd/containerd.sock";
+    std::string crio = "/var/run/crio/crio.sock";
 };
 
 class ContainerRegistry {
@@ -50,23 +56,29 @@ public:
     // event loop) when it completes, whatever the outcome.
     void request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready);
     void evict_idle(uint64_t now_ns);
+    // The container exited: its metadata goes (once a lookup under way has
+    // answered its waiters). Entries that wait for output keep their copy.
+    void forget(const std::string& container_id);
 
     size_t size() const { return entries_.size(); }
 
 private:
     struct Entry {
         bool in_flight = false;
+        bool exited = false;  // forget() came while a lookup was under way
         std::shared_ptr<const ContainerMetadata> metadata;
         uint64_t checked_ns = 0;
         uint64_t used_ns = 0;
         std::vector<std::function<void()>> waiters;
     };
-    DockerClient* client_for(ContainerRuntime runtime);
+    MetadataSource* client_for(ContainerRuntime runtime);
 
     sd_event* event_;
     ContainerSockets sockets_;
-    std::unique_ptr<DockerClient> docker_;
-    std::unique_ptr<DockerClient> podman_;
+    std::unique_ptr<MetadataSource> docker_;
+    std::unique_ptr<MetadataSource> podman_;
+    std::unique_ptr<MetadataSource> containerd_;
+    std::unique_ptr<MetadataSource> crio_;
     std::unordered_map<std::string, Entry> entries_;
 };
 

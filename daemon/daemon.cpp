@@ -124,6 +124,15 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
     return container_by_cgroup_.emplace(cgroup_id, container_from_cgroup_path(cgroup_path)).first->second;
 }
 
+// The cgroup is gone and no transaction from it can still be waiting: what
+// was kept about it goes. Its container has exited when this was the
+// container's own cgroup, so the runtime's answer about it goes too.
+void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
+    container_by_cgroup_.erase(cgroup_id);
+    if (containers_ && is_container_root_cgroup(cgroup_path))
+        containers_->forget(container_from_cgroup_path(cgroup_path).id);
+}
+
 void Daemon::report(Transaction&& transaction) {
     // Reused from report to report: assigning keeps the buffers, so a
     // steady stream of transactions does not allocate here.
@@ -354,8 +363,15 @@ int Daemon::run() {
     }
     if (!setup_event_loop())
         return 1;
+    // A removed cgroup is remembered while a transaction from it may still be
+    // reported: its last query's timeout, then the metadata wait, and a margin
+    // for the sweep.
+    const uint64_t removed_grace_ns = (config_.timeout_usec + config_.metadata_wait_usec) * 1000 + 5'000'000'000;
+    cgroups_.watch(event_, removed_grace_ns,
+                   [this](uint64_t cgroup_id, const std::string& path) { forget_cgroup(cgroup_id, path); });
     containers_ = std::make_unique<ContainerRegistry>(
-        event_, ContainerSockets{config_.docker_socket, config_.podman_socket});
+        event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
+                                 config_.crio_socket});
     if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
         log_warning("Running with more privilege than needed: %s", drop_error.c_str());
 

@@ -252,6 +252,12 @@ constexpr KeyHandler kKeys[] = {
      [](std::string_view v, Config& c) { return apply_socket_path(v, c.docker_socket, Config{}.docker_socket); }},
     {"Containers", "PodmanSocket",
      [](std::string_view v, Config& c) { return apply_socket_path(v, c.podman_socket, Config{}.podman_socket); }},
+    {"Containers", "ContainerdSocket",
+     [](std::string_view v, Config& c) {
+         return apply_socket_path(v, c.containerd_socket, Config{}.containerd_socket);
+     }},
+    {"Containers", "CrioSocket",
+     [](std::string_view v, Config& c) { return apply_socket_path(v, c.crio_socket, Config{}.crio_socket); }},
     {"Containers", "MetadataWait",
      [](std::string_view v, Config& c) {
          return apply_timespan(v, c.metadata_wait_usec, Config{}.metadata_wait_usec, 0, 5 * kUsecPerSec, "0..5s");

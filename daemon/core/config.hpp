@@ -23,6 +23,8 @@ struct Config {
     // and how long a transaction may wait for that answer before it is written.
     std::string docker_socket = "/var/run/docker.sock";   // DockerSocket=
     std::string podman_socket = "/run/podman/podman.sock";  // PodmanSocket=
+    std::string containerd_socket = "/run/containerd/containerd.sock";  // ContainerdSocket= (gRPC)
+    std::string crio_socket = "/var/run/crio/crio.sock";                // CrioSocket=
     uint64_t metadata_wait_usec = 250'000;                // MetadataWait=250ms
 };
 

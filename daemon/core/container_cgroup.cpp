@@ -412,4 +412,15 @@ CgroupContainer container_from_cgroup_path(std::string_view path) {
     return CgroupContainer{};
 }
 
+bool is_container_root_cgroup(std::string_view path) {
+    const CgroupContainer container = container_from_cgroup_path(path);
+    if (container.id.empty() || container.conmon)
+        return false;
+    const size_t slash = path.rfind('/');
+    if (slash == std::string_view::npos)
+        return false;
+    const std::string_view parent = slash == 0 ? std::string_view("/") : path.substr(0, slash);
+    return container_from_cgroup_path(parent).id != container.id;
+}
+
 }  // namespace dnsvis

@@ -58,4 +58,9 @@ struct CgroupContainer {
 // container gives runtime none and an empty id.
 CgroupContainer container_from_cgroup_path(std::string_view path);
 
+// Whether `path` is a container's own cgroup, the outermost one naming it:
+// when it is removed, the container has exited. False for the cgroups nested
+// below it, for a conmon monitor's cgroup, and for paths with no container.
+bool is_container_root_cgroup(std::string_view path);
+
 }  // namespace dnsvis

@@ -16,6 +16,20 @@ std::string string_at(const nlohmann::json& object, const char* key) {
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// The string members of object[key]; members of other types are skipped.
+std::map<std::string, std::string> string_map_at(const nlohmann::json& object, const char* key) {
+    std::map<std::string, std::string> out;
+    auto it = object.find(key);
+    if (it == object.end() || !it->is_object())
+        return out;
+    for (const auto& [name, value] : it->items())
+        if (value.is_string())
+            out.emplace(name, value.get<std::string>());
+    return out;
+}
+
+constexpr std::string_view kubernetes_prefix = "io.kubernetes.";
+
 }  // namespace
 
 std::string ContainerMetadata::k8s_namespace() const { return label(labels, "io.kubernetes.pod.namespace"); }
@@ -37,13 +51,46 @@ std::optional<ContainerMetadata> parse_docker_inspect(std::string_view json) {
         metadata.name.erase(0, 1);
     if (auto config = document.find("Config"); config != document.end() && config->is_object()) {
         metadata.image = string_at(*config, "Image");
-        if (auto labels = config->find("Labels"); labels != config->end() && labels->is_object())
-            for (const auto& [key, value] : labels->items())
-                if (value.is_string())
-                    metadata.labels.emplace(key, value.get<std::string>());
+        metadata.labels = string_map_at(*config, "Labels");
     }
     if (metadata.image.empty())
         metadata.image = string_at(document, "Image");  // the image id, when the config names none
+    return metadata;
+}
+
+ContainerMetadata containerd_container_metadata(std::string id, std::string image,
+                                                std::map<std::string, std::string> labels) {
+    ContainerMetadata metadata;
+    metadata.id = std::move(id);
+    metadata.image = std::move(image);
+    metadata.name = label(labels, "nerdctl/name");
+    metadata.labels = std::move(labels);
+    return metadata;
+}
+
+std::optional<ContainerMetadata> parse_crio_inspect(std::string_view id, std::string_view json) {
+    const nlohmann::json document = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (!document.is_object() || id.empty())
+        return std::nullopt;
+    // CRI-O answers every container with at least its name; an error body
+    // ("container with ID ... not found") is plain text, refused above.
+    ContainerMetadata metadata;
+    metadata.name = string_at(document, "name");
+    if (metadata.name.empty())
+        return std::nullopt;
+    metadata.id = std::string(id);
+    metadata.labels = string_map_at(document, "labels");
+    const auto annotations = string_map_at(document, "annotations");
+    const auto crio_annotations = string_map_at(document, "crio_annotations");
+    for (const auto* more : {&annotations, &crio_annotations})
+        for (const auto& [key, value] : *more)
+            if (std::string_view(key).starts_with(kubernetes_prefix) && !key.starts_with("io.kubernetes.cri-o."))
+                metadata.labels.emplace(key, value);  // emplace: a label already there wins
+    metadata.image = label(crio_annotations, "io.kubernetes.cri-o.ImageName");
+    if (metadata.image.empty())
+        metadata.image = string_at(document, "image");
+    if (metadata.image.empty())
+        metadata.image = string_at(document, "image_ref");
     return metadata;
 }
 

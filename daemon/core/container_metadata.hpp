@@ -27,4 +27,21 @@ struct ContainerMetadata {
 // document.
 std::optional<ContainerMetadata> parse_docker_inspect(std::string_view json);
 
+// What containerd's containers service (Containers/Get) says: the container
+// id, the image reference it was created from (empty for `ctr run --rootfs`)
+// and its labels. Kubernetes' CRI plugin copies the kubelet's io.kubernetes.*
+// labels there; nerdctl keeps the name it was given in "nerdctl/name"
+// (containerd itself has no container names).
+ContainerMetadata containerd_container_metadata(std::string id, std::string image,
+                                                std::map<std::string, std::string> labels);
+
+// The body of GET /containers/{id} on CRI-O's socket. The document does not
+// repeat the id, so the caller passes the one it asked for. The image is the
+// name the kubelet asked for when CRI-O recorded it
+// (io.kubernetes.cri-o.ImageName), else CRI-O's own image field. The
+// io.kubernetes.* keys are taken from the labels, and from the annotations
+// (the kubelet's, then CRI-O's) for the ones the labels lack. nullopt when it
+// is not such a document.
+std::optional<ContainerMetadata> parse_crio_inspect(std::string_view id, std::string_view json);
+
 }  // namespace dnsvis

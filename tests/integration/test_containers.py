@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Transactions from real containers carry the container's fields: Docker
-(id, name, image, Kubernetes labels) and containerd (id from the cgroup);
-a query from the host carries none."""
+(id, name, image, Kubernetes labels, over the Engine API), containerd (id
+from the cgroup; image and Kubernetes labels over its gRPC API), a Docker
+container that exits right after its query (id from the cgroup, daemon
+unharmed); a query from the host carries none. CRI-O is not packaged in
+Debian 12, so it has no test here (its inspect answer is unit-tested)."""
 import os
 import shutil
 import subprocess
@@ -13,6 +16,7 @@ from container_runtimes import Containerd, Dockerd, busybox_rootfs, docker_impor
 from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, skip, workdir
 
 IMAGE = "dnsvis-busybox:test"
+CONTAINERD_IMAGE = "docker.io/library/" + IMAGE  # as ctr names it after importing `docker save`
 CONTAINER_FIELDS = ("CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_NAME", "IMAGE_NAME", "CONTAINER_RUNTIME",
                     "K8S_NAMESPACE", "K8S_POD_NAME", "K8S_CONTAINER_NAME")
 
@@ -27,11 +31,24 @@ def main():
     except RuntimeError as error:
         skip(f"dockerd cannot run here: {error}")
     containerd = None
-    nsd = Nsd(work)
+    nsd = None
     daemon = None
     try:
+        try:
+            containerd = Containerd(work)
+        except RuntimeError as error:
+            print(f"# containerd checks skipped: {error}", flush=True)
+        nsd = Nsd(work)
         docker_import(dockerd, rootfs, IMAGE)
-        daemon = Dnsvisd(work, f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\n")
+        if containerd:
+            # No registry here: containerd gets the image Docker made.
+            image_tar = os.path.join(work, "image.tar")
+            dockerd.docker("save", "-o", image_tar, IMAGE)
+            containerd.ctr("images", "import", image_tar)
+        # containerd's first answer includes connecting to it; a loaded
+        # sanitizer build may need longer than the default 250 ms.
+        daemon = Dnsvisd(work, f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
+                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n")
 
         # Docker, with the labels the kubelet would set.
         name = f"dnsvis-probe-{uuid.uuid4().hex[:6]}"
@@ -56,33 +73,85 @@ def main():
             tap.equal(e.get("DNS_COMM"), "nslookup", "the process inside the container")
         dockerd.docker("rm", full_id, check=False)
 
-        # containerd through ctr: the id comes from the cgroup (/default/ID).
-        try:
-            containerd = Containerd(work)
-        except RuntimeError as error:
-            print(f"# containerd checks skipped: {error}", flush=True)
+        # A container that exits as soon as it has its answer, and is removed
+        # (--rm) with its cgroup: the id still comes from the cgroup.
+        query = "quick.wild.example.test"
+        cidfile = os.path.join(work, "quick.cid")
+        run = dockerd.docker("run", "--rm", "--network=host", f"--cidfile={cidfile}", IMAGE, "nslookup", query,
+                             NSD_ADDRESS, check=False)
+        quick_id = open(cidfile).read().strip() if os.path.exists(cidfile) else None
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.check(found and quick_id, "a query from a container that exits at once is reported", run.stderr)
+        if found and quick_id:
+            tap.equal(found[0].get("CONTAINER_ID_FULL"), quick_id, "exited at once: the id from the cgroup", found[0])
+            tap.equal(found[0].get("CONTAINER_RUNTIME"), "docker", "exited at once: CONTAINER_RUNTIME")
+        tap.check(daemon.process.poll() is None, "the daemon keeps running after the container is gone",
+                  daemon.stderr()[-2000:])
+
         if containerd:
+            # ctr with a bare root file system: containerd knows labels, no image.
             container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
             query = "containerd.wild.example.test"
-            # The container lingers a moment: the daemon names a container from
-            # its cgroup, which ctr --rm removes as soon as the process exits.
-            run = containerd.ctr("run", "--rm", "--net-host", "--rootfs", rootfs, container_id, "/bin/sh", "-c",
-                                 f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
+            # --rootfs is a flag: the root file system is the first argument,
+            # after every flag.
+            run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=resolver-6f9d",
+                                 "--label", "io.kubernetes.pod.namespace=infra",
+                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id, "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1",
+                                 check=False)
             found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
             tap.check(found, "a query from a containerd container is reported", run.stderr)
             if found:
-                tap.equal(found[0].get("CONTAINER_RUNTIME"), "containerd", "containerd: CONTAINER_RUNTIME", found[0])
-                tap.equal(found[0].get("CONTAINER_ID_FULL"), container_id, "containerd: the id from the cgroup")
+                e = found[0]
+                tap.equal(e.get("CONTAINER_RUNTIME"), "containerd", "containerd: CONTAINER_RUNTIME", e)
+                tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd: the id from the cgroup")
+                tap.equal(e.get("K8S_POD_NAME"), "resolver-6f9d", "containerd: K8S_POD_NAME over gRPC")
+                tap.equal(e.get("K8S_NAMESPACE"), "infra", "containerd: K8S_NAMESPACE over gRPC")
+                tap.equal(e.get("K8S_CONTAINER_NAME"), "lookup", "containerd: K8S_CONTAINER_NAME over gRPC")
+                tap.check("IMAGE_NAME" not in e, "containerd: no IMAGE_NAME for a container made from a rootfs", e)
+
+            # ctr from an image: containerd knows which.
+            container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
+            query = "containerd-image.wild.example.test"
+            run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=img-1",
+                                 CONTAINERD_IMAGE, container_id, "/bin/sh", "-c",
+                                 f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
+            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+            tap.check(found, "a query from a containerd container made from an image is reported", run.stderr)
+            if found:
+                e = found[0]
+                tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd image: the id", e)
+                tap.equal(e.get("IMAGE_NAME"), CONTAINERD_IMAGE, "containerd image: IMAGE_NAME over gRPC")
+                tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
+            tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
+                      daemon.stderr()[-2000:])
 
         # The host itself is not a container.
         subprocess.run(["dig", "+tries=1", f"@{NSD_ADDRESS}", "host.example.test"], capture_output=True)
         found = daemon.wait_for(by_name("host.example.test", DNS_COMM="dig"))
         tap.check(found and not any(k in found[0] for k in CONTAINER_FIELDS),
                   "a query from the host carries no container field", found)
+
+        if containerd:
+            # A containerd that is not there: one notice at start, and its
+            # containers still get runtime and id from their cgroup.
+            daemon.stop()
+            daemon = Dnsvisd(work, f"[Containers]\nDockerSocket=no\nPodmanSocket=no\nCrioSocket=no\n"
+                                   f"ContainerdSocket={work}/absent/containerd.sock\n")
+            for n in range(2):
+                containerd.ctr("run", "--rm", "--net-host", "--rootfs", rootfs, f"dnsvis-absent-{n}", "/bin/sh", "-c",
+                               f"/bin/nslookup absent{n}.wild.example.test {NSD_ADDRESS}; /bin/sleep 1", check=False)
+            found = daemon.wait_for(by_name("absent1.wild.example.test", DNS_TYPE="A"))
+            tap.check(found and found[0].get("CONTAINER_RUNTIME") == "containerd"
+                      and found[0].get("CONTAINER_ID_FULL") == "dnsvis-absent-1",
+                      "without containerd's socket: runtime and id from the cgroup", found)
+            notices = [line for line in daemon.stderr().splitlines() if "containerd" in line]
+            tap.check(len(notices) == 1 and "No containerd socket" in notices[0],
+                      "without containerd's socket: one notice, not one per container", notices)
     finally:
         if daemon:
             daemon.stop()
-        nsd.stop()
+        if nsd:
+            nsd.stop()
         if containerd:
             containerd.stop()
         dockerd.stop()

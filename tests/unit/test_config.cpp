@@ -507,3 +507,21 @@ TEST_CASE("container runtime sockets and the metadata wait") {
     apply_config_text("[Containers]\nDockerSocket=\n", "t.conf", config, diagnostics);
     CHECK(config.docker_socket == "/var/run/docker.sock");
 }
+
+TEST_CASE("containerd and CRI-O sockets") {
+    Config config;
+    std::vector<ConfigDiagnostic> diagnostics;
+    CHECK(config.containerd_socket == "/run/containerd/containerd.sock");
+    CHECK(config.crio_socket == "/var/run/crio/crio.sock");
+    apply_config_text("[Containers]\nContainerdSocket=/run/k3s/containerd/containerd.sock\nCrioSocket=no\n", "t.conf",
+                      config, diagnostics);
+    CHECK(diagnostics.empty());
+    CHECK(config.containerd_socket == "/run/k3s/containerd/containerd.sock");
+    CHECK(config.crio_socket.empty());
+
+    apply_config_text("[Containers]\nContainerdSocket=containerd.sock\nCrioSocket=\n", "t.conf", config, diagnostics);
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics[0].line == 2);
+    CHECK(config.containerd_socket == "/run/k3s/containerd/containerd.sock");  // unchanged by the bad value
+    CHECK(config.crio_socket == "/var/run/crio/crio.sock");                    // empty: back to the default
+}

@@ -344,3 +344,24 @@ TEST_CASE("container_from_cgroup_path: Kubernetes") {
         CHECK(c == CgroupContainer{ContainerRuntime::none, kHex, "", uid, PodQos::besteffort, false});
     }
 }
+
+TEST_CASE("is_container_root_cgroup: the container's own cgroup, not what is nested in it") {
+    const std::string docker = "/system.slice/docker-56f83fbc8deb83e0b577ebb1a9b55609651a055439537d5c66b6fe0da00fdc7f.scope";
+    CHECK(is_container_root_cgroup(docker));
+    CHECK_FALSE(is_container_root_cgroup(docker + "/init.scope"));  // systemd inside the container
+    CHECK_FALSE(is_container_root_cgroup("/system.slice"));
+    CHECK_FALSE(is_container_root_cgroup("/"));
+    CHECK(is_container_root_cgroup("/docker/56f83fbc8deb83e0b577ebb1a9b55609651a055439537d5c66b6fe0da00fdc7f"));
+    CHECK_FALSE(is_container_root_cgroup("/docker"));
+    CHECK(is_container_root_cgroup("/default/redis-test"));  // containerd cgroupfs
+    const std::string crio_pod =
+        "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod2b3c4d5e_6f7a_8b9c_0d1e_2f3a4b5c6d7e.slice";
+    const std::string crio_id = "c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5";
+    CHECK(is_container_root_cgroup(crio_pod + "/crio-" + crio_id + ".scope"));
+    CHECK_FALSE(is_container_root_cgroup(crio_pod + "/crio-" + crio_id + ".scope/container"));
+    CHECK_FALSE(is_container_root_cgroup(crio_pod + "/crio-conmon-" + crio_id + ".scope"));  // the monitor's
+    CHECK_FALSE(is_container_root_cgroup(crio_pod));  // a pod is not a container
+    // Kubernetes in Docker: the inner container belongs to the outer one.
+    CHECK_FALSE(is_container_root_cgroup(docker + "/kubelet.slice/kubelet-kubepods.slice/cri-containerd-"
+                                                  "751d7785182b961a9adea75b5b857a38cf7220ea0b5f1ff3eed2e379abb5eb9b.scope"));
+}

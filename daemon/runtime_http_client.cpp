@@ -1,4 +1,4 @@
-#include "docker_client.hpp"
+#include "runtime_http_client.hpp"
 
 #include <sys/epoll.h>
 
@@ -24,8 +24,8 @@ bool is_safe_id(const std::string& id) {
 
 }  // namespace
 
-DockerClient::DockerClient(sd_event* event, std::string socket_path)
-    : event_(sd_event_ref(event)), socket_path_(std::move(socket_path)) {
+RuntimeHttpClient::RuntimeHttpClient(sd_event* event, std::string socket_path, RuntimeHttpApi api)
+    : event_(sd_event_ref(event)), socket_path_(std::move(socket_path)), api_(api) {
     multi_ = curl_multi_init();
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -33,7 +33,7 @@ DockerClient::DockerClient(sd_event* event, std::string socket_path)
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
 }
 
-DockerClient::~DockerClient() {
+RuntimeHttpClient::~RuntimeHttpClient() {
     for (auto& [easy, request] : requests_) {
         curl_multi_remove_handle(multi_, easy);
         curl_easy_cleanup(easy);
@@ -44,7 +44,8 @@ DockerClient::~DockerClient() {
     sd_event_unref(event_);
 }
 
-void DockerClient::inspect(const std::string& id, Callback callback) {
+void RuntimeHttpClient::inspect(const CgroupContainer& container, Callback callback) {
+    const std::string& id = container.id;
     if (!is_safe_id(id) || requests_.size() >= max_in_flight) {
         callback(std::nullopt);
         return;
@@ -57,7 +58,10 @@ void DockerClient::inspect(const std::string& id, Callback callback) {
         return;
     }
     request->easy = easy;
-    const std::string url = "http://localhost/containers/" + id + "/json";
+    request->id = id;
+    std::string url = "http://localhost/containers/" + id;
+    if (api_ == RuntimeHttpApi::docker_engine)
+        url += "/json";
     curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, socket_path_.c_str());
     curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
     curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
@@ -69,7 +73,7 @@ void DockerClient::inspect(const std::string& id, Callback callback) {
     curl_multi_add_handle(multi_, easy);  // the timer callback starts it
 }
 
-size_t DockerClient::on_body(char* data, size_t size, size_t count, void* request) {
+size_t RuntimeHttpClient::on_body(char* data, size_t size, size_t count, void* request) {
     auto* r = static_cast<Request*>(request);
     const size_t bytes = size * count;
     if (r->body.size() + bytes > max_body_bytes)
@@ -78,8 +82,8 @@ size_t DockerClient::on_body(char* data, size_t size, size_t count, void* reques
     return bytes;
 }
 
-int DockerClient::on_curl_socket(CURL*, curl_socket_t fd, int what, void* self_pointer, void* source_pointer) {
-    auto* self = static_cast<DockerClient*>(self_pointer);
+int RuntimeHttpClient::on_curl_socket(CURL*, curl_socket_t fd, int what, void* self_pointer, void* source_pointer) {
+    auto* self = static_cast<RuntimeHttpClient*>(self_pointer);
     auto* source = static_cast<sd_event_source*>(source_pointer);
     if (what == CURL_POLL_REMOVE) {
         sd_event_source_disable_unref(source);
@@ -97,8 +101,8 @@ int DockerClient::on_curl_socket(CURL*, curl_socket_t fd, int what, void* self_p
     return 0;
 }
 
-int DockerClient::on_curl_timer(CURLM*, long timeout_ms, void* self_pointer) {
-    auto* self = static_cast<DockerClient*>(self_pointer);
+int RuntimeHttpClient::on_curl_timer(CURLM*, long timeout_ms, void* self_pointer) {
+    auto* self = static_cast<RuntimeHttpClient*>(self_pointer);
     if (timeout_ms < 0) {
         if (self->timer_)
             sd_event_source_set_enabled(self->timer_, SD_EVENT_OFF);
@@ -115,8 +119,8 @@ int DockerClient::on_curl_timer(CURLM*, long timeout_ms, void* self_pointer) {
     return 0;
 }
 
-int DockerClient::on_io(sd_event_source*, int fd, uint32_t revents, void* self_pointer) {
-    auto* self = static_cast<DockerClient*>(self_pointer);
+int RuntimeHttpClient::on_io(sd_event_source*, int fd, uint32_t revents, void* self_pointer) {
+    auto* self = static_cast<RuntimeHttpClient*>(self_pointer);
     int action = 0;
     if (revents & EPOLLIN)
         action |= CURL_CSELECT_IN;
@@ -130,15 +134,15 @@ int DockerClient::on_io(sd_event_source*, int fd, uint32_t revents, void* self_p
     return 0;
 }
 
-int DockerClient::on_timer(sd_event_source*, uint64_t, void* self_pointer) {
-    auto* self = static_cast<DockerClient*>(self_pointer);
+int RuntimeHttpClient::on_timer(sd_event_source*, uint64_t, void* self_pointer) {
+    auto* self = static_cast<RuntimeHttpClient*>(self_pointer);
     int running = 0;
     curl_multi_socket_action(self->multi_, CURL_SOCKET_TIMEOUT, 0, &running);
     self->finish_completed();
     return 0;
 }
 
-void DockerClient::finish_completed() {
+void RuntimeHttpClient::finish_completed() {
     int left = 0;
     while (CURLMsg* message = curl_multi_info_read(multi_, &left)) {
         if (message->msg != CURLMSG_DONE)
@@ -156,7 +160,8 @@ void DockerClient::finish_completed() {
         requests_.erase(it);
         std::optional<ContainerMetadata> metadata;
         if (result == CURLE_OK && status == 200)
-            metadata = parse_docker_inspect(request->body);
+            metadata = api_ == RuntimeHttpApi::crio ? parse_crio_inspect(request->id, request->body)
+                                                    : parse_docker_inspect(request->body);
         else if (result != CURLE_OK)
             log_debug("Container lookup on %s failed: %s", socket_path_.c_str(), curl_easy_strerror(result));
         request->callback(std::move(metadata));  // may start new requests

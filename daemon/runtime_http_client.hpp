@@ -1,44 +1,45 @@
-// Asks the Docker Engine API (or podman's compatible socket) about a
-// container, without blocking: libcurl's multi interface runs inside the
-// daemon's sd-event loop, so the ring buffer keeps draining while a runtime
-// is slow. Each request has a deadline, and the number in flight is bounded.
+// Asks a runtime's HTTP API on its unix socket about a container: the Docker
+// Engine API (also podman's compatible socket) or CRI-O's inspect endpoint.
+// Never blocks: libcurl's multi interface runs inside the daemon's sd-event
+// loop, so the ring buffer keeps draining while a runtime is slow. Each
+// request has a deadline, and the number in flight is bounded.
 #pragma once
 
 #include <curl/curl.h>
 #include <systemd/sd-event.h>
 
-#include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
 
-#include "container_metadata.hpp"
+#include "metadata_source.hpp"
 
 namespace dnsvis {
 
-class DockerClient {
-public:
-    using Callback = std::function<void(std::optional<ContainerMetadata>)>;
+enum class RuntimeHttpApi {
+    docker_engine,  // GET /containers/{id}/json
+    crio,           // GET /containers/{id}
+};
 
+class RuntimeHttpClient final : public MetadataSource {
+public:
     static constexpr size_t max_in_flight = 64;
     static constexpr long request_timeout_ms = 2000;
 
-    DockerClient(sd_event* event, std::string socket_path);
-    ~DockerClient();
-    DockerClient(const DockerClient&) = delete;
-    DockerClient& operator=(const DockerClient&) = delete;
+    RuntimeHttpClient(sd_event* event, std::string socket_path, RuntimeHttpApi api);
+    ~RuntimeHttpClient() override;
+    RuntimeHttpClient(const RuntimeHttpClient&) = delete;
+    RuntimeHttpClient& operator=(const RuntimeHttpClient&) = delete;
 
     const std::string& socket_path() const { return socket_path_; }
-    // Starts GET /containers/{id}/json. The callback runs later, from the
-    // event loop, with nullopt when the runtime does not know the container,
-    // does not answer in time, or is not there.
-    void inspect(const std::string& id, Callback callback);
+    // Starts the inspect request for container.id.
+    void inspect(const CgroupContainer& container, Callback callback) override;
     size_t in_flight() const { return requests_.size(); }
 
 private:
     struct Request {
         CURL* easy = nullptr;
+        std::string id;
         std::string body;
         Callback callback;
     };
@@ -52,6 +53,7 @@ private:
 
     sd_event* event_;
     std::string socket_path_;
+    RuntimeHttpApi api_;
     CURLM* multi_ = nullptr;
     sd_event_source* timer_ = nullptr;
     std::unordered_map<CURL*, std::unique_ptr<Request>> requests_;
