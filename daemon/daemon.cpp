@@ -34,12 +34,13 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root)
+Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir)
     : config_(std::move(config)),
       sink_(std::move(sink)),
       cgroup_root_(std::move(cgroup_root)),
       table_(TransactionTableLimits{config_.max_transactions, config_.timeout_usec * 1000}),
-      cgroups_(cgroup_root_) {}
+      cgroups_(cgroup_root_),
+      state_dir_(std::move(state_dir)) {}
 
 Daemon::~Daemon() {
     for (sd_event_source* source : {ring_source_, tick_source_, summary_source_, sigterm_source_, sigint_source_})
@@ -341,6 +342,7 @@ void Daemon::shutdown() {
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     write_summary();
     sink_->flush();
+    scopes_.reset();  // it writes to the capture's maps
     capture_.reset();
 }
 
@@ -372,6 +374,10 @@ int Daemon::run() {
     containers_ = std::make_unique<ContainerRegistry>(
         event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
                                  config_.crio_socket});
+    // Restores the saved rules (global included) into the kernel's maps.
+    scopes_ = std::make_unique<KernelScopeManager>(
+        event_, *capture_, containers_.get(),
+        ScopeManagerSettings{cgroup_root_, state_dir_ + "/scopes.json", config_.global_visibility});
     if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
         log_warning("Running with more privilege than needed: %s", drop_error.c_str());
 

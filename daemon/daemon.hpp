@@ -19,6 +19,7 @@
 #include "container_registry.hpp"
 #include "dns_message.hpp"
 #include "process_cache.hpp"
+#include "scope_rules_manager.hpp"
 #include "sink.hpp"
 #include "statistics.hpp"
 #include "tcp_reassembly.hpp"
@@ -28,13 +29,18 @@ namespace dnsvis {
 
 class Daemon {
 public:
-    Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root);
+    // Scope rules are kept in `state_dir` (scopes.json).
+    Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir);
     ~Daemon();
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
     // Attaches, runs until SIGTERM/SIGINT, detaches. Returns the exit code.
     int run();
+
+    // The visibility scopes; valid once run() has attached (and until it
+    // returns).
+    ScopeManager& scopes() { return *scopes_; }
 
 private:
     bool setup_event_loop();
@@ -67,6 +73,8 @@ private:
     ProcessCache processes_;
     CgroupResolver cgroups_;
     std::unique_ptr<ContainerRegistry> containers_;  // needs the event loop
+    std::string state_dir_;
+    std::unique_ptr<KernelScopeManager> scopes_;  // needs the capture and the event loop
     std::unordered_map<uint64_t, CgroupContainer> container_by_cgroup_;
 
     // Transactions waiting (at most MetadataWait=) for their container's

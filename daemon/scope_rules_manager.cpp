@@ -1,0 +1,317 @@
+#include "scope_rules_manager.hpp"
+
+#include <time.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "log.hpp"
+#include "process_stat.hpp"
+#include "scope_cgroup_scan.hpp"
+#include "scope_state_file.hpp"
+#include "text_file.hpp"
+
+namespace dnsvis {
+
+namespace {
+
+uint64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+uint8_t verdict_of(bool enabled) {
+    return enabled ? DNSVIS_SCOPE_ENABLED : DNSVIS_SCOPE_DISABLED;
+}
+
+ScopeResult refuse(ScopeError error, std::string message) {
+    return ScopeResult{error, std::move(message)};
+}
+
+const char* on_off(bool enabled) {
+    return enabled ? "on" : "off";
+}
+
+}  // namespace
+
+std::optional<uint64_t> process_start_time(uint32_t pid) {
+    return start_time_from_proc_stat(read_text_file("/proc/" + std::to_string(pid) + "/stat"));
+}
+
+KernelScopeManager::KernelScopeManager(sd_event* event, BpfCapture& capture, ContainerRegistry* containers,
+                                       ScopeManagerSettings settings)
+    : event_(event), capture_(capture), containers_(containers), settings_(std::move(settings)) {
+    restore();
+    // Names are asked for now, so that a container can be named in a rule
+    // without waiting for its runtime's answer.
+    if (containers_)
+        ask_container_names(scan_container_cgroups(settings_.cgroup_root));
+}
+
+KernelScopeManager::~KernelScopeManager() {
+    sd_event_source_disable_unref(timer_);
+}
+
+void KernelScopeManager::restore() {
+    ScopeRules loaded;
+    const ScopeStateLoadResult result = load_scope_state_file(settings_.state_file, loaded);
+    const std::string fallback =
+        std::string("global visibility ") + on_off(settings_.default_global) + " ([Visibility] Global=) and no rules";
+    switch (result.status) {
+        case ScopeStateLoad::absent:
+            break;
+        case ScopeStateLoad::moved_aside:
+            log_warning("The scope state file %s is damaged (%s); moved it to %s, starting with %s",
+                        settings_.state_file.c_str(), result.reason.c_str(), result.aside.c_str(), fallback.c_str());
+            break;
+        case ScopeStateLoad::unreadable:
+            log_error("Cannot read the scope state file %s (%s); starting with %s", settings_.state_file.c_str(),
+                      result.reason.c_str(), fallback.c_str());
+            break;
+        case ScopeStateLoad::loaded:
+            rules_ = std::move(loaded);
+            break;
+    }
+    const bool dropped = drop_exited_processes();
+    if (!capture_.set_global(global()) || !apply_to_kernel(rules_))
+        log_error("Cannot write the scope maps: %s; the rules apply from the next change", std::strerror(errno));
+    if (result.status == ScopeStateLoad::loaded)
+        log_info("Restored %zu scope rule(s) from %s; global visibility %s", rules_.rule_count(),
+                 settings_.state_file.c_str(), on_off(global()));
+    std::string error;
+    if (dropped && !save(error))
+        log_warning("Cannot save the scope state, ignoring: %s", error.c_str());
+    update_timer();
+}
+
+bool KernelScopeManager::global() const {
+    return rules_.global.value_or(settings_.default_global);
+}
+
+std::vector<ScopeEntry> KernelScopeManager::list() const {
+    std::vector<ScopeEntry> entries;
+    entries.reserve(1 + rules_.rule_count());
+    entries.push_back({ScopeKind::global, "", global()});
+    for (const auto& [name, enabled] : rules_.units)
+        entries.push_back({ScopeKind::unit, name, enabled});
+    for (const auto& [id, enabled] : rules_.containers)
+        entries.push_back({ScopeKind::container, id, enabled});
+    for (const auto& [pid, rule] : rules_.processes)
+        entries.push_back({ScopeKind::process, std::to_string(pid), rule.enabled});
+    return entries;
+}
+
+ScopeResult KernelScopeManager::set_global(bool enabled) {
+    ScopeRules next = rules_;
+    next.global = enabled;
+    return commit(std::move(next));
+}
+
+ScopeResult KernelScopeManager::set_unit(std::string_view unit, bool enabled) {
+    if (std::string why = unit_rule_name_error(unit); !why.empty())
+        return refuse(ScopeError::invalid_argument, why);
+    ScopeRules next = rules_;
+    next.units[std::string(unit)] = enabled;
+    return commit(std::move(next));
+}
+
+ScopeResult KernelScopeManager::set_container(std::string_view id_or_name, bool enabled) {
+    std::string id;
+    if (ScopeResult resolved = resolve_container(id_or_name, id); !resolved)
+        return resolved;
+    ScopeRules next = rules_;
+    next.containers[id] = enabled;
+    return commit(std::move(next));
+}
+
+ScopeResult KernelScopeManager::set_process(uint32_t pid, bool enabled) {
+    if (pid == 0)
+        return refuse(ScopeError::invalid_argument, "pid 0 names no process");
+    const std::optional<uint64_t> start = process_start_time(pid);
+    if (!start)
+        return refuse(ScopeError::no_such_process, "no process has pid " + std::to_string(pid));
+    ScopeRules next = rules_;
+    next.processes[pid] = ProcessRule{*start, enabled};
+    return commit(std::move(next));
+}
+
+ScopeResult KernelScopeManager::reset() {
+    return commit(ScopeRules{});
+}
+
+ScopeResult KernelScopeManager::commit(ScopeRules next) {
+    if (next.rule_count() > max_scope_rules && next.rule_count() > rules_.rule_count())
+        return refuse(ScopeError::failed,
+                      "there are " + std::to_string(max_scope_rules) + " rules already; remove some or reset first");
+    const bool global_before = global();
+    const bool global_after = next.global.value_or(settings_.default_global);
+    if (global_after != global_before && !capture_.set_global(global_after))
+        return refuse(ScopeError::failed, std::string("cannot write the settings map: ") + std::strerror(errno));
+    if (!apply_to_kernel(next)) {
+        const int error = errno;
+        // Back to what was there, as far as the kernel lets us.
+        capture_.set_global(global_before);
+        apply_to_kernel(rules_);
+        return refuse(ScopeError::failed, std::string("cannot write the scope maps: ") + std::strerror(error));
+    }
+    rules_ = std::move(next);
+    update_timer();
+    std::string error;
+    if (!save(error)) {
+        log_warning("Cannot save the scope state, the change holds until dnsvisd stops: %s", error.c_str());
+        return refuse(ScopeError::failed, "the change is in effect but cannot be saved: " + error);
+    }
+    return {};
+}
+
+bool KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
+    KernelScopes scopes;
+    if (!rules.units.empty()) {
+        std::set<std::string> names;
+        for (const auto& [name, enabled] : rules.units)
+            names.insert(name);
+        for (const UnitCgroup& found : scan_unit_cgroups(settings_.cgroup_root, names))
+            scopes.cgroups[found.cgroup_id].unit = verdict_of(rules.units.at(found.unit));
+    }
+    if (!rules.containers.empty()) {
+        for (const FoundContainer& found : scan_container_cgroups(settings_.cgroup_root)) {
+            auto rule = rules.containers.find(found.container.id);
+            if (rule != rules.containers.end())
+                scopes.cgroups[found.cgroup_id].container = verdict_of(rule->second);
+        }
+    }
+    for (const auto& [pid, rule] : rules.processes)
+        scopes.processes[pid] = verdict_of(rule.enabled);
+    return capture_.set_scopes(scopes);
+}
+
+bool KernelScopeManager::save(std::string& error) const {
+    return save_scope_state_file(settings_.state_file, rules_, error);
+}
+
+// Docker's order: a full id, then a name, then a unique id prefix.
+ScopeResult KernelScopeManager::resolve_container(std::string_view query, std::string& id) {
+    if (query.empty())
+        return refuse(ScopeError::invalid_argument, "the container id or name is empty");
+    if (std::string why = container_rule_id_error(query); !why.empty())
+        return refuse(ScopeError::invalid_argument, why);
+
+    const std::vector<FoundContainer> found = scan_container_cgroups(settings_.cgroup_root);
+    // Ids known from the cgroup tree, and those of existing rules (so a rule
+    // for a stopped container can still be changed).
+    std::set<std::string> ids;
+    for (const FoundContainer& container : found)
+        ids.insert(container.container.id);
+    for (const auto& [rule_id, enabled] : rules_.containers)
+        ids.insert(rule_id);
+
+    if (ids.count(std::string(query))) {
+        id = query;
+        return {};
+    }
+
+    std::string name(query);
+    if (!name.empty() && name.front() == '/')
+        name.erase(0, 1);  // Docker's own spelling of names
+    std::set<std::string> named;
+    size_t unknown = 0;
+    if (containers_) {
+        const uint64_t now = monotonic_ns();
+        for (const FoundContainer& container : found) {
+            auto metadata = containers_->metadata(container.container, now);
+            if (metadata && metadata->name == name)
+                named.insert(container.container.id);
+            else if (!metadata && containers_->can_look_up(container.container))
+                ++unknown;
+        }
+    }
+    if (named.size() == 1) {
+        id = *named.begin();
+        return {};
+    }
+    if (named.size() > 1)
+        return refuse(ScopeError::ambiguous_container,
+                      "more than one container is named \"" + name + "\"; give its id");
+
+    std::vector<std::string> matches;
+    for (const std::string& known : ids)
+        if (known.compare(0, query.size(), query) == 0)
+            matches.push_back(known);
+    if (matches.size() == 1) {
+        id = matches.front();
+        return {};
+    }
+    if (matches.size() > 1)
+        return refuse(ScopeError::ambiguous_container, "the id prefix \"" + std::string(query) + "\" matches " +
+                                                           std::to_string(matches.size()) + " containers");
+
+    if (unknown > 0) {
+        ask_container_names(found);
+        return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) +
+                                                         "\" (the names of " + std::to_string(unknown) +
+                                                         " container(s) are still being asked for; try again)");
+    }
+    return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) + "\"");
+}
+
+void KernelScopeManager::ask_container_names(const std::vector<FoundContainer>& found) {
+    if (!containers_)
+        return;
+    const uint64_t now = monotonic_ns();
+    for (const FoundContainer& container : found)
+        containers_->request(container.container, now, nullptr);
+}
+
+bool KernelScopeManager::drop_exited_processes() {
+    bool dropped = false;
+    for (auto it = rules_.processes.begin(); it != rules_.processes.end();) {
+        const std::optional<uint64_t> start = process_start_time(it->first);
+        if (start && *start == it->second.start_time) {
+            ++it;
+            continue;
+        }
+        log_info("Process %u no longer runs; its scope rule is dropped", it->first);
+        it = rules_.processes.erase(it);
+        dropped = true;
+    }
+    return dropped;
+}
+
+void KernelScopeManager::update_timer() {
+    const bool needed = rules_.rule_count() > 0;
+    if (!timer_) {
+        if (!needed)
+            return;
+        const int r =
+            sd_event_add_time_relative(event_, &timer_, CLOCK_MONOTONIC, resolve_interval_usec, 0, on_timer, this);
+        if (r < 0) {
+            log_warning("Cannot add the scope timer, ignoring: %s; new cgroups of units are not followed",
+                        std::strerror(-r));
+            return;
+        }
+    }
+    if (!needed) {
+        sd_event_source_set_enabled(timer_, SD_EVENT_OFF);
+        return;
+    }
+    if (sd_event_source_get_enabled(timer_, nullptr) == 0) {
+        sd_event_source_set_time_relative(timer_, resolve_interval_usec);
+        sd_event_source_set_enabled(timer_, SD_EVENT_ONESHOT);
+    }
+}
+
+int KernelScopeManager::on_timer(sd_event_source*, uint64_t, void* userdata) {
+    auto* self = static_cast<KernelScopeManager*>(userdata);
+    std::string error;
+    if (self->drop_exited_processes() && !self->save(error))
+        log_warning("Cannot save the scope state, ignoring: %s", error.c_str());
+    // Units that started or restarted, containers that came or went.
+    if (!self->apply_to_kernel(self->rules_))
+        log_warning("Cannot update the scope maps, ignoring: %s", std::strerror(errno));
+    self->update_timer();
+    return 0;
+}
+
+}  // namespace dnsvis
