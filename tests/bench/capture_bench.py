@@ -6,7 +6,8 @@ in the same run, so the result is a ratio and not a machine-dependent number.
      baseline and dnsvisd runs; reports qps(dnsvisd) / qps(baseline).
   2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
      queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
-  3. dnsvisd's peak RSS.
+  3. dnsvisd's peak RSS, and the kernel time spent in the dnsvis_* programs per
+     query during (2), from the kernel's own statistics.
   4. with --container: the saturation ratio again, with dnsperf inside a Docker
      container (a private dockerd), so every transaction is attributed to a
      container through the cgroup and the Docker API. The difference to (1) is
@@ -70,6 +71,43 @@ class CountingDaemon:
             last = f.read().rstrip(b"\n").rsplit(b"\n", 1)[-1]
         self.output.close()  # deletes the file
         return json.loads(last)
+
+
+class BpfRunTime:
+    """Time the kernel spends in dnsvis_* programs, from the kernel's own
+    per-program statistics (kernel.bpf_stats_enabled): unlike a qps ratio it
+    does not move with whatever else the machine runs."""
+
+    SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+
+    def __init__(self):
+        self.available = os.path.exists(self.SYSCTL) and shutil.which("bpftool") is not None
+        if self.available:
+            self.previous = open(self.SYSCTL).read().strip()
+            open(self.SYSCTL, "w").write("1")
+            self.start = self.sample()
+
+    @staticmethod
+    def sample():
+        programs = json.loads(subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True,
+                                             text=True).stdout or "[]")
+        return {p["name"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in programs
+                if p.get("name", "").startswith("dnsvis_")}
+
+    def finish(self, queries):
+        """Per-program average and total nanoseconds per query, as text."""
+        if not self.available:
+            return "kernel time per query not measured (no bpf_stats_enabled or bpftool)"
+        end = self.sample()
+        open(self.SYSCTL, "w").write(self.previous)
+        parts, total = [], 0
+        for name, (time_ns, runs) in sorted(end.items()):
+            time_ns -= self.start.get(name, (0, 0))[0]
+            runs -= self.start.get(name, (0, 0))[1]
+            total += time_ns
+            if runs:
+                parts.append(f"{name} {time_ns / runs:.0f} ns/run")
+        return f"kernel time in dnsvis programs {total / max(1, queries):.0f} ns per query ({', '.join(parts)})"
 
 
 def dnsperf(query_file, seconds, rate=None, prefix=()):
@@ -152,7 +190,9 @@ def main():
 
         daemon = CountingDaemon(args.dnsvisd, work)
         cpu_before, wall_before = daemon.cpu_seconds(), time.monotonic()
+        run_time = BpfRunTime()
         fixed = dnsperf(query_file, args.seconds, rate=args.rate)
+        kernel_time = run_time.finish(fixed["sent"])
         time.sleep(1.0)  # the last batch drains within a tick
         cpu = (daemon.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before)
         rss = daemon.peak_rss_kib()
@@ -164,6 +204,7 @@ def main():
         print(f"fixed load: dnsperf sent {fixed['sent']} at {fixed['qps']:.0f} qps; dnsvisd reported {reported} "
               f"({answered} answered), counted {lost} lost: coverage {coverage:.4%}; "
               f"dnsvisd CPU {cpu:.1%} of one core; peak RSS {rss / 1024:.1f} MiB", flush=True)
+        print(f"fixed load: {kernel_time}", flush=True)
         if args.container:
             results["container_ratios"] = container_rounds(args, work, query_file)
     finally:
@@ -174,6 +215,7 @@ def main():
     print(f"RESULT saturation ratio (median of {args.rounds}) {ratio:.3f} (goal >= 0.85)")
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
     print(f"RESULT peak RSS {rss / 1024:.1f} MiB (goal < 32 MiB)")
+    print(f"RESULT {kernel_time}")
     if args.container:
         container_ratio = median(results["container_ratios"])
         print(f"RESULT saturation ratio from inside a container (median of {args.rounds}) {container_ratio:.3f}; "
