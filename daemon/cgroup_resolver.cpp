@@ -176,7 +176,10 @@ void CgroupResolver::read_events() {
             }
             if (!(event->mask & IN_ISDIR) || event->len == 0)
                 continue;
-            const std::string path = child_path(mirror_[parent->second].path, event->name);
+            auto parent_cgroup = mirror_.find(parent->second);
+            if (parent_cgroup == mirror_.end())
+                continue;
+            const std::string path = child_path(parent_cgroup->second.path, event->name);
             if (event->mask & IN_CREATE) {
                 add_tree(path, nullptr);
             } else if (event->mask & IN_DELETE) {

@@ -15,6 +15,23 @@ namespace dnsvis {
 
 namespace api = containerd::services::containers::v1;
 
+namespace {
+
+// containerd's own rule for namespaces and container ids
+// ([A-Za-z0-9]+ joined by single '.', '_' or '-'), checked loosely: a value
+// from a cgroup path must not put anything odd into call metadata.
+bool is_identifier(const std::string& value) {
+    if (value.empty() || value.size() > 76 * 4)
+        return false;
+    for (char c : value)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    return true;
+}
+
+}  // namespace
+
 // Everything one Containers/Get needs until it completes; gRPC writes
 // `response` and `status` from its own threads before the worker sees the tag.
 struct ContainerdClient::Call {
@@ -66,7 +83,8 @@ ContainerdClient::~ContainerdClient() {
 }
 
 void ContainerdClient::inspect(const CgroupContainer& container, Callback callback) {
-    if (container.id.empty() || container.id.size() > 256 || calls_.size() >= max_in_flight) {
+    const std::string ns = container.ns.empty() ? std::string(default_namespace) : container.ns;
+    if (!is_identifier(container.id) || !is_identifier(ns) || calls_.size() >= max_in_flight) {
         callback(std::nullopt);
         return;
     }
@@ -75,7 +93,7 @@ void ContainerdClient::inspect(const CgroupContainer& container, Callback callba
     call->callback = std::move(callback);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(request_timeout_ms));
     // containerd scopes every object by namespace, passed as call metadata.
-    call->context.AddMetadata("containerd-namespace", container.ns.empty() ? default_namespace : container.ns);
+    call->context.AddMetadata("containerd-namespace", ns);
     api::GetContainerRequest request;
     request.set_id(container.id);
     call->stub = api::Containers::NewStub(channel_);
