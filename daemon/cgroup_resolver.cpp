@@ -79,7 +79,7 @@ bool CgroupResolver::watch(sd_event* event, uint64_t removed_grace_ns, Forget fo
 // Adds `relative` and every cgroup below it. Each directory is watched before
 // fts lists its children, so a child made meanwhile is either listed or
 // announced by inotify (or both: adding is idempotent).
-void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen) {
+void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, bool announce) {
     std::string top = relative == "/" ? root_ : root_ + relative;
     char* roots[] = {top.data(), nullptr};
     FTS* fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, nullptr);
@@ -91,21 +91,24 @@ void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<ui
         std::string path(entry->fts_path + root_.size());
         if (path.empty())
             path = "/";
-        add_cgroup(path, entry->fts_statp->st_ino);
+        const bool added = add_cgroup(path, entry->fts_statp->st_ino);
+        if (added && announce && created_)
+            created_(entry->fts_statp->st_ino, path);
         if (seen)
             seen->insert(entry->fts_statp->st_ino);
     }
     fts_close(fts);
 }
 
-void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id) {
+// True when the cgroup was not mirrored before.
+bool CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id) {
     if (auto it = mirror_.find(cgroup_id); it != mirror_.end() && !it->second.removed)
-        return;  // known already
+        return false;  // known already
     if (mirror_.size() >= capacity_) {
         purge_removed(UINT64_MAX);  // removed ones go early rather than live ones go unmirrored
         if (mirror_.size() >= capacity_) {
             mirror_incomplete("more cgroups than the mirror holds");
-            return;
+            return false;
         }
     }
     const std::string absolute = relative == "/" ? root_ : root_ + relative;
@@ -115,7 +118,7 @@ void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id)
             mirror_incomplete("the inotify watch limit (fs.inotify.max_user_watches) is reached");
         else if (errno != ENOENT)  // ENOENT: already gone again
             mirror_incomplete(std::strerror(errno));
-        return;
+        return false;
     }
     // The inode may differ from what fts saw if the name was reused since:
     // the watch is on what is there now.
@@ -127,6 +130,7 @@ void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id)
     mirror_[cgroup_id] = Mirrored{relative, watch, false};
     id_by_watch_[watch] = cgroup_id;
     live_id_by_path_[relative] = cgroup_id;
+    return true;
 }
 
 void CgroupResolver::mirror_incomplete(const char* why) {
@@ -152,7 +156,9 @@ void CgroupResolver::mark_removed(uint64_t cgroup_id, uint64_t now_ns) {
         arm_purge();
 }
 
-void CgroupResolver::read_events() {
+// `announce`: tell the caller about new cgroups; not while it is inside
+// path(), where it must not be re-entered.
+void CgroupResolver::read_events(bool announce) {
     // Large enough for a burst of container starts; aligned for the structs.
     alignas(struct inotify_event) char buffer[16384];
     uint64_t now_ns = 0;
@@ -181,7 +187,7 @@ void CgroupResolver::read_events() {
                 continue;
             const std::string path = child_path(parent_cgroup->second.path, event->name);
             if (event->mask & IN_CREATE) {
-                add_tree(path, nullptr);
+                add_tree(path, nullptr, announce);
             } else if (event->mask & IN_DELETE) {
                 if (auto child = live_id_by_path_.find(path); child != live_id_by_path_.end()) {
                     if (now_ns == 0)
@@ -231,7 +237,7 @@ void CgroupResolver::arm_purge() {
 }
 
 int CgroupResolver::on_inotify(sd_event_source*, int, uint32_t, void* self) {
-    static_cast<CgroupResolver*>(self)->read_events();
+    static_cast<CgroupResolver*>(self)->read_events(true);
     return 0;
 }
 
@@ -285,7 +291,7 @@ const std::string& CgroupResolver::path(uint64_t cgroup_id, uint32_t pid, uint64
         return it->second.path;
     if (watching()) {
         // Its creation may be queued still, behind the packet that named it.
-        read_events();
+        read_events(false);
         if (auto it = mirror_.find(cgroup_id); it != mirror_.end())
             return it->second.path;
         if (complete_)

@@ -74,30 +74,34 @@ def main():
         dockerd.docker("rm", full_id, check=False)
 
         # A container that exits as soon as it has its answer, and is removed
-        # (--rm) with its cgroup: the id still comes from the cgroup.
+        # (--rm) with its cgroup: the id still comes from the cgroup, and the
+        # name from the lookup made when its cgroup appeared.
         query = "quick.wild.example.test"
         cidfile = os.path.join(work, "quick.cid")
-        run = dockerd.docker("run", "--rm", "--network=host", f"--cidfile={cidfile}", IMAGE, "nslookup", query,
-                             NSD_ADDRESS, check=False)
+        quick_name = f"dnsvis-quick-{uuid.uuid4().hex[:6]}"
+        run = dockerd.docker("run", "--rm", "--network=host", f"--cidfile={cidfile}", f"--name={quick_name}", IMAGE,
+                             "nslookup", query, NSD_ADDRESS, check=False)
         quick_id = open(cidfile).read().strip() if os.path.exists(cidfile) else None
         found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
         tap.check(found and quick_id, "a query from a container that exits at once is reported", run.stderr)
         if found and quick_id:
             tap.equal(found[0].get("CONTAINER_ID_FULL"), quick_id, "exited at once: the id from the cgroup", found[0])
             tap.equal(found[0].get("CONTAINER_RUNTIME"), "docker", "exited at once: CONTAINER_RUNTIME")
+            tap.equal(found[0].get("CONTAINER_NAME"), quick_name, "exited at once: CONTAINER_NAME")
         tap.check(daemon.process.poll() is None, "the daemon keeps running after the container is gone",
                   daemon.stderr()[-2000:])
 
         if containerd:
-            # ctr with a bare root file system: containerd knows labels, no image.
+            # ctr with a bare root file system: containerd knows labels, no
+            # image. It exits, and ctr --rm deletes it, at once.
             container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
             query = "containerd.wild.example.test"
             # --rootfs is a flag: the root file system is the first argument,
             # after every flag.
             run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=resolver-6f9d",
                                  "--label", "io.kubernetes.pod.namespace=infra",
-                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id, "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1",
-                                 check=False)
+                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id,
+                                 "/bin/nslookup", query, NSD_ADDRESS, check=False)
             found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
             tap.check(found, "a query from a containerd container is reported", run.stderr)
             if found:

@@ -58,6 +58,8 @@ TEST_CASE("the mirror knows cgroups from their creation, also those that are gon
     REQUIRE(resolver.watch(loop.event, 3'600'000'000'000, [&](uint64_t id, const std::string& path) {
         forgotten.emplace_back(id, path);
     }));
+    std::vector<std::pair<uint64_t, std::string>> created;
+    resolver.on_created([&](uint64_t id, const std::string& path) { created.emplace_back(id, path); });
     CHECK(resolver.path(old_id, 0, 0) == "/system.slice");  // from the initial walk
 
     const uint64_t docker = tree.make("/system.slice/docker-abc.scope");
@@ -65,11 +67,16 @@ TEST_CASE("the mirror knows cgroups from their creation, also those that are gon
     loop.settle();
     CHECK(resolver.path(docker, 0, 0) == "/system.slice/docker-abc.scope");
     CHECK(resolver.path(nested, 0, 0) == "/system.slice/docker-abc.scope/init.scope");
+    // New cgroups are announced from the loop (the initial ones are not).
+    REQUIRE(created.size() == 2);
+    CHECK(created[0] == std::make_pair(docker, std::string("/system.slice/docker-abc.scope")));
+    CHECK(created[1] == std::make_pair(nested, std::string("/system.slice/docker-abc.scope/init.scope")));
 
     // Looked up before the loop has read its creation: the queued events are
     // read on the lookup's miss.
     const uint64_t quick = tree.make("/system.slice/quick.scope");
     CHECK(resolver.path(quick, 0, 0) == "/system.slice/quick.scope");
+    CHECK(created.size() == 2);  // not announced from within path()
     // Removed before the lookup of a query it sent: kept for the grace period.
     tree.remove("/system.slice/quick.scope");
     loop.settle();
