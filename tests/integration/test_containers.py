@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -47,8 +48,12 @@ def main():
             containerd.ctr("images", "import", image_tar)
         # containerd's first answer includes connecting to it; a loaded
         # sanitizer build may need longer than the default 250 ms.
-        daemon = Dnsvisd(work, f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
-                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n")
+        # A short Timeout= shortens how long a removed cgroup is remembered
+        # (Timeout= + MetadataWait= + 5 s), so the test can see it forgotten.
+        daemon = Dnsvisd(work, f"[Transactions]\nTimeout=1s\n"
+                               f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
+                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n",
+                         extra_args=["--log-level=debug"])
 
         # Docker, with the labels the kubelet would set.
         name = f"dnsvis-probe-{uuid.uuid4().hex[:6]}"
@@ -128,6 +133,17 @@ def main():
                 tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
             tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
                       daemon.stderr()[-2000:])
+
+        # Exited containers are forgotten once no transaction from them can
+        # still be waiting: Timeout= 1 s + MetadataWait= 1 s + 5 s.
+        exited = [quick_id] + ([container_id] if containerd else [])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not all(
+                f"Container {c} has exited" in daemon.stderr() for c in exited if c):
+            time.sleep(0.5)
+        for c in exited:
+            tap.check(c and f"Container {c} has exited" in daemon.stderr(),
+                      f"the metadata of exited container {c} is dropped")
 
         # The host itself is not a container.
         subprocess.run(["dig", "+tries=1", f"@{NSD_ADDRESS}", "host.example.test"], capture_output=True)
