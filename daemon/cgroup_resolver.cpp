@@ -50,9 +50,10 @@ CgroupResolver::~CgroupResolver() {
 bool CgroupResolver::watch(sd_event* event, uint64_t removed_grace_ns, Forget forget) {
     const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        log_notice("Cannot follow the cgroup tree (inotify: %s): cgroups are looked up when seen, and a container "
-                   "that exits quickly may go unnamed",
-                   std::strerror(errno));
+        log_notice(
+            "Cannot follow the cgroup tree (inotify: %s): cgroups are looked up when seen, and a container "
+            "that exits quickly may go unnamed",
+            std::strerror(errno));
         return false;
     }
     int r = sd_event_add_io(event, &inotify_source_, fd, EPOLLIN, on_inotify, this);

@@ -89,7 +89,7 @@ private:
     std::unordered_map<int, uint64_t> id_by_watch_;
     std::unordered_map<std::string, uint64_t> live_id_by_path_;
     std::deque<std::pair<uint64_t, uint64_t>> removed_;  // (cgroup id, forget at), oldest first
-    bool complete_ = false;  // every cgroup is mirrored: a miss needs no fallback
+    bool complete_ = false;                              // every cgroup is mirrored: a miss needs no fallback
 
     std::unordered_map<uint64_t, std::string> fallback_;
     uint64_t last_walk_ns_ = 0;

@@ -149,14 +149,15 @@ void ContainerdClient::finish(Call* tag) {
         std::map<std::string, std::string> labels;
         for (const auto& [key, value] : container.labels())
             labels.emplace(key, value);
-        metadata = containerd_container_metadata(container.id().empty() ? call->id : container.id(),
-                                                 container.image(), std::move(labels));
+        metadata = containerd_container_metadata(container.id().empty() ? call->id : container.id(), container.image(),
+                                                 std::move(labels));
     } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !warned_unavailable_) {
         // Once per outage, not once per container.
         warned_unavailable_ = true;
-        log_notice("containerd at %s does not answer (%s): its containers are reported by the id from their cgroup "
-                   "only until it does",
-                   socket_path_.c_str(), status.error_message().c_str());
+        log_notice(
+            "containerd at %s does not answer (%s): its containers are reported by the id from their cgroup "
+            "only until it does",
+            socket_path_.c_str(), status.error_message().c_str());
     } else {
         log_debug("containerd lookup of %s failed: %s", call->id.c_str(), status.error_message().c_str());
     }

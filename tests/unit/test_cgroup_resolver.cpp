@@ -55,9 +55,8 @@ TEST_CASE("the mirror knows cgroups from their creation, also those that are gon
     Loop loop;
     CgroupResolver resolver(tree.root);
     std::vector<std::pair<uint64_t, std::string>> forgotten;
-    REQUIRE(resolver.watch(loop.event, 3'600'000'000'000, [&](uint64_t id, const std::string& path) {
-        forgotten.emplace_back(id, path);
-    }));
+    REQUIRE(resolver.watch(loop.event, 3'600'000'000'000,
+                           [&](uint64_t id, const std::string& path) { forgotten.emplace_back(id, path); }));
     std::vector<std::pair<uint64_t, std::string>> created;
     resolver.on_created([&](uint64_t id, const std::string& path) { created.emplace_back(id, path); });
     CHECK(resolver.path(old_id, 0, 0) == "/system.slice");  // from the initial walk
@@ -95,9 +94,8 @@ TEST_CASE("a removed cgroup is forgotten after the grace period, and the caller 
     Loop loop;
     CgroupResolver resolver(tree.root);
     std::vector<std::pair<uint64_t, std::string>> forgotten;
-    REQUIRE(resolver.watch(loop.event, 0, [&](uint64_t id, const std::string& path) {
-        forgotten.emplace_back(id, path);
-    }));
+    REQUIRE(
+        resolver.watch(loop.event, 0, [&](uint64_t id, const std::string& path) { forgotten.emplace_back(id, path); }));
     const uint64_t id = tree.make("/docker");
     const uint64_t container = tree.make("/docker/4b2d");
     loop.settle();
