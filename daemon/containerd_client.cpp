@@ -60,7 +60,12 @@ std::unique_ptr<ContainerdClient> ContainerdClient::create(sd_event* event, std:
         return nullptr;
     }
     // A lazy channel: connecting happens with the first call, asynchronously.
-    client->channel_ = grpc::CreateChannel("unix:" + client->socket_path_, grpc::InsecureChannelCredentials());
+    // gRPC backs off up to 2 minutes between reconnects by default; a
+    // restarted containerd should be asked again sooner.
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10'000);
+    client->channel_ =
+        grpc::CreateCustomChannel("unix:" + client->socket_path_, grpc::InsecureChannelCredentials(), arguments);
     client->queue_ = std::make_unique<grpc::CompletionQueue>();
     client->worker_ = std::thread([raw = client.get()] { raw->wait_for_completions(); });
     return client;
