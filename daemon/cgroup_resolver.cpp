@@ -50,9 +50,10 @@ CgroupResolver::~CgroupResolver() {
 bool CgroupResolver::watch(sd_event* event, uint64_t removed_grace_ns, Forget forget) {
     const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        log_notice("Cannot follow the cgroup tree (inotify: %s): cgroups are looked up when seen, and a container "
-                   "that exits quickly may go unnamed",
-                   std::strerror(errno));
+        log_notice(
+            "Cannot follow the cgroup tree (inotify: %s): cgroups are looked up when seen, and a container "
+            "that exits quickly may go unnamed",
+            std::strerror(errno));
         return false;
     }
     int r = sd_event_add_io(event, &inotify_source_, fd, EPOLLIN, on_inotify, this);
@@ -79,7 +80,7 @@ bool CgroupResolver::watch(sd_event* event, uint64_t removed_grace_ns, Forget fo
 // Adds `relative` and every cgroup below it. Each directory is watched before
 // fts lists its children, so a child made meanwhile is either listed or
 // announced by inotify (or both: adding is idempotent).
-void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen) {
+void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, bool announce) {
     std::string top = relative == "/" ? root_ : root_ + relative;
     char* roots[] = {top.data(), nullptr};
     FTS* fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, nullptr);
@@ -91,21 +92,24 @@ void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<ui
         std::string path(entry->fts_path + root_.size());
         if (path.empty())
             path = "/";
-        add_cgroup(path, entry->fts_statp->st_ino);
+        const bool added = add_cgroup(path, entry->fts_statp->st_ino);
+        if (added && announce && created_)
+            created_(entry->fts_statp->st_ino, path);
         if (seen)
             seen->insert(entry->fts_statp->st_ino);
     }
     fts_close(fts);
 }
 
-void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id) {
+// True when the cgroup was not mirrored before.
+bool CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id) {
     if (auto it = mirror_.find(cgroup_id); it != mirror_.end() && !it->second.removed)
-        return;  // known already
+        return false;  // known already
     if (mirror_.size() >= capacity_) {
         purge_removed(UINT64_MAX);  // removed ones go early rather than live ones go unmirrored
         if (mirror_.size() >= capacity_) {
             mirror_incomplete("more cgroups than the mirror holds");
-            return;
+            return false;
         }
     }
     const std::string absolute = relative == "/" ? root_ : root_ + relative;
@@ -115,7 +119,7 @@ void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id)
             mirror_incomplete("the inotify watch limit (fs.inotify.max_user_watches) is reached");
         else if (errno != ENOENT)  // ENOENT: already gone again
             mirror_incomplete(std::strerror(errno));
-        return;
+        return false;
     }
     // The inode may differ from what fts saw if the name was reused since:
     // the watch is on what is there now.
@@ -127,6 +131,7 @@ void CgroupResolver::add_cgroup(const std::string& relative, uint64_t cgroup_id)
     mirror_[cgroup_id] = Mirrored{relative, watch, false};
     id_by_watch_[watch] = cgroup_id;
     live_id_by_path_[relative] = cgroup_id;
+    return true;
 }
 
 void CgroupResolver::mirror_incomplete(const char* why) {
@@ -152,7 +157,9 @@ void CgroupResolver::mark_removed(uint64_t cgroup_id, uint64_t now_ns) {
         arm_purge();
 }
 
-void CgroupResolver::read_events() {
+// `announce`: tell the caller about new cgroups; not while it is inside
+// path(), where it must not be re-entered.
+void CgroupResolver::read_events(bool announce) {
     // Large enough for a burst of container starts; aligned for the structs.
     alignas(struct inotify_event) char buffer[16384];
     uint64_t now_ns = 0;
@@ -176,9 +183,12 @@ void CgroupResolver::read_events() {
             }
             if (!(event->mask & IN_ISDIR) || event->len == 0)
                 continue;
-            const std::string path = child_path(mirror_[parent->second].path, event->name);
+            auto parent_cgroup = mirror_.find(parent->second);
+            if (parent_cgroup == mirror_.end())
+                continue;
+            const std::string path = child_path(parent_cgroup->second.path, event->name);
             if (event->mask & IN_CREATE) {
-                add_tree(path, nullptr);
+                add_tree(path, nullptr, announce);
             } else if (event->mask & IN_DELETE) {
                 if (auto child = live_id_by_path_.find(path); child != live_id_by_path_.end()) {
                     if (now_ns == 0)
@@ -228,7 +238,7 @@ void CgroupResolver::arm_purge() {
 }
 
 int CgroupResolver::on_inotify(sd_event_source*, int, uint32_t, void* self) {
-    static_cast<CgroupResolver*>(self)->read_events();
+    static_cast<CgroupResolver*>(self)->read_events(true);
     return 0;
 }
 
@@ -282,7 +292,7 @@ const std::string& CgroupResolver::path(uint64_t cgroup_id, uint32_t pid, uint64
         return it->second.path;
     if (watching()) {
         // Its creation may be queued still, behind the packet that named it.
-        read_events();
+        read_events(false);
         if (auto it = mirror_.find(cgroup_id); it != mirror_.end())
             return it->second.path;
         if (complete_)

@@ -27,6 +27,7 @@ namespace dnsvis {
 class CgroupResolver {
 public:
     using Forget = std::function<void(uint64_t cgroup_id, const std::string& path)>;
+    using Created = std::function<void(uint64_t cgroup_id, const std::string& path)>;
 
     explicit CgroupResolver(std::string cgroup_root, size_t capacity = 16384);
     ~CgroupResolver();
@@ -37,6 +38,10 @@ public:
     // removed cgroup once `removed_grace_ns` have passed. False (with a
     // notice) when inotify cannot be used; the fallback then serves.
     bool watch(sd_event* event, uint64_t removed_grace_ns, Forget forget);
+    // `created` runs (from the event loop, never from within path()) for each
+    // cgroup made after watch(), so the caller can learn about a container
+    // while it still exists.
+    void on_created(Created created) { created_ = std::move(created); }
 
     // Path relative to the cgroup2 root ("/system.slice/nginx.service"),
     // or empty when unknown. `pid` may be 0. The reference stays valid until
@@ -54,10 +59,10 @@ private:
     };
 
     // The mirror.
-    void add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen);
-    void add_cgroup(const std::string& relative, uint64_t cgroup_id);
+    void add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, bool announce = false);
+    bool add_cgroup(const std::string& relative, uint64_t cgroup_id);
     void mark_removed(uint64_t cgroup_id, uint64_t now_ns);
-    void read_events();
+    void read_events(bool announce);
     void resync();
     void purge_removed(uint64_t now_ns);
     void arm_purge();
@@ -79,11 +84,12 @@ private:
     sd_event_source* purge_source_ = nullptr;
     uint64_t grace_ns_ = 0;
     Forget forget_;
+    Created created_;
     std::unordered_map<uint64_t, Mirrored> mirror_;
     std::unordered_map<int, uint64_t> id_by_watch_;
     std::unordered_map<std::string, uint64_t> live_id_by_path_;
     std::deque<std::pair<uint64_t, uint64_t>> removed_;  // (cgroup id, forget at), oldest first
-    bool complete_ = false;  // every cgroup is mirrored: a miss needs no fallback
+    bool complete_ = false;                              // every cgroup is mirrored: a miss needs no fallback
 
     std::unordered_map<uint64_t, std::string> fallback_;
     uint64_t last_walk_ns_ = 0;

@@ -128,6 +128,7 @@ void ContainerRegistry::forget(const std::string& container_id) {
     auto it = entries_.find(container_id);
     if (it == entries_.end())
         return;
+    log_debug("Container %s has exited: forgetting what its runtime said", container_id.c_str());
     if (it->second.in_flight)
         it->second.exited = true;
     else

@@ -15,6 +15,23 @@ namespace dnsvis {
 
 namespace api = containerd::services::containers::v1;
 
+namespace {
+
+// containerd's own rule for namespaces and container ids
+// ([A-Za-z0-9]+ joined by single '.', '_' or '-'), checked loosely: a value
+// from a cgroup path must not put anything odd into call metadata.
+bool is_identifier(const std::string& value) {
+    if (value.empty() || value.size() > 76 * 4)
+        return false;
+    for (char c : value)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return false;
+    return true;
+}
+
+}  // namespace
+
 // Everything one Containers/Get needs until it completes; gRPC writes
 // `response` and `status` from its own threads before the worker sees the tag.
 struct ContainerdClient::Call {
@@ -43,7 +60,12 @@ std::unique_ptr<ContainerdClient> ContainerdClient::create(sd_event* event, std:
         return nullptr;
     }
     // A lazy channel: connecting happens with the first call, asynchronously.
-    client->channel_ = grpc::CreateChannel("unix:" + client->socket_path_, grpc::InsecureChannelCredentials());
+    // gRPC backs off up to 2 minutes between reconnects by default; a
+    // restarted containerd should be asked again sooner.
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10'000);
+    client->channel_ =
+        grpc::CreateCustomChannel("unix:" + client->socket_path_, grpc::InsecureChannelCredentials(), arguments);
     client->queue_ = std::make_unique<grpc::CompletionQueue>();
     client->worker_ = std::thread([raw = client.get()] { raw->wait_for_completions(); });
     return client;
@@ -66,7 +88,8 @@ ContainerdClient::~ContainerdClient() {
 }
 
 void ContainerdClient::inspect(const CgroupContainer& container, Callback callback) {
-    if (container.id.empty() || container.id.size() > 256 || calls_.size() >= max_in_flight) {
+    const std::string ns = container.ns.empty() ? std::string(default_namespace) : container.ns;
+    if (!is_identifier(container.id) || !is_identifier(ns) || calls_.size() >= max_in_flight) {
         callback(std::nullopt);
         return;
     }
@@ -75,7 +98,7 @@ void ContainerdClient::inspect(const CgroupContainer& container, Callback callba
     call->callback = std::move(callback);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(request_timeout_ms));
     // containerd scopes every object by namespace, passed as call metadata.
-    call->context.AddMetadata("containerd-namespace", container.ns.empty() ? default_namespace : container.ns);
+    call->context.AddMetadata("containerd-namespace", ns);
     api::GetContainerRequest request;
     request.set_id(container.id);
     call->stub = api::Containers::NewStub(channel_);
@@ -131,14 +154,15 @@ void ContainerdClient::finish(Call* tag) {
         std::map<std::string, std::string> labels;
         for (const auto& [key, value] : container.labels())
             labels.emplace(key, value);
-        metadata = containerd_container_metadata(container.id().empty() ? call->id : container.id(),
-                                                 container.image(), std::move(labels));
+        metadata = containerd_container_metadata(container.id().empty() ? call->id : container.id(), container.image(),
+                                                 std::move(labels));
     } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !warned_unavailable_) {
         // Once per outage, not once per container.
         warned_unavailable_ = true;
-        log_notice("containerd at %s does not answer (%s): its containers are reported by the id from their cgroup "
-                   "only until it does",
-                   socket_path_.c_str(), status.error_message().c_str());
+        log_notice(
+            "containerd at %s does not answer (%s): its containers are reported by the id from their cgroup "
+            "only until it does",
+            socket_path_.c_str(), status.error_message().c_str());
     } else {
         log_debug("containerd lookup of %s failed: %s", call->id.c_str(), status.error_message().c_str());
     }

@@ -134,6 +134,15 @@ void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
         containers_->forget(container_from_cgroup_path(cgroup_path).id);
 }
 
+// A container's cgroup was just made: ask its runtime now, while the
+// container surely exists. One that queries and exits at once (and is
+// removed, `docker run --rm`) would be gone by the time its query is
+// handled, which may be a tick (100 ms) later.
+void Daemon::prefetch_container(uint64_t cgroup_id, const std::string& cgroup_path) {
+    if (containers_ && is_container_root_cgroup(cgroup_path))
+        containers_->request(container_of(cgroup_id, cgroup_path), monotonic_ns(), nullptr);
+}
+
 void Daemon::report(Transaction&& transaction) {
     // Reused from report to report: assigning keeps the buffers, so a
     // steady stream of transactions does not allocate here.
@@ -371,6 +380,7 @@ int Daemon::run() {
     const uint64_t removed_grace_ns = (config_.timeout_usec + config_.metadata_wait_usec) * 1000 + 5'000'000'000;
     cgroups_.watch(event_, removed_grace_ns,
                    [this](uint64_t cgroup_id, const std::string& path) { forget_cgroup(cgroup_id, path); });
+    cgroups_.on_created([this](uint64_t cgroup_id, const std::string& path) { prefetch_container(cgroup_id, path); });
     containers_ = std::make_unique<ContainerRegistry>(
         event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
                                  config_.crio_socket});

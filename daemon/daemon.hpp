@@ -50,6 +50,7 @@ private:
     void report(Transaction&& transaction);
     const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
     void forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path);
+    void prefetch_container(uint64_t cgroup_id, const std::string& cgroup_path);
     void write_entry(const Transaction& transaction, const Attribution& attribution, std::string_view parse_error);
     void release_held(const std::string& container_id);
     void release_expired(uint64_t now_ns);

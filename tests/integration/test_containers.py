@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -47,8 +48,12 @@ def main():
             containerd.ctr("images", "import", image_tar)
         # containerd's first answer includes connecting to it; a loaded
         # sanitizer build may need longer than the default 250 ms.
-        daemon = Dnsvisd(work, f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
-                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n")
+        # A short Timeout= shortens how long a removed cgroup is remembered
+        # (Timeout= + MetadataWait= + 5 s), so the test can see it forgotten.
+        daemon = Dnsvisd(work, f"[Transactions]\nTimeout=1s\n"
+                               f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
+                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n",
+                         extra_args=["--log-level=debug"])
 
         # Docker, with the labels the kubelet would set.
         name = f"dnsvis-probe-{uuid.uuid4().hex[:6]}"
@@ -74,30 +79,34 @@ def main():
         dockerd.docker("rm", full_id, check=False)
 
         # A container that exits as soon as it has its answer, and is removed
-        # (--rm) with its cgroup: the id still comes from the cgroup.
+        # (--rm) with its cgroup: the id still comes from the cgroup, and the
+        # name from the lookup made when its cgroup appeared.
         query = "quick.wild.example.test"
         cidfile = os.path.join(work, "quick.cid")
-        run = dockerd.docker("run", "--rm", "--network=host", f"--cidfile={cidfile}", IMAGE, "nslookup", query,
-                             NSD_ADDRESS, check=False)
+        quick_name = f"dnsvis-quick-{uuid.uuid4().hex[:6]}"
+        run = dockerd.docker("run", "--rm", "--network=host", f"--cidfile={cidfile}", f"--name={quick_name}", IMAGE,
+                             "nslookup", query, NSD_ADDRESS, check=False)
         quick_id = open(cidfile).read().strip() if os.path.exists(cidfile) else None
         found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
         tap.check(found and quick_id, "a query from a container that exits at once is reported", run.stderr)
         if found and quick_id:
             tap.equal(found[0].get("CONTAINER_ID_FULL"), quick_id, "exited at once: the id from the cgroup", found[0])
             tap.equal(found[0].get("CONTAINER_RUNTIME"), "docker", "exited at once: CONTAINER_RUNTIME")
+            tap.equal(found[0].get("CONTAINER_NAME"), quick_name, "exited at once: CONTAINER_NAME")
         tap.check(daemon.process.poll() is None, "the daemon keeps running after the container is gone",
                   daemon.stderr()[-2000:])
 
         if containerd:
-            # ctr with a bare root file system: containerd knows labels, no image.
+            # ctr with a bare root file system: containerd knows labels, no
+            # image. It exits, and ctr --rm deletes it, at once.
             container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
             query = "containerd.wild.example.test"
             # --rootfs is a flag: the root file system is the first argument,
             # after every flag.
             run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=resolver-6f9d",
                                  "--label", "io.kubernetes.pod.namespace=infra",
-                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id, "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1",
-                                 check=False)
+                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id,
+                                 "/bin/nslookup", query, NSD_ADDRESS, check=False)
             found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
             tap.check(found, "a query from a containerd container is reported", run.stderr)
             if found:
@@ -124,6 +133,17 @@ def main():
                 tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
             tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
                       daemon.stderr()[-2000:])
+
+        # Exited containers are forgotten once no transaction from them can
+        # still be waiting: Timeout= 1 s + MetadataWait= 1 s + 5 s.
+        exited = [quick_id] + ([container_id] if containerd else [])
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not all(
+                f"Container {c} has exited" in daemon.stderr() for c in exited if c):
+            time.sleep(0.5)
+        for c in exited:
+            tap.check(c and f"Container {c} has exited" in daemon.stderr(),
+                      f"the metadata of exited container {c} is dropped")
 
         # The host itself is not a container.
         subprocess.run(["dig", "+tries=1", f"@{NSD_ADDRESS}", "host.example.test"], capture_output=True)
