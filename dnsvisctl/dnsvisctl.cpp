@@ -140,8 +140,9 @@ int show_scopes(Manager& manager, const Options& options) {
     const auto scopes = manager.ListScopes();
     if (options.json) {
         nlohmann::json out = nlohmann::json::array();
-        for (const auto& [kind, target, enabled] : scopes)
-            out.push_back({{"kind", kind}, {"target", target}, {"enabled", enabled}});
+        for (const auto& scope : scopes)
+            out.push_back(
+                {{"kind", std::get<0>(scope)}, {"target", std::get<1>(scope)}, {"enabled", std::get<2>(scope)}});
         std::printf("%s\n", out.dump().c_str());
         return exit_ok;
     }
@@ -151,9 +152,11 @@ int show_scopes(Manager& manager, const Options& options) {
     if (options.pager)
         open_pager();
     std::printf("%-10s %-*s %s\n", "KIND", static_cast<int>(width), "TARGET", "VISIBLE");
-    for (const auto& [kind, target, enabled] : scopes)
-        std::printf("%-10s %-*s %s\n", kind.c_str(), static_cast<int>(width), target.empty() ? "-" : target.c_str(),
-                    yes_no(enabled).c_str());
+    for (const auto& scope : scopes) {
+        const std::string& target = std::get<1>(scope);
+        std::printf("%-10s %-*s %s\n", std::get<0>(scope).c_str(), static_cast<int>(width),
+                    target.empty() ? "-" : target.c_str(), yes_no(std::get<2>(scope)).c_str());
+    }
     std::printf("\n%zu rule%s listed.\n", scopes.size(), scopes.size() == 1 ? "" : "s");
     return exit_ok;
 }
