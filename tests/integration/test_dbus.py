@@ -59,6 +59,7 @@ def interface_members(xml_text):
 class Bus:
     def __init__(self, container):
         self.container = container
+        self.last_error = ""  # what dbus-send printed for the last error_name() call
 
     def busctl(self, *args, uid=None):
         command = ["busctl", *args]
@@ -82,6 +83,7 @@ class Bus:
         if uid is not None:
             command = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", *command]
         result = self.container.run(*command, check=False)
+        self.last_error = result.stderr.strip()
         if result.returncode == 0:
             return ""
         for line in result.stderr.splitlines():
@@ -138,7 +140,7 @@ def main():
         skip(f"dnsvisctl is not built ({DNSVISCTL})")
     tap = Tap()
     try:
-        container = BootedSystemd(bind_read_only=[BUILD_ROOT])
+        container = BootedSystemd(bind_read_only=visible_trees())
     except Exception as error:  # a machine that cannot boot systemd in a container
         skip(f"cannot boot systemd in a container here: {error}")
     try:
@@ -147,6 +149,13 @@ def main():
     finally:
         container.stop()
     tap.finish()
+
+
+def visible_trees():
+    """The source and build trees, to be seen inside at the same paths (a
+    tree under /tmp would not be); one inside the other is bound once."""
+    trees = sorted({os.path.realpath(SOURCE_ROOT), os.path.realpath(BUILD_ROOT)})
+    return [t for t in trees if not any(t != other and t.startswith(other + "/") for other in trees)]
 
 
 def install_policies(container):
@@ -284,6 +293,8 @@ def check_authorization(tap, container, bus):
                          ("ResetScopes", []), ("Subscribe", [])]:
         tap.equal(bus.error_name(method, *args, uid=NOBODY), "org.freedesktop.DBus.Error.AccessDenied",
                   f"{method} as uid 65534 gets AccessDenied (polkit running)")
+    tap.check(bus.last_error.endswith("Not authorized to org.dnsvis1.manage"), "the refusal names the polkit action",
+              bus.last_error)
     tap.equal(bus.scopes(), scopes_before, "a refused call changed nothing")
     tap.check(bus.call("ListScopes", uid=NOBODY).returncode == 0 and
               bus.busctl("get-property", "org.dnsvis1", "/org/dnsvis1", INTERFACE, "Global", uid=NOBODY).returncode
@@ -379,6 +390,20 @@ def check_monitor(tap, container, bus):
     tap.equal(ctl.returncode, 4, "dnsvisctl as uid 65534 exits 4 (access denied)", ctl.stderr)
     ctl = container.run(DNSVISCTL, "frobnicate", check=False)
     tap.equal(ctl.returncode, 2, "dnsvisctl with an unknown command exits 2")
+
+    # On a terminal (script(1) gives it one) long output goes through
+    # $SYSTEMD_PAGER; --no-pager and a pipe do without.
+    pager = "SYSTEMD_PAGER='sed s/^/paged:/'"
+    paged = container.run("script", "-qec", f"{pager} {DNSVISCTL} scopes", "/dev/null", check=False).stdout
+    tap.check("paged:KIND" in paged, "dnsvisctl scopes on a terminal uses $SYSTEMD_PAGER", paged)
+    unpaged = container.run("script", "-qec", f"{pager} {DNSVISCTL} --no-pager scopes", "/dev/null",
+                            check=False).stdout
+    tap.check("KIND" in unpaged and "paged:" not in unpaged, "--no-pager prints directly", unpaged)
+
+    completion = container.run("bash", "-c", f"source {SOURCE_ROOT}/dnsvisctl/dnsvisctl.bash-completion; "
+                               "COMP_WORDS=(dnsvisctl disable ''); COMP_CWORD=2; _dnsvisctl; echo ${COMPREPLY[@]}",
+                               check=False).stdout.split()
+    tap.equal(completion, ["global", "unit", "container", "process"], "bash completion offers the scope kinds")
 
 
 def check_restart(tap, container, bus):
