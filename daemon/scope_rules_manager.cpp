@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "container_match.hpp"
 #include "log.hpp"
 #include "process_stat.hpp"
 #include "scope_cgroup_scan.hpp"
@@ -191,67 +192,52 @@ bool KernelScopeManager::save(std::string& error) const {
     return save_scope_state_file(settings_.state_file, rules_, error);
 }
 
-// Docker's order: a full id, then a name, then a unique id prefix.
 ScopeResult KernelScopeManager::resolve_container(std::string_view query, std::string& id) {
     if (query.empty())
         return refuse(ScopeError::invalid_argument, "the container id or name is empty");
     if (std::string why = container_rule_id_error(query); !why.empty())
         return refuse(ScopeError::invalid_argument, why);
 
+    // The containers in the cgroup tree, with the names their runtimes
+    // gave, and those of existing rules (so that the rule of a stopped
+    // container can still be changed).
     const std::vector<FoundContainer> found = scan_container_cgroups(settings_.cgroup_root);
-    // Ids known from the cgroup tree, and those of existing rules (so a rule
-    // for a stopped container can still be changed).
-    std::set<std::string> ids;
-    for (const FoundContainer& container : found)
-        ids.insert(container.container.id);
-    for (const auto& [rule_id, enabled] : rules_.containers)
-        ids.insert(rule_id);
-
-    if (ids.count(std::string(query))) {
-        id = query;
-        return {};
-    }
-
-    std::string name(query);
-    if (!name.empty() && name.front() == '/')
-        name.erase(0, 1);  // Docker's own spelling of names
-    std::set<std::string> named;
-    size_t unknown = 0;
-    if (containers_) {
-        const uint64_t now = monotonic_ns();
-        for (const FoundContainer& container : found) {
-            auto metadata = containers_->metadata(container.container, now);
-            if (metadata && metadata->name == name)
-                named.insert(container.container.id);
-            else if (!metadata && containers_->can_look_up(container.container))
-                ++unknown;
+    std::vector<KnownContainer> known;
+    size_t unnamed = 0;
+    const uint64_t now = monotonic_ns();
+    for (const FoundContainer& container : found) {
+        std::shared_ptr<const ContainerMetadata> metadata;
+        if (containers_) {
+            metadata = containers_->metadata(container.container, now);
+            if (!metadata && containers_->can_look_up(container.container))
+                ++unnamed;
         }
+        known.push_back({container.container.id, metadata ? metadata->name : std::string()});
     }
-    if (named.size() == 1) {
-        id = *named.begin();
-        return {};
-    }
-    if (named.size() > 1)
-        return refuse(ScopeError::ambiguous_container,
-                      "more than one container is named \"" + name + "\"; give its id");
+    for (const auto& [rule_id, enabled] : rules_.containers)
+        known.push_back({rule_id, {}});
 
-    std::vector<std::string> matches;
-    for (const std::string& known : ids)
-        if (known.compare(0, query.size(), query) == 0)
-            matches.push_back(known);
-    if (matches.size() == 1) {
-        id = matches.front();
-        return {};
+    const ContainerMatchResult result = match_container(query, known);
+    switch (result.match) {
+        case ContainerMatch::found:
+            id = result.id;
+            return {};
+        case ContainerMatch::ambiguous:
+            if (result.by_name)
+                return refuse(ScopeError::ambiguous_container, std::to_string(result.matches) +
+                                                                   " containers are named \"" + std::string(query) +
+                                                                   "\"; give the id");
+            return refuse(ScopeError::ambiguous_container, "the id prefix \"" + std::string(query) + "\" matches " +
+                                                               std::to_string(result.matches) + " containers");
+        case ContainerMatch::none:
+            break;
     }
-    if (matches.size() > 1)
-        return refuse(ScopeError::ambiguous_container, "the id prefix \"" + std::string(query) + "\" matches " +
-                                                           std::to_string(matches.size()) + " containers");
-
-    if (unknown > 0) {
+    if (unnamed > 0) {
+        // Their names come in the background; the caller may try again.
         ask_container_names(found);
-        return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) +
-                                                         "\" (the names of " + std::to_string(unknown) +
-                                                         " container(s) are still being asked for; try again)");
+        return refuse(ScopeError::no_such_container,
+                      "no container has the id or name \"" + std::string(query) + "\" (the runtime is still asked " +
+                          "for the names of " + std::to_string(unnamed) + " container(s); try again in a moment)");
     }
     return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) + "\"");
 }

@@ -117,6 +117,10 @@ def main():
     shown = f"dnsvis-shown{tag}.scope"      # unit rule: enabled
     hidden = f"dnsvis-hidden{tag}.scope"    # unit rule: disabled
     late = f"dnsvis-late{tag}.scope"        # unit rule for a cgroup made after the start
+    # A cgroup laid out as Docker's systemd driver makes them: a unit and a
+    # container at once. Its unit rule hides, its container rule shows.
+    container_id = (tag * 64)[:64].translate(str.maketrans("0123456789", "abcdef0123"))
+    container = f"docker-{container_id}.scope"
     cgroups = Cgroups(root)
     waiting = []
     daemon = None
@@ -125,6 +129,7 @@ def main():
         cgroups.make(slice_name)
         shown_cg = cgroups.make(f"{slice_name}/{shown}")
         hidden_cg = cgroups.make(f"{slice_name}/{hidden}")
+        container_cg = cgroups.make(f"{slice_name}/{container}")
 
         # Two processes in the hidden unit: one named by a process rule,
         # one by a rule whose start time is not its own (a reused pid).
@@ -136,6 +141,8 @@ def main():
             unit_rule(shown, True),
             unit_rule(hidden, False),
             unit_rule(late, True),
+            unit_rule(container, False),
+            {"kind": "container", "target": container_id, "enabled": True},
             {"kind": "process", "pid": chosen.pid, "start_time": chosen.start_time, "enabled": True},
             {"kind": "process", "pid": stale.pid, "start_time": stale.start_time + 1, "enabled": True},
         ])
@@ -146,6 +153,7 @@ def main():
         dig_in(shown_cg, "unit.wild.example.test")
         dig_in(hidden_cg, "hidden.wild.example.test")
         dig_in(None, "elsewhere.wild.example.test")
+        dig_in(container_cg, "container.wild.example.test")
         chosen.go()
         stale.go()
         late_cg = cgroups.make(f"{slice_name}/{late}")
@@ -155,12 +163,15 @@ def main():
         unit_seen = daemon.wait_for(by_name("unit.wild.example.test"))
         process_seen = daemon.wait_for(by_name("process.wild.example.test"))
         late_seen = daemon.wait_for(by_name("late.wild.example.test"))
+        container_seen = daemon.wait_for(by_name("container.wild.example.test"))
         time.sleep(0.5)
         tap.check(len(unit_seen) == 1 and unit_seen[0].get("DNS_OUTCOME") == "answered",
                   "Global=no with an enabled unit rule: the unit's query is reported", unit_seen)
         tap.check(len(process_seen) == 1 and process_seen[0].get("DNS_PID") == str(chosen.pid),
                   "a process rule wins over its unit's disabled rule", process_seen)
         tap.equal(len(late_seen), 1, "a unit rule applies to a cgroup made after the start, within a second")
+        tap.check(len(container_seen) == 1 and container_seen[0].get("CONTAINER_ID_FULL") == container_id,
+                  "a container rule wins over the disabled rule of the unit that is the container", container_seen)
         tap.equal(daemon.wait_for(by_name("hidden.wild.example.test"), timeout=0.5), [],
                   "a disabled unit rule hides its unit's query")
         tap.equal(daemon.wait_for(by_name("elsewhere.wild.example.test"), timeout=0.5), [],
@@ -168,18 +179,18 @@ def main():
         tap.equal(daemon.wait_for(by_name("stale.wild.example.test"), timeout=0.5), [],
                   "a process rule whose start time is not the process's (a reused pid) is dropped")
         tap.check(f"Process {stale.pid} no longer runs" in daemon.stderr() and
-                  "Restored 4 scope rule(s)" in daemon.stderr(),
+                  "Restored 6 scope rule(s)" in daemon.stderr(),
                   "the stale process rule is reported as dropped", daemon.stderr())
 
         tap.equal(daemon.stop(), 0, "dnsvisd exits 0")
         daemon_run1 = daemon
         daemon = None
         summary = summary_of(daemon_run1)
-        # Three transactions were in scope: query and answer each. The
+        # Four transactions were in scope: query and answer each. The
         # hidden unit, the stale pid and our own cgroup (two packets each)
         # were filtered in the kernel and never captured.
-        tap.check(summary.get("DNSVIS_CAPTURED") == "6" and int(summary.get("DNSVIS_FILTERED", "0")) >= 6,
-                  "out-of-scope traffic is filtered in the kernel: captured counts only the 3 reported exchanges",
+        tap.check(summary.get("DNSVIS_CAPTURED") == "8" and int(summary.get("DNSVIS_FILTERED", "0")) >= 6,
+                  "out-of-scope traffic is filtered in the kernel: captured counts only the 4 reported exchanges",
                   counters(summary))
 
         # The daemon rewrote the state (the two process rules are gone: one
@@ -188,7 +199,8 @@ def main():
             saved = json.load(f)
         kinds = sorted((r["kind"], r.get("target", "")) for r in saved.get("rules", []))
         tap.check(saved.get("version") == 1 and saved.get("global") is None and
-                  kinds == sorted([("unit", shown), ("unit", hidden), ("unit", late)]),
+                  kinds == sorted([("unit", shown), ("unit", hidden), ("unit", late), ("unit", container),
+                                   ("container", container_id)]),
                   "the daemon saved the state file without the rules of exited processes", saved)
         tap.check(not [n for n in os.listdir(state_dir) if n != "scopes.json"],
                   "no temporary file is left in the state directory", os.listdir(state_dir))
@@ -202,7 +214,7 @@ def main():
                   "after a restart the unit rule from the state file still applies")
         tap.equal(daemon.wait_for(by_name("restart-hidden.wild.example.test"), timeout=0.5), [],
                   "after a restart the disabled unit rule still hides")
-        tap.check("Restored 3 scope rule(s)" in daemon.stderr(), "the restore is logged", daemon.stderr())
+        tap.check("Restored 5 scope rule(s)" in daemon.stderr(), "the restore is logged", daemon.stderr())
         daemon.stop()
         daemon = None
 

@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
+#include "container_match.hpp"
 #include "scope_rules.hpp"
 
 using namespace dnsvis;
@@ -128,4 +130,38 @@ TEST_CASE("evaluate_scope: a monitor cgroup is not its container") {
     CHECK(decide(rules, 0, "/machine.slice/libpod-conmon-" + docker_id + ".scope", false) ==
           ScopeDecision{false, ScopeDecidedBy::global, ""});
     CHECK(decide(rules, 0, "/machine.slice/libpod-" + docker_id + ".scope", false).visible);
+}
+
+TEST_CASE("match_container: Docker's order, id then name then unique prefix") {
+    const std::string a = "4a7d" + std::string(60, '1');
+    const std::string b = "4a7e" + std::string(60, '2');
+    const std::string c = "9f00" + std::string(60, '3');
+    const std::vector<KnownContainer> known = {{a, "web"}, {b, "db"}, {c, "4a7d"}, {a, "web"}};
+
+    auto found = [&](std::string_view query) {
+        ContainerMatchResult r = match_container(query, known);
+        return r.match == ContainerMatch::found ? r.id : std::string("-");
+    };
+    CHECK(found(a) == a);
+    CHECK(found("web") == a);
+    CHECK(found("/db") == b);
+    CHECK(found("4a7e") == b);
+    CHECK(found("9") == c);
+    // A name beats a prefix: "4a7d" is c's name and a prefix of a's id.
+    CHECK(found("4a7d") == c);
+
+    const ContainerMatchResult ambiguous = match_container("4a7", known);
+    CHECK(ambiguous.match == ContainerMatch::ambiguous);
+    CHECK(ambiguous.matches == 2);  // a is listed twice but is one container
+    CHECK_FALSE(ambiguous.by_name);
+
+    CHECK(match_container("nosuch", known).match == ContainerMatch::none);
+    CHECK(match_container("", known).match == ContainerMatch::none);
+    CHECK(match_container("/", known).match == ContainerMatch::none);
+    CHECK(match_container(a + "0", known).match == ContainerMatch::none);
+    CHECK(match_container("web", {}).match == ContainerMatch::none);
+
+    const ContainerMatchResult twins = match_container("same", {{a, "same"}, {b, "same"}});
+    CHECK(twins.match == ContainerMatch::ambiguous);
+    CHECK(twins.by_name);
 }
