@@ -163,6 +163,12 @@ def main():
         unit_seen = daemon.wait_for(by_name("unit.wild.example.test"))
         process_seen = daemon.wait_for(by_name("process.wild.example.test"))
         late_seen = daemon.wait_for(by_name("late.wild.example.test"))
+        # The unit restarts: a new cgroup (a new id) under the same name.
+        os.rmdir(late_cg)
+        os.mkdir(late_cg)
+        time.sleep(1.5)
+        dig_in(late_cg, "restarted.wild.example.test")
+        restarted_seen = daemon.wait_for(by_name("restarted.wild.example.test"))
         container_seen = daemon.wait_for(by_name("container.wild.example.test"))
         time.sleep(0.5)
         tap.check(len(unit_seen) == 1 and unit_seen[0].get("DNS_OUTCOME") == "answered",
@@ -170,6 +176,7 @@ def main():
         tap.check(len(process_seen) == 1 and process_seen[0].get("DNS_PID") == str(chosen.pid),
                   "a process rule wins over its unit's disabled rule", process_seen)
         tap.equal(len(late_seen), 1, "a unit rule applies to a cgroup made after the start, within a second")
+        tap.equal(len(restarted_seen), 1, "a unit rule follows its unit to a new cgroup after a restart")
         tap.check(len(container_seen) == 1 and container_seen[0].get("CONTAINER_ID_FULL") == container_id,
                   "a container rule wins over the disabled rule of the unit that is the container", container_seen)
         tap.equal(daemon.wait_for(by_name("hidden.wild.example.test"), timeout=0.5), [],
@@ -186,11 +193,11 @@ def main():
         daemon_run1 = daemon
         daemon = None
         summary = summary_of(daemon_run1)
-        # Four transactions were in scope: query and answer each. The
+        # Five transactions were in scope: query and answer each. The
         # hidden unit, the stale pid and our own cgroup (two packets each)
         # were filtered in the kernel and never captured.
-        tap.check(summary.get("DNSVIS_CAPTURED") == "8" and int(summary.get("DNSVIS_FILTERED", "0")) >= 6,
-                  "out-of-scope traffic is filtered in the kernel: captured counts only the 4 reported exchanges",
+        tap.check(summary.get("DNSVIS_CAPTURED") == "10" and int(summary.get("DNSVIS_FILTERED", "0")) >= 6,
+                  "out-of-scope traffic is filtered in the kernel: captured counts only the 5 reported exchanges",
                   counters(summary))
 
         # The daemon rewrote the state (the two process rules are gone: one
