@@ -101,7 +101,7 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
                                  sdbus::Struct<bool, bool, std::map<std::string, std::string>> answer) {
                 --pending_authorizations_;
                 if (error) {
-                    log_info("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
+                    log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
                              error->getName().c_str(), error->getMessage().c_str());
                     reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
                 } else if (!std::get<0>(answer)) {

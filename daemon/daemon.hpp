@@ -27,6 +27,8 @@
 
 namespace dnsvis {
 
+class BusService;
+
 class Daemon {
 public:
     // Scope rules are kept in `state_dir` (scopes.json).
@@ -41,6 +43,9 @@ public:
     // The visibility scopes; valid once run() has attached (and until it
     // returns).
     ScopeManager& scopes() { return *scopes_; }
+
+    // Without the bus (--no-bus) the daemon takes no name on the system bus.
+    void set_bus_enabled(bool enabled) { bus_enabled_ = enabled; }
 
 private:
     bool setup_event_loop();
@@ -58,6 +63,7 @@ private:
     void arm_tick(bool busy);
     Statistics statistics() const;
     void write_summary();
+    void start_bus();
     void shutdown();
 
     static int on_ring_ready(sd_event_source* source, int fd, uint32_t revents, void* userdata);
@@ -107,6 +113,9 @@ private:
     unsigned idle_ticks_ = 0;
     uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
+
+    bool bus_enabled_ = true;
+    std::unique_ptr<BusService> bus_;  // org.dnsvis1; null without a system bus
 
     sd_event* event_ = nullptr;
     sd_event_source* ring_source_ = nullptr;

@@ -34,6 +34,7 @@ struct Arguments {
     std::string config_file = std::string(DNSVIS_SYSCONFDIR) + "/dnsvis/dnsvis.conf";
     bool config_given = false;
     std::string state_dir;  // --state-dir=
+    bool bus = true;        // --no-bus
     LogLevel log_level = LogLevel::info;
 };
 
@@ -52,6 +53,7 @@ void print_help() {
         "     --config=FILE        Configuration file (default: %s/dnsvis/dnsvis.conf);\n"
         "                          drop-ins are read from FILE.d/*.conf\n"
         "     --log-level=LEVEL    err, warning, notice, info (default) or debug\n"
+        "     --no-bus             Do not offer org.dnsvis1 on the system bus\n"
         "     --state-dir=DIR      Where visibility scopes are kept (scopes.json) when\n"
         "                          $STATE_DIRECTORY is not set (default: %s/lib/dnsvis)\n"
         "\n"
@@ -75,7 +77,7 @@ bool parse_log_level(const char* text, LogLevel& level) {
 
 // Returns -1 to continue, otherwise the exit code.
 int parse_arguments(int argc, char** argv, Arguments& arguments) {
-    enum { option_version = 0x100, option_output, option_config, option_log_level, option_state_dir };
+    enum { option_version = 0x100, option_output, option_config, option_log_level, option_state_dir, option_no_bus };
     static const option options[] = {
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, option_version},
@@ -83,6 +85,7 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
         {"config", required_argument, nullptr, option_config},
         {"log-level", required_argument, nullptr, option_log_level},
         {"state-dir", required_argument, nullptr, option_state_dir},
+        {"no-bus", no_argument, nullptr, option_no_bus},
         {},
     };
     int c;
@@ -113,6 +116,9 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
                 std::fprintf(stderr, "dnsvisd: unknown log level \"%s\"\n", optarg);
                 return 2;
             }
+            break;
+        case option_no_bus:
+            arguments.bus = false;
             break;
         case option_state_dir:
             if (optarg[0] == '\0') {
@@ -191,5 +197,6 @@ int main(int argc, char** argv) {
         sink = std::make_unique<JournalSink>();
 
     Daemon daemon(std::move(config), std::move(sink), *cgroup_root, state_directory(arguments));
+    daemon.set_bus_enabled(arguments.bus);
     return daemon.run();
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <set>
 
+#include "container_match.hpp"
 #include "log.hpp"
 #include "process_stat.hpp"
 #include "scope_cgroup_scan.hpp"
@@ -119,8 +120,74 @@ ScopeResult KernelScopeManager::set_unit(std::string_view unit, bool enabled) {
 
 ScopeResult KernelScopeManager::set_container(std::string_view id_or_name, bool enabled) {
     std::string id;
-    if (ScopeResult resolved = resolve_container(id_or_name, id); !resolved)
+    std::vector<CgroupContainer> unnamed;
+    ScopeResult resolved = resolve_container(id_or_name, id, &unnamed);
+    if (!resolved) {
+        if (!unnamed.empty()) {
+            // Their names come in the background; the caller may try again.
+            const uint64_t now = monotonic_ns();
+            for (const CgroupContainer& container : unnamed)
+                containers_->request(container, now, nullptr);
+            resolved.message += " (the runtime is still asked for the names of " + std::to_string(unnamed.size()) +
+                                " container(s); try again in a moment)";
+        }
         return resolved;
+    }
+    return set_container_id(id, enabled);
+}
+
+void KernelScopeManager::set_container_async(std::string_view id_or_name, bool enabled,
+                                             std::function<void(ScopeResult)> done) {
+    std::string id;
+    std::vector<CgroupContainer> unnamed;
+    ScopeResult resolved = resolve_container(id_or_name, id, &unnamed);
+    if (resolved) {
+        done(set_container_id(id, enabled));
+        return;
+    }
+    if (unnamed.empty()) {
+        done(std::move(resolved));
+        return;
+    }
+
+    // Ask for the missing names, and look once more when every answer is in.
+    struct Wait {
+        size_t outstanding = 0;
+        bool armed = false;  // every request made
+        std::function<void()> finish;
+    };
+    auto wait = std::make_shared<Wait>();
+    wait->finish = [this, alive = std::weak_ptr<bool>(alive_), query = std::string(id_or_name), enabled,
+                    done = std::move(done)] {
+        if (alive.expired())
+            return;  // shutting down: there is no one to answer any more
+        std::string found;
+        ScopeResult again = resolve_container(query, found);
+        done(again ? set_container_id(found, enabled) : again);
+    };
+    const uint64_t now = monotonic_ns();
+    for (const CgroupContainer& container : unnamed) {
+        auto answered = std::make_shared<bool>(false);
+        ++wait->outstanding;
+        containers_->request(container, now, [wait, answered] {
+            if (*answered)
+                return;
+            *answered = true;
+            if (--wait->outstanding == 0 && wait->armed)
+                wait->finish();
+        });
+        // Not asked (known to be unknown, or no socket): no answer will come.
+        if (!*answered && !containers_->pending(container)) {
+            *answered = true;
+            --wait->outstanding;
+        }
+    }
+    wait->armed = true;
+    if (wait->outstanding == 0)
+        wait->finish();
+}
+
+ScopeResult KernelScopeManager::set_container_id(const std::string& id, bool enabled) {
     ScopeRules next = rules_;
     next.containers[id] = enabled;
     return commit(std::move(next));
@@ -191,68 +258,49 @@ bool KernelScopeManager::save(std::string& error) const {
     return save_scope_state_file(settings_.state_file, rules_, error);
 }
 
-// Docker's order: a full id, then a name, then a unique id prefix.
-ScopeResult KernelScopeManager::resolve_container(std::string_view query, std::string& id) {
+ScopeResult KernelScopeManager::resolve_container(std::string_view query, std::string& id,
+                                                  std::vector<CgroupContainer>* unnamed) {
     if (query.empty())
         return refuse(ScopeError::invalid_argument, "the container id or name is empty");
     if (std::string why = container_rule_id_error(query); !why.empty())
         return refuse(ScopeError::invalid_argument, why);
 
+    // The containers in the cgroup tree, with the names their runtimes
+    // gave, and those of existing rules (so that the rule of a stopped
+    // container can still be changed).
     const std::vector<FoundContainer> found = scan_container_cgroups(settings_.cgroup_root);
-    // Ids known from the cgroup tree, and those of existing rules (so a rule
-    // for a stopped container can still be changed).
-    std::set<std::string> ids;
-    for (const FoundContainer& container : found)
-        ids.insert(container.container.id);
-    for (const auto& [rule_id, enabled] : rules_.containers)
-        ids.insert(rule_id);
-
-    if (ids.count(std::string(query))) {
-        id = query;
-        return {};
-    }
-
-    std::string name(query);
-    if (!name.empty() && name.front() == '/')
-        name.erase(0, 1);  // Docker's own spelling of names
-    std::set<std::string> named;
-    size_t unknown = 0;
-    if (containers_) {
-        const uint64_t now = monotonic_ns();
-        for (const FoundContainer& container : found) {
-            auto metadata = containers_->metadata(container.container, now);
-            if (metadata && metadata->name == name)
-                named.insert(container.container.id);
-            else if (!metadata && containers_->can_look_up(container.container))
-                ++unknown;
+    std::vector<KnownContainer> known;
+    std::vector<CgroupContainer> nameless;
+    const uint64_t now = monotonic_ns();
+    for (const FoundContainer& container : found) {
+        std::shared_ptr<const ContainerMetadata> metadata;
+        if (containers_) {
+            metadata = containers_->metadata(container.container, now);
+            if (!metadata && containers_->can_look_up(container.container))
+                nameless.push_back(container.container);
         }
+        known.push_back({container.container.id, metadata ? metadata->name : std::string()});
     }
-    if (named.size() == 1) {
-        id = *named.begin();
-        return {};
-    }
-    if (named.size() > 1)
-        return refuse(ScopeError::ambiguous_container,
-                      "more than one container is named \"" + name + "\"; give its id");
+    for (const auto& [rule_id, enabled] : rules_.containers)
+        known.push_back({rule_id, {}});
 
-    std::vector<std::string> matches;
-    for (const std::string& known : ids)
-        if (known.compare(0, query.size(), query) == 0)
-            matches.push_back(known);
-    if (matches.size() == 1) {
-        id = matches.front();
-        return {};
+    const ContainerMatchResult result = match_container(query, known);
+    switch (result.match) {
+        case ContainerMatch::found:
+            id = result.id;
+            return {};
+        case ContainerMatch::ambiguous:
+            if (result.by_name)
+                return refuse(ScopeError::ambiguous_container, std::to_string(result.matches) +
+                                                                   " containers are named \"" + std::string(query) +
+                                                                   "\"; give the id");
+            return refuse(ScopeError::ambiguous_container, "the id prefix \"" + std::string(query) + "\" matches " +
+                                                               std::to_string(result.matches) + " containers");
+        case ContainerMatch::none:
+            break;
     }
-    if (matches.size() > 1)
-        return refuse(ScopeError::ambiguous_container, "the id prefix \"" + std::string(query) + "\" matches " +
-                                                           std::to_string(matches.size()) + " containers");
-
-    if (unknown > 0) {
-        ask_container_names(found);
-        return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) +
-                                                         "\" (the names of " + std::to_string(unknown) +
-                                                         " container(s) are still being asked for; try again)");
-    }
+    if (unnamed)
+        *unnamed = std::move(nameless);
     return refuse(ScopeError::no_such_container, "no container has the id or name \"" + std::string(query) + "\"");
 }
 

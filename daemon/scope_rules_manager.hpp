@@ -11,6 +11,8 @@
 
 #include <systemd/sd-event.h>
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -43,6 +45,7 @@ public:
     ScopeResult set_global(bool enabled) override;
     ScopeResult set_unit(std::string_view unit, bool enabled) override;
     ScopeResult set_container(std::string_view id_or_name, bool enabled) override;
+    void set_container_async(std::string_view id_or_name, bool enabled, std::function<void(ScopeResult)> done) override;
     ScopeResult set_process(uint32_t pid, bool enabled) override;
     ScopeResult reset() override;
 
@@ -58,8 +61,12 @@ private:
     ScopeResult commit(ScopeRules next);
     bool apply_to_kernel(const ScopeRules& rules);
     bool save(std::string& error) const;
-    // Full id of the container `query` names, or an error.
-    ScopeResult resolve_container(std::string_view query, std::string& id);
+    // Full id of the container `query` names, or an error. When nothing
+    // matched but some containers' names are not known yet, they are listed
+    // in `unnamed` (if given).
+    ScopeResult resolve_container(std::string_view query, std::string& id,
+                                  std::vector<CgroupContainer>* unnamed = nullptr);
+    ScopeResult set_container_id(const std::string& id, bool enabled);
     void ask_container_names(const std::vector<FoundContainer>& found);
     bool drop_exited_processes();
     void update_timer();
@@ -71,6 +78,8 @@ private:
     ScopeManagerSettings settings_;
     ScopeRules rules_;
     sd_event_source* timer_ = nullptr;
+    // Callbacks waiting for a runtime check this before touching us.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 // The start time of process `pid` (see ProcessRule), nullopt when there is

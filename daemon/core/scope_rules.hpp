@@ -1,8 +1,8 @@
 // Visibility scope rules as plain data, and the precedence that decides
 // whether a process's DNS traffic is reported. No I/O: the daemon resolves
 // the rules to cgroup ids and tgids for the kernel's maps, and the kernel
-// applies the same precedence as evaluate_scope() below (tests check the
-// two against each other).
+// applies the same precedence as evaluate_scope() below (test_scopes.py
+// checks the kernel's side).
 #pragma once
 
 #include <cstddef>

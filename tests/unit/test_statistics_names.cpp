@@ -27,9 +27,9 @@ TEST_CASE("every counter has its lower-case name, every loss cause its lost_<cau
     s.lost_by(LossCause::unfinished) = 15;
 
     std::map<std::string, uint64_t> named;
-    for (const auto& [name, value] : named_counters(s)) {
-        CHECK_MESSAGE(named.count(name) == 0, "duplicate key " << name);
-        named[name] = value;
+    for (const auto& counter : named_counters(s)) {
+        CHECK_MESSAGE(named.count(counter.first) == 0, "duplicate key " << counter.first);
+        named[counter.first] = counter.second;
     }
     const std::map<std::string, uint64_t> expected{
         {"captured", 1},         {"cut", 2},           {"filtered", 3},       {"transactions", 4},
