@@ -87,25 +87,35 @@ def big_txt_records(count=12, length=200):
     return "".join(f'big     TXT   "{chr(97 + i % 26) * length}"\n' for i in range(count))
 
 
+def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None):
+    """Writes example.test's zone and an nsd.conf serving it on `addresses`,
+    port 53, into `directory`. `seen_as` is that directory's path as NSD
+    will see it (inside a container), if not the same. Returns the nsd.conf
+    path."""
+    os.makedirs(directory, exist_ok=True)
+    where = seen_as or directory
+    with open(os.path.join(directory, "example.test.zone"), "w") as zone:
+        zone.write(ZONE + big_txt_records())
+    listen = "".join(f"  ip-address: {a}\n" for a in addresses)
+    with open(os.path.join(directory, "nsd.conf"), "w") as conf:
+        conf.write(
+            "server:\n" + listen +
+            f"  port: 53\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{where}\"\n"
+            f"  pidfile: \"{where}/nsd.pid\"\n  database: \"\"\n"
+            f"  xfrdfile: \"{where}/xfrd.state\"\n  zonelistfile: \"{where}/zone.list\"\n"
+            f"  xfrdir: \"{where}\"\n  logfile: \"{where}/nsd.log\"\n"
+            "  rrl-ratelimit: 0\n  ipv4-edns-size: 4096\n  ipv6-edns-size: 4096\n  server-count: 1\n  verbosity: 1\n  hide-version: yes\n"
+            "remote-control:\n  control-enable: no\n"
+            "zone:\n  name: example.test\n  zonefile: example.test.zone\n")
+    return os.path.join(directory, "nsd.conf")
+
+
 class Nsd:
     """NSD serving example.test on 127.53.0.1 and ::1, port 53."""
 
     def __init__(self, workdir, addresses=(NSD_ADDRESS, "::1")):
         self.dir = os.path.join(workdir, "nsd")
-        os.makedirs(self.dir, exist_ok=True)
-        with open(os.path.join(self.dir, "example.test.zone"), "w") as zone:
-            zone.write(ZONE + big_txt_records())
-        listen = "".join(f"  ip-address: {a}\n" for a in addresses)
-        with open(os.path.join(self.dir, "nsd.conf"), "w") as conf:
-            conf.write(
-                "server:\n" + listen +
-                f"  port: 53\n  username: \"\"\n  chroot: \"\"\n  zonesdir: \"{self.dir}\"\n"
-                f"  pidfile: \"{self.dir}/nsd.pid\"\n  database: \"\"\n"
-                f"  xfrdfile: \"{self.dir}/xfrd.state\"\n  zonelistfile: \"{self.dir}/zone.list\"\n"
-                f"  xfrdir: \"{self.dir}\"\n  logfile: \"{self.dir}/nsd.log\"\n"
-                "  rrl-ratelimit: 0\n  ipv4-edns-size: 4096\n  ipv6-edns-size: 4096\n  server-count: 1\n  verbosity: 1\n  hide-version: yes\n"
-                "remote-control:\n  control-enable: no\n"
-                "zone:\n  name: example.test\n  zonefile: example.test.zone\n")
+        write_nsd_config(self.dir, addresses)
         self.process = subprocess.Popen(["nsd", "-d", "-c", os.path.join(self.dir, "nsd.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15

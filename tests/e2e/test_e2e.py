@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""dnsvis as an operator meets it: the Debian package installed in a booted
+systemd (a container over an overlay of /), started with systemctl, asked
+over the bus, read with journalctl, flooded with 40,000 queries, stopped.
+
+Order matters: each step leaves the service in the state the next expects.
+"""
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+sys.path.insert(0, os.path.join(HERE, "..", "packaging"))
+from booted_systemd import BootedSystemd
+from dnsvis_testlib import NSD_ADDRESS, Tap, require_root_and_tools, skip
+from deb_build import built_deb
+
+sys.path.insert(0, HERE)
+from container_nsd import start_container_nsd
+
+MANAGER = ["org.dnsvis1", "/org/dnsvis1", "org.dnsvis1.Manager"]
+ID_TRANSACTION = "44f8838485b245d4ac2a7d9509a49043"
+ID_SUMMARY = "6865af7173214451bda6f168d9555bf0"
+CAP_SYS_PTRACE = 19
+BURST = 40_000
+BURST_QPS = 20_000  # 40,000 queries in two seconds
+NSD_DIR = "/srv/dnsvis-e2e-nsd"  # inside the container
+RUN = uuid.uuid4().hex[:8]  # names of this run only
+
+
+class Operator:
+    """Commands inside the booted container, as an operator types them."""
+
+    def __init__(self, container):
+        self.container = container
+
+    def run(self, *command, timeout=60):
+        return self.container.run(*command, check=False, timeout=timeout)
+
+    def journal(self, *matches, fields=None):
+        command = ["journalctl", "--no-pager", "-o", "json", *matches]
+        if fields:
+            command.append("--output-fields=" + ",".join(fields))
+        out = self.run(*command, timeout=300).stdout
+        return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+    def wait_journal(self, *matches, count=1, timeout=15):
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.journal(*matches)
+            if len(found) >= count or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.3)
+
+    def busctl(self, *arguments):
+        """busctl --json=short call/get-property on the manager; (returncode, data or stderr)."""
+        verb, rest = arguments[0], arguments[1:]
+        result = self.run("busctl", "--json=short", verb, *MANAGER, *rest)
+        if result.returncode != 0:
+            return result.returncode, result.stderr.strip()
+        text = result.stdout.strip()
+        return 0, json.loads(text)["data"] if text else None
+
+    def query_from_unit(self, unit, name):
+        """dig from a transient service; the unit lingers a moment so its
+        cgroup is still there when the answer is attributed."""
+        return self.run("systemd-run", f"--unit={unit}", "--wait", "--quiet", "sh", "-c",
+                        f"dig +tries=2 +time=2 @{NSD_ADDRESS} {name} A; sleep 0.5")
+
+    def active(self):
+        return self.run("systemctl", "is-active", "dnsvis.service").stdout.strip()
+
+
+def main():
+    require_root_and_tools("systemd-nspawn", "nsenter", "nsd", "dig", "dnsperf", "bpftool", "busctl",
+                           "dpkg-buildpackage", "dh")
+    if not os.path.exists("/usr/lib/systemd/systemd"):
+        skip("systemd is not installed, so no container can boot it")
+    tap = Tap()
+    try:
+        deb = built_deb(os.environ["DNSVIS_SOURCE_ROOT"], os.environ["DNSVIS_BUILD_ROOT"],
+                        lambda text: print(f"# {text}", flush=True))
+    except RuntimeError as error:
+        tap.check(False, "the Debian package builds", error)
+        tap.finish()
+    try:
+        container = BootedSystemd(bind_read_only=[os.path.dirname(deb)])
+    except Exception as error:  # a machine that cannot boot systemd in a container
+        skip(f"cannot boot systemd in a container here: {error}")
+    try:
+        operator = Operator(container)
+        steps = (install, start, one_query, scopes, burst, stop)
+        for step in steps:
+            if step(tap, operator, deb) is False:
+                print(f"# {step.__name__} failed in a way the later steps depend on; stopping here", flush=True)
+                break
+    finally:
+        container.stop()
+    tap.finish()
+
+
+def install(tap, op, deb):
+    # The zone server first, so the service starts on a host that resolves.
+    error = start_container_nsd(op.container, NSD_DIR, "dnsvis-e2e-nsd")
+    if error:
+        tap.check(False, "NSD answers inside the container", error)
+        return False
+
+    result = op.run("env", "DEBIAN_FRONTEND=noninteractive", "dpkg", "-i", deb, timeout=300)
+    tap.check(result.returncode == 0, "dpkg -i installs the package", result.stdout[-2000:] + result.stderr[-2000:])
+    return result.returncode == 0
+
+
+def start(tap, op, deb):
+    result = op.run("systemctl", "start", "dnsvis.service")
+    tap.check(result.returncode == 0 and op.active() == "active", "systemctl start dnsvis: active",
+              result.stderr + op.run("journalctl", "-u", "dnsvis", "--no-pager", "-n", "20").stdout)
+    enabled = op.run("systemctl", "is-enabled", "dnsvis.service").stdout.strip()
+    tap.equal(enabled, "enabled", "the package enabled the unit (dh_installsystemd)")
+
+    owner = op.run("busctl", "status", "--no-pager", "org.dnsvis1")
+    main_pid = op.run("systemctl", "show", "-p", "MainPID", "--value", "dnsvis.service").stdout.strip()
+    tap.check(owner.returncode == 0 and re.search(rf"^PID={main_pid}$", owner.stdout, re.M) is not None,
+              "the bus name org.dnsvis1 is owned by the service's main process", owner.stdout + owner.stderr)
+
+    status = op.run("cat", f"/proc/{main_pid}/status").stdout
+    capabilities = {k: int(v, 16) for k, v in re.findall(r"^(Cap\w+):\s+([0-9a-f]+)$", status, re.M)}
+    tap.equal(hex(capabilities.get("CapEff", -1)), hex(1 << CAP_SYS_PTRACE),
+              "CapEff of the running service is exactly CAP_SYS_PTRACE")
+    tap.equal(hex(capabilities.get("CapPrm", -1)), hex(1 << CAP_SYS_PTRACE), "and so is CapPrm")
+
+    cgroup_root = op.run("findmnt", "-n", "-t", "cgroup2", "-o", "TARGET").stdout.split()
+    tree = op.run("bpftool", "cgroup", "tree", *(cgroup_root[:1]))
+    tap.check(tree.stdout.count("dnsvis_") == 6, "bpftool cgroup tree shows the six dnsvis_* programs attached",
+              tree.stdout + tree.stderr)
+
+    security = op.run("systemd-analyze", "security", "--no-pager", "dnsvis.service")
+    exposure = re.search(r"Overall exposure level for dnsvis.service: ([0-9.]+)", security.stdout)
+    tap.check(exposure is not None and float(exposure.group(1)) <= 2.5,
+              f"systemd-analyze security: exposure {exposure.group(1) if exposure else '?'} <= 2.5",
+              security.stdout[-3000:])
+    return op.active() == "active"
+
+
+def one_query(tap, op, deb):
+    name = f"client-{RUN}.wild.example.test"
+    client = op.run("systemd-run", "--unit=client", "--wait", "--quiet", "sh", "-c",
+                    f"dig +tries=2 +time=2 @{NSD_ADDRESS} {name} A; sleep 0.5")
+    tap.check(client.returncode == 0 and "192.0.2.40" in client.stdout, "the client unit got its answer",
+              client.stdout + client.stderr)
+    found = op.wait_journal("-u", "dnsvis", f"DNS_NAME={name}")
+    tap.equal(len(found), 1, "journalctl -u dnsvis DNS_NAME=... -o json finds the transaction")
+    if found:
+        entry = found[0]
+        tap.check(entry.get("DNS_OUTCOME") == "answered" and entry.get("DNS_ANSWERS") == "192.0.2.40" and
+                  entry.get("DNS_COMM") == "dig" and entry.get("MESSAGE_ID") == ID_TRANSACTION and
+                  entry.get("OBJECT_SYSTEMD_UNIT") == "client.service",
+                  "the entry names the answer, the process and the client's unit", entry)
+    by_unit = op.journal("-u", "client.service", f"DNS_NAME={name}")
+    tap.equal(len(by_unit), 1, "journalctl -u client.service shows the client's DNS transaction")
+    explained = op.run("journalctl", "--no-pager", "-x", "-u", "dnsvis", f"DNS_NAME={name}").stdout
+    tap.check("Subject: DNS transaction" in explained and "written by dnsvisd" in explained,
+              "journalctl -x explains the entry from the installed catalog", explained)
+    man = op.run("man", "-w", "dnsvisd")
+    tap.check(man.returncode == 0 and man.stdout.strip().endswith("dnsvisd.8.gz"), "man dnsvisd finds the page",
+              man.stderr)
+    return True
+
+
+def scopes(tap, op, deb):
+    ctl = op.run("dnsvisctl", "--no-pager", "status")
+    tap.check(ctl.returncode == 0, "dnsvisctl status talks to the service", ctl.stdout + ctl.stderr)
+
+    code, reply = op.busctl("call", "SetGlobal", "b", "false")
+    tap.equal(code, 0, "busctl call SetGlobal b false", reply)
+    code, reply = op.busctl("call", "EnableUnit", "s", "e2e-visible.service")
+    tap.equal(code, 0, "busctl call EnableUnit s e2e-visible.service", reply)
+    code, reply = op.busctl("call", "EnableUnit", "s", "no/such unit")
+    tap.check(code != 0 and "org.dnsvis1.Error.InvalidArgument" in str(reply) and op.active() == "active",
+              "a malformed unit name gets org.dnsvis1.Error.InvalidArgument and the service keeps running", reply)
+
+    def visibility_holds(tag):
+        # The hidden unit asks first: once the visible one's entry is in,
+        # the hidden one's would be too, had it been reported.
+        hidden, visible = f"hidden-{tag}-{RUN}.wild.example.test", f"visible-{tag}-{RUN}.wild.example.test"
+        op.query_from_unit(f"e2e-hidden-{tag}", hidden)
+        op.query_from_unit("e2e-visible", visible)
+        seen = op.wait_journal("-u", "dnsvis", f"DNS_NAME={visible}")
+        unseen = op.journal("-u", "dnsvis", f"DNS_NAME={hidden}")
+        return len(seen) == 1 and not unseen, (seen, unseen)
+
+    time.sleep(1)  # "within one second" of the contract
+    ok, detail = visibility_holds("before")
+    tap.check(ok, "global off + EnableUnit: only the enabled unit's DNS is reported", detail)
+    code, listed = op.busctl("call", "ListScopes")
+    rules = sorted(map(tuple, listed[0])) if code == 0 and listed else listed
+    tap.check(code == 0 and ("unit", "e2e-visible.service", True) in rules and ("global", "", False) in rules,
+              "ListScopes returns the rules", rules)
+
+    restart = op.run("systemctl", "restart", "dnsvis.service")
+    tap.check(restart.returncode == 0 and op.active() == "active", "systemctl restart dnsvis", restart.stderr)
+    code, after = op.busctl("call", "ListScopes")
+    rules_after = sorted(map(tuple, after[0])) if code == 0 and after else after
+    tap.equal(rules_after, rules, "the rules survive the restart")
+    code, global_on = op.busctl("get-property", "Global")
+    tap.equal(global_on, False, "the Global property is still false after the restart")
+    time.sleep(1)
+    ok, detail = visibility_holds("after")
+    tap.check(ok, "after the restart, the kernel still reports only the enabled unit", detail)
+
+    code, reply = op.busctl("call", "ResetScopes")
+    tap.equal(code, 0, "busctl call ResetScopes", reply)
+    code, global_on = op.busctl("get-property", "Global")
+    tap.equal(global_on, True, "ResetScopes returns to the configured default (Global=yes)")
+    return True
+
+
+def burst(tap, op, deb):
+    # Fresh counters, so the summary on stop accounts for the burst alone.
+    op.run("systemctl", "restart", "dnsvis.service")
+    if op.active() != "active":
+        tap.check(False, "dnsvis is active before the burst")
+        return False
+    names = [f"b{i}-{RUN}.wild.example.test" for i in range(BURST)]
+    with open(op.container.root + "/srv/dnsvis-e2e-burst.txt", "w") as data:
+        data.writelines(f"{name} A\n" for name in names)
+    perf = op.run("systemd-run", "--unit=e2e-burst", "--wait", "--pipe", "--quiet",
+                  "dnsperf", "-s", NSD_ADDRESS, "-d", "/srv/dnsvis-e2e-burst.txt", "-n", "1",
+                  "-Q", str(BURST_QPS), "-c", "4", "-q", "200", "-t", "2", timeout=120)
+    sent = re.search(r"Queries sent:\s+(\d+)", perf.stdout)
+    sent = int(sent.group(1)) if sent else 0
+    elapsed = re.search(r"Run time \(s\):\s+([0-9.]+)", perf.stdout)
+    tap.check(sent == BURST and elapsed and float(elapsed.group(1)) <= 3.0,
+              f"dnsperf sent {sent} queries in {elapsed.group(1) if elapsed else '?'} s", perf.stdout + perf.stderr)
+
+    # Unanswered queries are reported after Timeout= (5 s); wait for the count to settle.
+    suffix = f"-{RUN}.wild.example.test"
+    deadline, count, previous = time.monotonic() + 90, -1, -2
+    while time.monotonic() < deadline and count != previous:
+        time.sleep(7)
+        previous = count
+        entries = op.journal("-u", "dnsvis", fields=["DNS_NAME", "DNS_OUTCOME"])
+        reported = {e["DNS_NAME"] for e in entries
+                    if e.get("DNS_NAME", "").endswith(suffix) and e["DNS_NAME"].startswith("b")}
+        count = len(reported)
+
+    stop = op.run("systemctl", "stop", "dnsvis.service")
+    summaries = op.wait_journal("-u", "dnsvis", f"MESSAGE_ID={ID_SUMMARY}")
+    summary = summaries[-1] if summaries else {}
+    lost = int(summary.get("DNSVIS_LOST", "-1"))
+    causes = {k: v for k, v in summary.items() if k.startswith("DNSVIS_LOST_") and v != "0"}
+    print(f"# burst: {sent} sent, {count} reported in the journal, {lost} counted lost {causes}", flush=True)
+    tap.check(stop.returncode == 0 and summary, "systemctl stop writes the summary entry", stop.stderr)
+    missing = sent - count
+    tap.check(0 <= missing <= lost, f"every query of the burst is in the journal or counted lost "
+              f"({count} + {lost} lost >= {sent})", summary)
+    tap.check(lost > 0 or count == sent, "with nothing counted lost, the journal holds all 40,000", summary)
+    return True
+
+
+def stop(tap, op, deb):
+    if op.active() == "active":
+        op.run("systemctl", "stop", "dnsvis.service")
+    tap.check(op.active() == "inactive", "dnsvis is stopped cleanly",
+              op.run("journalctl", "-u", "dnsvis", "--no-pager", "-n", "10").stdout)
+    cgroup_root = op.run("findmnt", "-n", "-t", "cgroup2", "-o", "TARGET").stdout.split()
+    tree = op.run("bpftool", "cgroup", "tree", *(cgroup_root[:1]))
+    tap.check(tree.returncode == 0 and "dnsvis_" not in tree.stdout,
+              "bpftool cgroup tree: no dnsvis_* program is attached", tree.stdout + tree.stderr)
+    programs = op.run("bpftool", "prog", "show")
+    tap.check(programs.returncode == 0 and "dnsvis_" not in programs.stdout,
+              "bpftool prog show: no dnsvis_* program is loaded", programs.stderr)
+    return True
+
+
+if __name__ == "__main__":
+    main()
