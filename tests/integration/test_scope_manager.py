@@ -14,10 +14,10 @@ from dnsvis_testlib import NSD_ADDRESS, Nsd, Tap, cgroup2_root, require_root_and
 
 
 class Driver:
-    def __init__(self, state_dir, default_global):
+    def __init__(self, state_dir, default_global, docker_socket=None):
         self.process = subprocess.Popen(
             [os.environ.get("DNSVIS_SCOPE_DRIVER", "dnsvis-scope-driver"), state_dir,
-             "yes" if default_global else "no"],
+             "yes" if default_global else "no", *([docker_socket] if docker_socket else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         ready = self.read()
         if not ready.get("ready"):
