@@ -123,8 +123,8 @@ struct Driver {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) {
-        std::fprintf(stderr, "usage: %s STATE_DIR DEFAULT_GLOBAL(yes|no)\n", argv[0]);
+    if (argc != 3 && argc != 4) {
+        std::fprintf(stderr, "usage: %s STATE_DIR DEFAULT_GLOBAL(yes|no) [DOCKER_SOCKET]\n", argv[0]);
         return 2;
     }
     const std::string state_dir = argv[1];
@@ -150,7 +150,9 @@ int main(int argc, char** argv) {
     sd_event_default(&driver.event);
     sd_event_add_io(driver.event, nullptr, driver.capture->ring_fd(), EPOLLIN, Driver::on_ring, &driver);
     sd_event_add_io(driver.event, nullptr, STDIN_FILENO, EPOLLIN, Driver::on_stdin, &driver);
-    driver.containers = std::make_unique<ContainerRegistry>(driver.event, ContainerSockets{});
+    // No runtime socket unless one is given: the host's are not the test's.
+    driver.containers =
+        std::make_unique<ContainerRegistry>(driver.event, ContainerSockets{argc == 4 ? argv[3] : "", ""});
     driver.scopes =
         std::make_unique<KernelScopeManager>(driver.event, *driver.capture, driver.containers.get(),
                                              ScopeManagerSettings{*root, state_dir + "/scopes.json", default_global});
