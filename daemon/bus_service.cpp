@@ -16,6 +16,7 @@ constexpr const char* limits_exceeded = "org.freedesktop.DBus.Error.LimitsExceed
 // Bounds on what clients can make the daemon hold.
 constexpr unsigned max_pending_authorizations = 64;
 constexpr size_t max_subscribers = 64;
+constexpr size_t max_pending_changes = 64;
 // polkit may ask a human for a password: give them time.
 constexpr auto authorization_timeout = std::chrono::minutes(2);
 
@@ -60,7 +61,7 @@ BusService::~BusService() {
 }
 
 // A caller whose effective uid is 0 is allowed at once. Anyone else is
-// asked about to polkit by bus name (not pid: a pid can be reused before
+// asked of polkit by bus name (not pid: a pid can be reused before
 // polkit looks at it), interaction allowed; no polkit means no.
 void BusService::authorize(const Reply& reply, std::function<void(const std::string& caller)> then) {
     const sdbus::Message* call = getObject().getCurrentlyProcessedMessage();
@@ -119,21 +120,42 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
 void BusService::change(sdbus::Result<>&& result, Action action, bool global_may_change) {
     auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
     authorize(reply, [this, reply, action = std::move(action), global_may_change](const std::string&) {
-        ScopeResult outcome;
-        try {
-            outcome = action();
-        } catch (const std::exception& error) {  // the ScopeManager does not throw; an allocation may
-            outcome = ScopeResult{ScopeError::failed, error.what()};
-        }
-        if (!outcome) {
-            reply->returnError(sdbus::Error(error_name(outcome.error),
-                                            outcome.message.empty() ? "The change failed" : outcome.message));
+        if (pending_changes_.size() >= max_pending_changes) {
+            reply->returnError(sdbus::Error(limits_exceeded, "Too many changes pending; try again later"));
             return;
         }
-        reply->returnResults();
-        if (global_may_change)
-            getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
+        const uint64_t id = next_change_id_++;
+        pending_changes_.emplace(id, PendingChange{reply, global_may_change});
+        std::weak_ptr<BusService*> self = self_;
+        action([self, id](ScopeResult outcome) {
+            if (auto alive = self.lock())
+                (*alive)->finish_change(id, outcome);
+        });
     });
+}
+
+void BusService::change(sdbus::Result<>&& result, std::function<ScopeResult()> action, bool global_may_change) {
+    change(std::move(result), Action([action = std::move(action)](Done done) { done(action()); }), global_may_change);
+}
+
+void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
+    auto it = pending_changes_.find(id);
+    if (it == pending_changes_.end())
+        return;
+    const PendingChange pending = std::move(it->second);
+    pending_changes_.erase(it);
+    try {
+        if (!outcome) {
+            pending.reply->returnError(sdbus::Error(
+                error_name(outcome.error), outcome.message.empty() ? "The change failed" : outcome.message));
+            return;
+        }
+        pending.reply->returnResults();
+        if (pending.global_may_change)
+            getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
+    } catch (const sdbus::Error& error) {
+        log_debug("Cannot answer a scope change: %s", error.getMessage().c_str());
+    }
 }
 
 void BusService::SetGlobal(sdbus::Result<>&& result, bool enabled) {
@@ -149,11 +171,15 @@ void BusService::DisableUnit(sdbus::Result<>&& result, std::string unit) {
 }
 
 void BusService::EnableContainer(sdbus::Result<>&& result, std::string container) {
-    change(std::move(result), [this, container] { return sources_.scopes.set_container(container, true); }, false);
+    change(std::move(result),
+           Action([this, container](Done done) { sources_.scopes.set_container_async(container, true, done); }),
+           false);
 }
 
 void BusService::DisableContainer(sdbus::Result<>&& result, std::string container) {
-    change(std::move(result), [this, container] { return sources_.scopes.set_container(container, false); }, false);
+    change(std::move(result),
+           Action([this, container](Done done) { sources_.scopes.set_container_async(container, false, done); }),
+           false);
 }
 
 void BusService::EnableProcess(sdbus::Result<>&& result, uint32_t pid) {
