@@ -64,6 +64,8 @@ void print_help() {
         "  enable|disable process PID    A process (its thread group)\n"
         "  monitor                       Print transactions as they are reported, until interrupted\n"
         "\n"
+        "A target that starts with '-' follows \"--\": dnsvisctl enable unit -- -.slice\n"
+        "\n"
         "Options:\n"
         "  -h --help                     Show this help and exit\n"
         "     --version                  Show the version and exit\n"
@@ -213,32 +215,51 @@ int show_status(Manager& manager, const Options& options) {
     return exit_ok;
 }
 
-int change_scope(Manager& manager, bool enable, const std::vector<std::string>& arguments) {
-    const std::string& kind = arguments[1];
-    if (kind == "global") {
+// What `enable|disable KIND [TARGET]` asks for, checked before the bus is
+// touched, so a typo is a usage error even when dnsvisd is not running.
+struct ScopeChange {
+    bool enable = true;
+    std::string kind;
+    std::string target;
+    uint32_t pid = 0;
+};
+
+int parse_scope_change(const std::vector<std::string>& arguments, ScopeChange& change) {
+    change.enable = arguments[0] == "enable";
+    change.kind = arguments[1];
+    if (change.kind == "global") {
         if (arguments.size() != 2)
             return usage_error("\"global\" takes no target");
-        manager.SetGlobal(enable);
         return exit_ok;
     }
+    if (change.kind != "unit" && change.kind != "container" && change.kind != "process")
+        return usage_error("unknown scope \"%s\": use global, unit, container or process", change.kind.c_str());
     if (arguments.size() != 3)
-        return usage_error("\"%s\" needs exactly one target", kind.c_str());
-    const std::string& target = arguments[2];
-    if (kind == "unit") {
-        enable ? manager.EnableUnit(target) : manager.DisableUnit(target);
-    } else if (kind == "container") {
-        enable ? manager.EnableContainer(target) : manager.DisableContainer(target);
-    } else if (kind == "process") {
+        return usage_error("\"%s\" needs exactly one target", change.kind.c_str());
+    change.target = arguments[2];
+    if (change.kind == "process") {
+        const std::string& text = change.target;
         char* end = nullptr;
         errno = 0;
-        const unsigned long pid = std::strtoul(target.c_str(), &end, 10);
-        if (target.empty() || target[0] == '-' || *end != '\0' || errno != 0 || pid == 0 || pid > UINT32_MAX)
-            return usage_error("\"%s\" is not a process id", target.c_str());
-        enable ? manager.EnableProcess(static_cast<uint32_t>(pid)) : manager.DisableProcess(static_cast<uint32_t>(pid));
-    } else {
-        return usage_error("unknown scope \"%s\": use global, unit, container or process", kind.c_str());
+        const unsigned long pid = std::strtoul(text.c_str(), &end, 10);
+        if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || pid == 0 ||
+            pid > UINT32_MAX)
+            return usage_error("\"%s\" is not a process id", text.c_str());
+        change.pid = static_cast<uint32_t>(pid);
     }
     return exit_ok;
+}
+
+void change_scope(Manager& manager, const ScopeChange& change) {
+    const bool on = change.enable;
+    if (change.kind == "global")
+        manager.SetGlobal(on);
+    else if (change.kind == "unit")
+        on ? manager.EnableUnit(change.target) : manager.DisableUnit(change.target);
+    else if (change.kind == "container")
+        on ? manager.EnableContainer(change.target) : manager.DisableContainer(change.target);
+    else
+        on ? manager.EnableProcess(change.pid) : manager.DisableProcess(change.pid);
 }
 
 // Subscribes, prints every Transaction signal until SIGINT/SIGTERM or until
@@ -297,6 +318,10 @@ int run(const std::vector<std::string>& arguments, const Options& options) {
         return usage_error(command == "enable" || command == "disable" ? "\"%s\" needs a scope and a target"
                                                                        : "\"%s\" takes no arguments",
                            command.c_str());
+    ScopeChange change;
+    if (command == "enable" || command == "disable")
+        if (int code = parse_scope_change(arguments, change); code != exit_ok)
+            return code;
 
     std::unique_ptr<sdbus::IConnection> connection;
     try {
@@ -319,7 +344,8 @@ int run(const std::vector<std::string>& arguments, const Options& options) {
     }
     if (command == "monitor")
         return monitor(*connection, manager);
-    return change_scope(manager, command == "enable", arguments);
+    change_scope(manager, change);
+    return exit_ok;
 }
 
 }  // namespace
