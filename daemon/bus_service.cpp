@@ -22,12 +22,17 @@ constexpr auto authorization_timeout = std::chrono::minutes(2);
 
 const char* error_name(ScopeError error) {
     switch (error) {
-    case ScopeError::invalid_argument: return "org.dnsvis1.Error.InvalidArgument";
-    case ScopeError::no_such_container: return "org.dnsvis1.Error.NoSuchContainer";
-    case ScopeError::ambiguous_container: return "org.dnsvis1.Error.AmbiguousContainer";
-    case ScopeError::no_such_process: return "org.dnsvis1.Error.NoSuchProcess";
-    case ScopeError::none:
-    case ScopeError::failed: break;
+        case ScopeError::invalid_argument:
+            return "org.dnsvis1.Error.InvalidArgument";
+        case ScopeError::no_such_container:
+            return "org.dnsvis1.Error.NoSuchContainer";
+        case ScopeError::ambiguous_container:
+            return "org.dnsvis1.Error.AmbiguousContainer";
+        case ScopeError::no_such_process:
+            return "org.dnsvis1.Error.NoSuchProcess";
+        case ScopeError::none:
+        case ScopeError::failed:
+            break;
     }
     return "org.dnsvis1.Error.Failed";
 }
@@ -103,7 +108,7 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
                 --pending_authorizations_;
                 if (error) {
                     log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
-                             error->getName().c_str(), error->getMessage().c_str());
+                              error->getName().c_str(), error->getMessage().c_str());
                     reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
                 } else if (!std::get<0>(answer)) {
                     reply->returnError(sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
@@ -146,8 +151,8 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
     pending_changes_.erase(it);
     try {
         if (!outcome) {
-            pending.reply->returnError(sdbus::Error(
-                error_name(outcome.error), outcome.message.empty() ? "The change failed" : outcome.message));
+            pending.reply->returnError(sdbus::Error(error_name(outcome.error),
+                                                    outcome.message.empty() ? "The change failed" : outcome.message));
             return;
         }
         pending.reply->returnResults();
@@ -159,21 +164,23 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
 }
 
 void BusService::SetGlobal(sdbus::Result<>&& result, bool enabled) {
-    change(std::move(result), [this, enabled] { return sources_.scopes.set_global(enabled); }, true);
+    change(
+        std::move(result), [this, enabled] { return sources_.scopes.set_global(enabled); }, true);
 }
 
 void BusService::EnableUnit(sdbus::Result<>&& result, std::string unit) {
-    change(std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, true); }, false);
+    change(
+        std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, true); }, false);
 }
 
 void BusService::DisableUnit(sdbus::Result<>&& result, std::string unit) {
-    change(std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, false); }, false);
+    change(
+        std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, false); }, false);
 }
 
 void BusService::EnableContainer(sdbus::Result<>&& result, std::string container) {
     change(std::move(result),
-           Action([this, container](Done done) { sources_.scopes.set_container_async(container, true, done); }),
-           false);
+           Action([this, container](Done done) { sources_.scopes.set_container_async(container, true, done); }), false);
 }
 
 void BusService::DisableContainer(sdbus::Result<>&& result, std::string container) {
@@ -183,15 +190,18 @@ void BusService::DisableContainer(sdbus::Result<>&& result, std::string containe
 }
 
 void BusService::EnableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    change(std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
+    change(
+        std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
 }
 
 void BusService::DisableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    change(std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);
+    change(
+        std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);
 }
 
 void BusService::ResetScopes(sdbus::Result<>&& result) {
-    change(std::move(result), [this] { return sources_.scopes.reset(); }, true);
+    change(
+        std::move(result), [this] { return sources_.scopes.reset(); }, true);
 }
 
 std::vector<sdbus::Struct<std::string, std::string, bool>> BusService::ListScopes() {
@@ -211,11 +221,17 @@ std::map<std::string, uint64_t> BusService::GetStatistics() {
     return out;
 }
 
-bool BusService::Global() { return sources_.scopes.global(); }
+bool BusService::Global() {
+    return sources_.scopes.global();
+}
 
-std::string BusService::Version() { return DNSVIS_VERSION; }
+std::string BusService::Version() {
+    return DNSVIS_VERSION;
+}
 
-std::string BusService::ProbeMode() { return sources_.probe_mode; }
+std::string BusService::ProbeMode() {
+    return sources_.probe_mode;
+}
 
 void BusService::Subscribe(sdbus::Result<>&& result) {
     retired_watches_.clear();

@@ -108,8 +108,8 @@ private:
     std::shared_ptr<BusService*> self_ = std::make_shared<BusService*>(this);  // expires with this object
 
     struct Subscriber {
-        unsigned count = 0;   // Subscribe calls not yet undone by Unsubscribe
-        sdbus::Slot watch;    // NameOwnerChanged for this name
+        unsigned count = 0;  // Subscribe calls not yet undone by Unsubscribe
+        sdbus::Slot watch;   // NameOwnerChanged for this name
     };
     std::map<std::string, Subscriber> subscribers_;
     // Watches of names that left: a match cannot be freed from its own

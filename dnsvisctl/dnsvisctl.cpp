@@ -107,7 +107,8 @@ int exit_code_for(const sdbus::Error& error) {
 // daemon's human line.
 void print_transaction(const std::map<std::string, std::string>& fields, bool json) {
     if (json) {
-        std::printf("%s\n", nlohmann::json(fields).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::printf("%s\n",
+                    nlohmann::json(fields).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -136,7 +137,9 @@ private:
     bool json_;
 };
 
-std::string yes_no(bool value) { return value ? "yes" : "no"; }
+std::string yes_no(bool value) {
+    return value ? "yes" : "no";
+}
 
 int show_scopes(Manager& manager, const Options& options) {
     const auto scopes = manager.ListScopes();
@@ -192,8 +195,11 @@ int show_status(Manager& manager, const Options& options) {
         if (std::get<0>(scope) != "global")
             ++rules[std::get<0>(scope)];
     if (options.json) {
-        nlohmann::json out{{"version", version}, {"probe_mode", probes},     {"global", global},
-                           {"rules", rules},     {"statistics", statistics}};
+        nlohmann::json out{{"version", version},
+                           {"probe_mode", probes},
+                           {"global", global},
+                           {"rules", rules},
+                           {"statistics", statistics}};
         std::printf("%s\n", out.dump().c_str());
         return exit_ok;
     }
@@ -366,11 +372,20 @@ int main(int argc, char** argv) {
     int c;
     while ((c = getopt_long(argc, argv, "h", long_options, nullptr)) >= 0) {
         switch (c) {
-        case 'h': print_help(); return exit_ok;
-        case option_version: std::printf("dnsvisctl %s\n", DNSVIS_VERSION); return exit_ok;
-        case option_json: options.json = true; break;
-        case option_no_pager: options.pager = false; break;
-        default: return exit_usage;
+            case 'h':
+                print_help();
+                return exit_ok;
+            case option_version:
+                std::printf("dnsvisctl %s\n", DNSVIS_VERSION);
+                return exit_ok;
+            case option_json:
+                options.json = true;
+                break;
+            case option_no_pager:
+                options.pager = false;
+                break;
+            default:
+                return exit_usage;
         }
     }
     if (optind >= argc)
