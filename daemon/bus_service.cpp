@@ -65,7 +65,9 @@ BusService::~BusService() {
     }
 }
 
-// A caller whose effective uid is 0 is allowed at once. Anyone else is
+// A caller whose effective uid is 0 is allowed at once (the uid is the bus
+// driver's UnixUserID, taken from the socket when the caller connected, not
+// read from /proc). Anyone else is
 // asked of polkit by bus name (not pid: a pid can be reused before
 // polkit looks at it), interaction allowed; no polkit means no.
 void BusService::authorize(const Reply& reply, std::function<void(const std::string& caller)> then) {

@@ -197,6 +197,10 @@ def run_checks(tap, container, bus):
         return
 
     check_introspection(tap, bus)
+    pid = container.run("systemctl", "show", "-p", "MainPID", "--value", DAEMON_UNIT, check=False).stdout.strip()
+    threads = [line for line in container.run("cat", f"/proc/{pid}/status", check=False).stdout.splitlines()
+               if line.startswith("Threads:")]
+    tap.equal(threads, ["Threads:\t1"], "the bus is served by the daemon's one event loop: no thread of its own")
     check_properties_and_statistics(tap, container, bus)
     check_unit_scope(tap, container, bus)
     check_bad_input(tap, bus)
