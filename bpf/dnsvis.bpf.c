@@ -175,18 +175,20 @@ static __noinline __u32 scope_tgid(struct __sk_buff *skb, int direction, __u8 pr
 /* Whether the visibility scope covers this packet: the most specific rule
  * wins (see dnsvis_event.h). Kept out of line: it runs only while a rule
  * exists, and then walks the socket's cgroup ancestry. */
-static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 protocol)
+static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules)
 {
 	struct dnsvis_scope_verdict *verdict;
 	__u8 unit = DNSVIS_SCOPE_NONE, container = DNSVIS_SCOPE_NONE;
 	__u32 tgid, *process;
 
-	tgid = scope_tgid(skb, direction, protocol);
-	if (tgid) {
-		process = bpf_map_lookup_elem(&dnsvis_scope_processes, &tgid);
+	if (rules & DNSVIS_SCOPE_F_PROCESSES) {
+		tgid = scope_tgid(skb, direction, protocol);
+		process = tgid ? bpf_map_lookup_elem(&dnsvis_scope_processes, &tgid) : NULL;
 		if (process)
 			return *process == DNSVIS_SCOPE_ENABLED;
 	}
+	if (!(rules & DNSVIS_SCOPE_F_CGROUPS))
+		return -1;
 
 	/* From the root down to the socket's own cgroup, where the ancestor
 	 * id becomes 0: what a deeper rule says replaces a shallower one. */
@@ -217,7 +219,7 @@ static __always_inline int in_scope(struct __sk_buff *skb, struct dnsvis_setting
 
 	if (!config->scope_rules)
 		return config->global_enabled;
-	covered = scope_covers(skb, direction, protocol);
+	covered = scope_covers(skb, direction, protocol, config->scope_rules);
 	return covered < 0 ? config->global_enabled : covered;
 }
 

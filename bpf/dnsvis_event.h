@@ -87,7 +87,7 @@ struct dnsvis_settings {
 	 * ring past the batch threshold wakes user space once and clears it,
 	 * so a filling ring costs one wake-up, not one per event. */
 	__u32 batch_wake_armed;
-	/* Non-zero while the scope maps hold any rule; with none, the
+	/* DNSVIS_SCOPE_F_*: which scope maps hold rules. With none, the
 	 * programs look at global_enabled alone and never at the maps. */
 	__u32 scope_rules;
 };
@@ -100,6 +100,9 @@ struct dnsvis_settings {
  * cgroup, the deepest one deciding. A cgroup can be a unit and a container
  * at once (docker-<id>.scope), hence one field per kind.
  */
+#define DNSVIS_SCOPE_F_CGROUPS 0x1   /* dnsvis_scope_cgroups is not empty */
+#define DNSVIS_SCOPE_F_PROCESSES 0x2 /* dnsvis_scope_processes is not empty */
+
 #define DNSVIS_SCOPE_NONE 0     /* no rule of this kind here */
 #define DNSVIS_SCOPE_DISABLED 1
 #define DNSVIS_SCOPE_ENABLED 2

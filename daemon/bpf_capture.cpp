@@ -229,9 +229,10 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
         }
         scopes_.processes[tgid] = verdict;
     }
-    const uint32_t any = !scopes.cgroups.empty() || !scopes.processes.empty();
-    if (settings_.scope_rules != any) {
-        settings_.scope_rules = any;
+    const uint32_t rules = (scopes.cgroups.empty() ? 0 : DNSVIS_SCOPE_F_CGROUPS) |
+                           (scopes.processes.empty() ? 0 : DNSVIS_SCOPE_F_PROCESSES);
+    if (settings_.scope_rules != rules) {
+        settings_.scope_rules = rules;
         ok = write_settings() && ok;
     }
     for (auto it = scopes_.cgroups.begin(); it != scopes_.cgroups.end();) {
