@@ -44,7 +44,9 @@ BusEventSource::BusEventSource(sd_event* event, sdbus::IConnection& connection) 
     sd_event_source_set_enabled(time_source_, SD_EVENT_OFF);
 }
 
-BusEventSource::~BusEventSource() { disable(); }
+BusEventSource::~BusEventSource() {
+    disable();
+}
 
 void BusEventSource::disable() {
     io_source_ = sd_event_source_disable_unref(io_source_);

@@ -16,17 +16,23 @@ constexpr const char* limits_exceeded = "org.freedesktop.DBus.Error.LimitsExceed
 // Bounds on what clients can make the daemon hold.
 constexpr unsigned max_pending_authorizations = 64;
 constexpr size_t max_subscribers = 64;
+constexpr size_t max_pending_changes = 64;
 // polkit may ask a human for a password: give them time.
 constexpr auto authorization_timeout = std::chrono::minutes(2);
 
 const char* error_name(ScopeError error) {
     switch (error) {
-    case ScopeError::invalid_argument: return "org.dnsvis1.Error.InvalidArgument";
-    case ScopeError::no_such_container: return "org.dnsvis1.Error.NoSuchContainer";
-    case ScopeError::ambiguous_container: return "org.dnsvis1.Error.AmbiguousContainer";
-    case ScopeError::no_such_process: return "org.dnsvis1.Error.NoSuchProcess";
-    case ScopeError::none:
-    case ScopeError::failed: break;
+        case ScopeError::invalid_argument:
+            return "org.dnsvis1.Error.InvalidArgument";
+        case ScopeError::no_such_container:
+            return "org.dnsvis1.Error.NoSuchContainer";
+        case ScopeError::ambiguous_container:
+            return "org.dnsvis1.Error.AmbiguousContainer";
+        case ScopeError::no_such_process:
+            return "org.dnsvis1.Error.NoSuchProcess";
+        case ScopeError::none:
+        case ScopeError::failed:
+            break;
     }
     return "org.dnsvis1.Error.Failed";
 }
@@ -59,8 +65,10 @@ BusService::~BusService() {
     }
 }
 
-// A caller whose effective uid is 0 is allowed at once. Anyone else is
-// asked about to polkit by bus name (not pid: a pid can be reused before
+// A caller whose effective uid is 0 is allowed at once (the uid is the bus
+// driver's UnixUserID, taken from the socket when the caller connected, not
+// read from /proc). Anyone else is
+// asked of polkit by bus name (not pid: a pid can be reused before
 // polkit looks at it), interaction allowed; no polkit means no.
 void BusService::authorize(const Reply& reply, std::function<void(const std::string& caller)> then) {
     const sdbus::Message* call = getObject().getCurrentlyProcessedMessage();
@@ -102,7 +110,7 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
                 --pending_authorizations_;
                 if (error) {
                     log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
-                             error->getName().c_str(), error->getMessage().c_str());
+                              error->getName().c_str(), error->getMessage().c_str());
                     reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
                 } else if (!std::get<0>(answer)) {
                     reply->returnError(sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
@@ -119,53 +127,83 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
 void BusService::change(sdbus::Result<>&& result, Action action, bool global_may_change) {
     auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
     authorize(reply, [this, reply, action = std::move(action), global_may_change](const std::string&) {
-        ScopeResult outcome;
-        try {
-            outcome = action();
-        } catch (const std::exception& error) {  // the ScopeManager does not throw; an allocation may
-            outcome = ScopeResult{ScopeError::failed, error.what()};
-        }
-        if (!outcome) {
-            reply->returnError(sdbus::Error(error_name(outcome.error),
-                                            outcome.message.empty() ? "The change failed" : outcome.message));
+        if (pending_changes_.size() >= max_pending_changes) {
+            reply->returnError(sdbus::Error(limits_exceeded, "Too many changes pending; try again later"));
             return;
         }
-        reply->returnResults();
-        if (global_may_change)
-            getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
+        const uint64_t id = next_change_id_++;
+        pending_changes_.emplace(id, PendingChange{reply, global_may_change});
+        std::weak_ptr<BusService*> self = self_;
+        action([self, id](ScopeResult outcome) {
+            if (auto alive = self.lock())
+                (*alive)->finish_change(id, outcome);
+        });
     });
 }
 
+void BusService::change(sdbus::Result<>&& result, std::function<ScopeResult()> action, bool global_may_change) {
+    change(std::move(result), Action([action = std::move(action)](Done done) { done(action()); }), global_may_change);
+}
+
+void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
+    auto it = pending_changes_.find(id);
+    if (it == pending_changes_.end())
+        return;
+    const PendingChange pending = std::move(it->second);
+    pending_changes_.erase(it);
+    try {
+        if (!outcome) {
+            pending.reply->returnError(sdbus::Error(error_name(outcome.error),
+                                                    outcome.message.empty() ? "The change failed" : outcome.message));
+            return;
+        }
+        pending.reply->returnResults();
+        if (pending.global_may_change)
+            getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
+    } catch (const sdbus::Error& error) {
+        log_debug("Cannot answer a scope change: %s", error.getMessage().c_str());
+    }
+}
+
 void BusService::SetGlobal(sdbus::Result<>&& result, bool enabled) {
-    change(std::move(result), [this, enabled] { return sources_.scopes.set_global(enabled); }, true);
+    change(
+        std::move(result), [this, enabled] { return sources_.scopes.set_global(enabled); }, true);
 }
 
 void BusService::EnableUnit(sdbus::Result<>&& result, std::string unit) {
-    change(std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, true); }, false);
+    change(
+        std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, true); }, false);
 }
 
 void BusService::DisableUnit(sdbus::Result<>&& result, std::string unit) {
-    change(std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, false); }, false);
+    change(
+        std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, false); }, false);
 }
 
 void BusService::EnableContainer(sdbus::Result<>&& result, std::string container) {
-    change(std::move(result), [this, container] { return sources_.scopes.set_container(container, true); }, false);
+    change(std::move(result),
+           Action([this, container](Done done) { sources_.scopes.set_container_async(container, true, done); }), false);
 }
 
 void BusService::DisableContainer(sdbus::Result<>&& result, std::string container) {
-    change(std::move(result), [this, container] { return sources_.scopes.set_container(container, false); }, false);
+    change(std::move(result),
+           Action([this, container](Done done) { sources_.scopes.set_container_async(container, false, done); }),
+           false);
 }
 
 void BusService::EnableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    change(std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
+    change(
+        std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
 }
 
 void BusService::DisableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    change(std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);
+    change(
+        std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);
 }
 
 void BusService::ResetScopes(sdbus::Result<>&& result) {
-    change(std::move(result), [this] { return sources_.scopes.reset(); }, true);
+    change(
+        std::move(result), [this] { return sources_.scopes.reset(); }, true);
 }
 
 std::vector<sdbus::Struct<std::string, std::string, bool>> BusService::ListScopes() {
@@ -185,11 +223,17 @@ std::map<std::string, uint64_t> BusService::GetStatistics() {
     return out;
 }
 
-bool BusService::Global() { return sources_.scopes.global(); }
+bool BusService::Global() {
+    return sources_.scopes.global();
+}
 
-std::string BusService::Version() { return DNSVIS_VERSION; }
+std::string BusService::Version() {
+    return DNSVIS_VERSION;
+}
 
-std::string BusService::ProbeMode() { return sources_.probe_mode; }
+std::string BusService::ProbeMode() {
+    return sources_.probe_mode;
+}
 
 void BusService::Subscribe(sdbus::Result<>&& result) {
     retired_watches_.clear();

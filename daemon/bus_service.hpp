@@ -55,7 +55,10 @@ public:
 
 private:
     using Reply = std::shared_ptr<sdbus::Result<>>;  // shared: std::function wants copyable callables
-    using Action = std::function<ScopeResult()>;
+    using Done = std::function<void(ScopeResult)>;
+    // Calls its argument with the outcome, now or later (a container name
+    // may first be asked of the runtime).
+    using Action = std::function<void(Done)>;
 
     // org.dnsvis1.Manager
     void SetGlobal(sdbus::Result<>&& result, bool enabled) override;
@@ -80,6 +83,8 @@ private:
     void authorize(const Reply& reply, std::function<void(const std::string& caller)> then);
     // An authorized change of the rules, answered with its ScopeResult.
     void change(sdbus::Result<>&& result, Action action, bool global_may_change);
+    void change(sdbus::Result<>&& result, std::function<ScopeResult()> action, bool global_may_change);
+    void finish_change(uint64_t id, const ScopeResult& outcome);
     bool subscribe(const std::string& name);
     void watch_name_owner(const std::string& name);
     void drop_subscriber(const std::string& name);
@@ -91,9 +96,20 @@ private:
     std::unique_ptr<sdbus::IProxy> bus_driver_;
     unsigned pending_authorizations_ = 0;
 
+    // Changes waiting for their outcome. The replies stay here, not in the
+    // callbacks given to the ScopeManager: a reply must not outlive the
+    // connection, and those callbacks may outlive this object.
+    struct PendingChange {
+        Reply reply;
+        bool global_may_change;
+    };
+    std::map<uint64_t, PendingChange> pending_changes_;
+    uint64_t next_change_id_ = 0;
+    std::shared_ptr<BusService*> self_ = std::make_shared<BusService*>(this);  // expires with this object
+
     struct Subscriber {
-        unsigned count = 0;   // Subscribe calls not yet undone by Unsubscribe
-        sdbus::Slot watch;    // NameOwnerChanged for this name
+        unsigned count = 0;  // Subscribe calls not yet undone by Unsubscribe
+        sdbus::Slot watch;   // NameOwnerChanged for this name
     };
     std::map<std::string, Subscriber> subscribers_;
     // Watches of names that left: a match cannot be freed from its own

@@ -64,6 +64,8 @@ void print_help() {
         "  enable|disable process PID    A process (its thread group)\n"
         "  monitor                       Print transactions as they are reported, until interrupted\n"
         "\n"
+        "A target that starts with '-' follows \"--\": dnsvisctl enable unit -- -.slice\n"
+        "\n"
         "Options:\n"
         "  -h --help                     Show this help and exit\n"
         "     --version                  Show the version and exit\n"
@@ -105,7 +107,8 @@ int exit_code_for(const sdbus::Error& error) {
 // daemon's human line.
 void print_transaction(const std::map<std::string, std::string>& fields, bool json) {
     if (json) {
-        std::printf("%s\n", nlohmann::json(fields).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+        std::printf("%s\n",
+                    nlohmann::json(fields).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     } else {
         timespec now;
         clock_gettime(CLOCK_REALTIME, &now);
@@ -134,7 +137,9 @@ private:
     bool json_;
 };
 
-std::string yes_no(bool value) { return value ? "yes" : "no"; }
+std::string yes_no(bool value) {
+    return value ? "yes" : "no";
+}
 
 int show_scopes(Manager& manager, const Options& options) {
     const auto scopes = manager.ListScopes();
@@ -192,8 +197,11 @@ int show_status(Manager& manager, const Options& options) {
         if (std::get<0>(scope) != "global")
             ++rules[std::get<0>(scope)];
     if (options.json) {
-        nlohmann::json out{{"version", version}, {"probe_mode", probes},     {"global", global},
-                           {"rules", rules},     {"statistics", statistics}};
+        nlohmann::json out{{"version", version},
+                           {"probe_mode", probes},
+                           {"global", global},
+                           {"rules", rules},
+                           {"statistics", statistics}};
         std::printf("%s\n", out.dump().c_str());
         return exit_ok;
     }
@@ -215,32 +223,51 @@ int show_status(Manager& manager, const Options& options) {
     return exit_ok;
 }
 
-int change_scope(Manager& manager, bool enable, const std::vector<std::string>& arguments) {
-    const std::string& kind = arguments[1];
-    if (kind == "global") {
+// What `enable|disable KIND [TARGET]` asks for, checked before the bus is
+// touched, so a typo is a usage error even when dnsvisd is not running.
+struct ScopeChange {
+    bool enable = true;
+    std::string kind;
+    std::string target;
+    uint32_t pid = 0;
+};
+
+int parse_scope_change(const std::vector<std::string>& arguments, ScopeChange& change) {
+    change.enable = arguments[0] == "enable";
+    change.kind = arguments[1];
+    if (change.kind == "global") {
         if (arguments.size() != 2)
             return usage_error("\"global\" takes no target");
-        manager.SetGlobal(enable);
         return exit_ok;
     }
+    if (change.kind != "unit" && change.kind != "container" && change.kind != "process")
+        return usage_error("unknown scope \"%s\": use global, unit, container or process", change.kind.c_str());
     if (arguments.size() != 3)
-        return usage_error("\"%s\" needs exactly one target", kind.c_str());
-    const std::string& target = arguments[2];
-    if (kind == "unit") {
-        enable ? manager.EnableUnit(target) : manager.DisableUnit(target);
-    } else if (kind == "container") {
-        enable ? manager.EnableContainer(target) : manager.DisableContainer(target);
-    } else if (kind == "process") {
+        return usage_error("\"%s\" needs exactly one target", change.kind.c_str());
+    change.target = arguments[2];
+    if (change.kind == "process") {
+        const std::string& text = change.target;
         char* end = nullptr;
         errno = 0;
-        const unsigned long pid = std::strtoul(target.c_str(), &end, 10);
-        if (target.empty() || target[0] == '-' || *end != '\0' || errno != 0 || pid == 0 || pid > UINT32_MAX)
-            return usage_error("\"%s\" is not a process id", target.c_str());
-        enable ? manager.EnableProcess(static_cast<uint32_t>(pid)) : manager.DisableProcess(static_cast<uint32_t>(pid));
-    } else {
-        return usage_error("unknown scope \"%s\": use global, unit, container or process", kind.c_str());
+        const unsigned long pid = std::strtoul(text.c_str(), &end, 10);
+        if (text.empty() || text[0] < '0' || text[0] > '9' || *end != '\0' || errno != 0 || pid == 0 ||
+            pid > UINT32_MAX)
+            return usage_error("\"%s\" is not a process id", text.c_str());
+        change.pid = static_cast<uint32_t>(pid);
     }
     return exit_ok;
+}
+
+void change_scope(Manager& manager, const ScopeChange& change) {
+    const bool on = change.enable;
+    if (change.kind == "global")
+        manager.SetGlobal(on);
+    else if (change.kind == "unit")
+        on ? manager.EnableUnit(change.target) : manager.DisableUnit(change.target);
+    else if (change.kind == "container")
+        on ? manager.EnableContainer(change.target) : manager.DisableContainer(change.target);
+    else
+        on ? manager.EnableProcess(change.pid) : manager.DisableProcess(change.pid);
 }
 
 // Subscribes, prints every Transaction signal until SIGINT/SIGTERM or until
@@ -299,6 +326,10 @@ int run(const std::vector<std::string>& arguments, const Options& options) {
         return usage_error(command == "enable" || command == "disable" ? "\"%s\" needs a scope and a target"
                                                                        : "\"%s\" takes no arguments",
                            command.c_str());
+    ScopeChange change;
+    if (command == "enable" || command == "disable")
+        if (int code = parse_scope_change(arguments, change); code != exit_ok)
+            return code;
 
     std::unique_ptr<sdbus::IConnection> connection;
     try {
@@ -321,7 +352,8 @@ int run(const std::vector<std::string>& arguments, const Options& options) {
     }
     if (command == "monitor")
         return monitor(*connection, manager);
-    return change_scope(manager, command == "enable", arguments);
+    change_scope(manager, change);
+    return exit_ok;
 }
 
 }  // namespace
@@ -342,11 +374,20 @@ int main(int argc, char** argv) {
     int c;
     while ((c = getopt_long(argc, argv, "h", long_options, nullptr)) >= 0) {
         switch (c) {
-        case 'h': print_help(); return exit_ok;
-        case option_version: std::printf("dnsvisctl %s\n", DNSVIS_VERSION); return exit_ok;
-        case option_json: options.json = true; break;
-        case option_no_pager: options.pager = false; break;
-        default: return exit_usage;
+            case 'h':
+                print_help();
+                return exit_ok;
+            case option_version:
+                std::printf("dnsvisctl %s\n", DNSVIS_VERSION);
+                return exit_ok;
+            case option_json:
+                options.json = true;
+                break;
+            case option_no_pager:
+                options.pager = false;
+                break;
+            default:
+                return exit_usage;
         }
     }
     if (optind >= argc)

@@ -197,6 +197,10 @@ def run_checks(tap, container, bus):
         return
 
     check_introspection(tap, bus)
+    pid = container.run("systemctl", "show", "-p", "MainPID", "--value", DAEMON_UNIT, check=False).stdout.strip()
+    threads = [line for line in container.run("cat", f"/proc/{pid}/status", check=False).stdout.splitlines()
+               if line.startswith("Threads:")]
+    tap.equal(threads, ["Threads:\t1"], "the bus is served by the daemon's one event loop: no thread of its own")
     check_properties_and_statistics(tap, container, bus)
     check_unit_scope(tap, container, bus)
     check_bad_input(tap, bus)
@@ -321,8 +325,8 @@ def check_authorization(tap, container, bus):
     tap.check(bus.daemon_active(), "the daemon is still running")
 
 
-def signals_seen(container, unit, trigger):
-    """Transaction signals from org.dnsvis1 that `busctl monitor` (the bus's
+def signals_seen(container, unit, trigger, member="Transaction"):
+    """Signals (`member`) from org.dnsvis1 that `busctl monitor` (the bus's
     own monitoring, which sees unicast signals too) caught while `trigger` ran."""
     container.run("systemd-run", f"--unit={unit}", "-p", f"StandardOutput=file:/run/{unit}.out", "busctl",
                   "monitor", "--json=short", "org.dnsvis1", check=False)
@@ -332,7 +336,7 @@ def signals_seen(container, unit, trigger):
     container.run("systemctl", "stop", unit, check=False)
     out = container.run("cat", f"/run/{unit}.out", check=False).stdout
     messages = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return [m for m in messages if m.get("type") == "signal" and m.get("member") == "Transaction"]
+    return [m for m in messages if m.get("type") == "signal" and m.get("member") == member]
 
 
 def check_monitor(tap, container, bus):
@@ -422,8 +426,34 @@ def check_restart(tap, container, bus):
     tap.equal(reset.returncode, 0, "ResetScopes", reset.stderr)
     tap.check(not [s for s in bus.scopes() if s[0] != "global"] and bus.global_visible() is False,
               "ResetScopes drops every rule and Global is the configured default again", bus.scopes())
+
+    changed = signals_seen(container, "dnsvis-busctl-monitor-3", lambda: bus.call("SetGlobal", "b", "true"),
+                           member="PropertiesChanged")
+    tap.check(len(changed) == 1 and "Global" in json.dumps(changed[0].get("payload")),
+              "SetGlobal emits PropertiesChanged for Global", changed)
+    tap.equal(bus.global_visible(), True, "Global reads back true")
+
     stop = container.run("systemctl", "stop", DAEMON_UNIT, check=False)
     tap.equal(stop.returncode, 0, "the daemon stops")
+    check_activation(tap, container, bus)
+
+
+def check_activation(tap, container, bus):
+    """dbus/org.dnsvis1.service: a call to org.dnsvis1 starts dnsvis.service.
+    The real unit is units/dnsvis.service; this one runs the build's daemon."""
+    with open(container.root + "/etc/systemd/system/dnsvis.service", "w") as unit:
+        unit.write("[Service]\nType=notify\nBusName=org.dnsvis1\nStateDirectory=dnsvis\n"
+                   "Environment=ASAN_OPTIONS=detect_leaks=0\n"
+                   f"ExecStart={dnsvisd_path()} --output=journal --config={CONFIG_PATH}\n")
+    container.run("systemctl", "daemon-reload")
+    tap.equal(container.run("systemctl", "is-active", "dnsvis.service", check=False).stdout.strip(), "inactive",
+              "dnsvis.service is not running")
+    listed = bus.call("ListScopes")
+    tap.check(listed.returncode == 0 and listed.stdout.startswith("a(ssb)"),
+              "a call to org.dnsvis1 activates dnsvis.service and is answered", listed.stderr)
+    tap.equal(container.run("systemctl", "is-active", "dnsvis.service", check=False).stdout.strip(), "active",
+              "dnsvis.service runs after bus activation")
+    container.run("systemctl", "stop", "dnsvis.service", check=False)
 
 
 if __name__ == "__main__":

@@ -32,10 +32,21 @@ TEST_CASE("every counter has its lower-case name, every loss cause its lost_<cau
         named[counter.first] = counter.second;
     }
     const std::map<std::string, uint64_t> expected{
-        {"captured", 1},         {"cut", 2},           {"filtered", 3},       {"transactions", 4},
-        {"answered", 5},         {"timeouts", 6},      {"unmatched_responses", 7},
-        {"retransmits", 8},      {"parse_errors", 9},  {"lost", 75},          {"lost_ringbuf", 10},
-        {"lost_tcp", 11},        {"lost_table", 12},   {"lost_output", 13},   {"lost_malformed", 14},
+        {"captured", 1},
+        {"cut", 2},
+        {"filtered", 3},
+        {"transactions", 4},
+        {"answered", 5},
+        {"timeouts", 6},
+        {"unmatched_responses", 7},
+        {"retransmits", 8},
+        {"parse_errors", 9},
+        {"lost", 75},
+        {"lost_ringbuf", 10},
+        {"lost_tcp", 11},
+        {"lost_table", 12},
+        {"lost_output", 13},
+        {"lost_malformed", 14},
         {"lost_unfinished", 15},
     };
     CHECK(named == expected);
