@@ -27,6 +27,8 @@ EXPECTED = [
     "usr/share/man/man1/dnsvisctl.1.gz",
     "usr/share/man/man5/dnsvis.conf.5.gz",
     "usr/share/man/man5/org.dnsvis1.5.gz",
+    "usr/share/doc/dnsvis/examples/dnsvis-journal-upload.service",
+    "usr/share/doc/dnsvis/examples/dnsvis-journal-upload.timer",
 ]
 
 

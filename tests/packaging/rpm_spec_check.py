@@ -3,8 +3,9 @@
 is exactly what `meson install` puts in place (so an RPM build would neither
 miss a file nor list one that does not exist).
 
-Arguments: SPEC BUILD_DIR PREFIX SYSCONFDIR UNITDIR (the build's own
-directories, so the comparison holds for any --prefix)."""
+Arguments: SPEC BUILD_DIR MACRO=VALUE... (the build's own directories as rpm
+macros, _prefix, _sbindir, _unitdir..., so the comparison holds for any
+--prefix)."""
 import fnmatch
 import os
 import re
@@ -37,11 +38,11 @@ def files_section(spec_text):
 
 
 def main():
-    spec, build_dir, prefix, sysconfdir, unitdir = sys.argv[1:6]
+    spec, build_dir = sys.argv[1:3]
+    defines = dict(argument.split("=", 1) for argument in sys.argv[3:])
     if not shutil.which("rpmspec"):
         skip("rpmspec is not installed (Debian package rpm)")
     tap = Tap()
-    defines = {"_prefix": prefix, "_exec_prefix": prefix, "_sysconfdir": sysconfdir, "_unitdir": unitdir}
     command = ["rpmspec", "-P", spec]
     for name, value in defines.items():
         command += ["--define", f"{name} {value}"]
