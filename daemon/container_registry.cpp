@@ -70,8 +70,30 @@ std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const Cgrou
     return it->second.metadata;
 }
 
+// Under the kubelet's cgroupfs driver a pod's container cgroup
+// ("/kubepods/<qos>/pod<uid>/<id>") does not name the runtime that made it.
+// A node runs one CRI runtime, so the first one whose socket was there at
+// start is asked: containerd (in its CRI plugin's namespace), CRI-O, then
+// Docker (cri-dockerd). Returns `container` itself when its runtime is known.
+const CgroupContainer& ContainerRegistry::as_asked(const CgroupContainer& container, CgroupContainer& guess) const {
+    if (container.runtime != ContainerRuntime::none || container.pod_uid.empty() || container.id.empty())
+        return container;
+    guess = container;
+    if (containerd_) {
+        guess.runtime = ContainerRuntime::containerd;
+        guess.ns = "k8s.io";
+    } else if (crio_) {
+        guess.runtime = ContainerRuntime::cri_o;
+    } else if (docker_) {
+        guess.runtime = ContainerRuntime::docker;
+    }
+    return guess;
+}
+
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
-    return !container.id.empty() && client_for(container.runtime) != nullptr;
+    CgroupContainer guess;
+    const CgroupContainer& asked = as_asked(container, guess);
+    return !asked.id.empty() && client_for(asked.runtime) != nullptr;
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -79,10 +101,10 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
     return it != entries_.end() && it->second.in_flight;
 }
 
-void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready) {
-    if (!can_look_up(container))
-        return;
-    MetadataSource* client = client_for(container.runtime);
+void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, std::function<void()> ready) {
+    CgroupContainer guess;
+    const CgroupContainer& container = as_asked(found, guess);
+    MetadataSource* client = container.id.empty() ? nullptr : client_for(container.runtime);
     if (!client)
         return;
     auto [it, inserted] = entries_.try_emplace(container.id);

@@ -72,6 +72,7 @@ private:
         std::vector<std::function<void()>> waiters;
     };
     MetadataSource* client_for(ContainerRuntime runtime);
+    const CgroupContainer& as_asked(const CgroupContainer& container, CgroupContainer& guess) const;
 
     sd_event* event_;
     ContainerSockets sockets_;

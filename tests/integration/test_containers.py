@@ -131,6 +131,28 @@ def main():
                 tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd image: the id", e)
                 tap.equal(e.get("IMAGE_NAME"), CONTAINERD_IMAGE, "containerd image: IMAGE_NAME over gRPC")
                 tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
+            # A Kubernetes pod container under the kubelet's cgroupfs driver:
+            # "/kubepods/<qos>/pod<uid>/<64 hex id>" does not say which
+            # runtime made it, so dnsvisd asks the CRI runtime it has
+            # (containerd, namespace k8s.io), as it would on such a node.
+            pod_uid = str(uuid.uuid4())
+            pod_container = uuid.uuid4().hex + uuid.uuid4().hex
+            query = "kubepods.wild.example.test"
+            run = containerd.ctr("--namespace", "k8s.io", "run", "--rm", "--net-host",
+                                 "--cgroup", f"/kubepods/besteffort/pod{pod_uid}/{pod_container}",
+                                 "--label", "io.kubernetes.pod.name=api-5c8d", "--label",
+                                 "io.kubernetes.pod.namespace=payments", "--label",
+                                 "io.kubernetes.container.name=api", "--rootfs", rootfs, pod_container,
+                                 "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
+            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+            tap.check(found, "a query from a pod container (kubelet cgroupfs driver) is reported", run.stderr)
+            if found:
+                e = found[0]
+                tap.equal(e.get("CONTAINER_ID_FULL"), pod_container, "kubepods: the id from the cgroup", e)
+                tap.equal(e.get("K8S_POD_UID"), pod_uid, "kubepods: K8S_POD_UID from the cgroup")
+                tap.equal(e.get("K8S_POD_NAME"), "api-5c8d", "kubepods: K8S_POD_NAME from containerd's k8s.io namespace")
+                tap.equal(e.get("K8S_NAMESPACE"), "payments", "kubepods: K8S_NAMESPACE from containerd")
+                tap.equal(e.get("K8S_CONTAINER_NAME"), "api", "kubepods: K8S_CONTAINER_NAME from containerd")
             tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
                       daemon.stderr()[-2000:])
 
