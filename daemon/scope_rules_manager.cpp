@@ -107,7 +107,7 @@ std::vector<ScopeEntry> KernelScopeManager::list() const {
 ScopeResult KernelScopeManager::set_global(bool enabled) {
     ScopeRules next = rules_;
     next.global = enabled;
-    return commit(std::move(next));
+    return commit(std::move(next), std::string("global ") + on_off(enabled));
 }
 
 ScopeResult KernelScopeManager::set_unit(std::string_view unit, bool enabled) {
@@ -115,7 +115,7 @@ ScopeResult KernelScopeManager::set_unit(std::string_view unit, bool enabled) {
         return refuse(ScopeError::invalid_argument, why);
     ScopeRules next = rules_;
     next.units[std::string(unit)] = enabled;
-    return commit(std::move(next));
+    return commit(std::move(next), "unit " + std::string(unit) + " " + on_off(enabled));
 }
 
 ScopeResult KernelScopeManager::set_container(std::string_view id_or_name, bool enabled) {
@@ -190,25 +190,29 @@ void KernelScopeManager::set_container_async(std::string_view id_or_name, bool e
 ScopeResult KernelScopeManager::set_container_id(const std::string& id, bool enabled) {
     ScopeRules next = rules_;
     next.containers[id] = enabled;
-    return commit(std::move(next));
+    return commit(std::move(next), "container " + id + " " + on_off(enabled));
 }
 
 ScopeResult KernelScopeManager::set_process(uint32_t pid, bool enabled) {
     if (pid == 0)
         return refuse(ScopeError::invalid_argument, "pid 0 names no process");
-    const std::optional<uint64_t> start = process_start_time(pid);
+    // A thread's id names its process (the kernel matches thread groups).
+    const std::optional<uint32_t> tgid =
+        tgid_from_proc_status(read_text_file("/proc/" + std::to_string(pid) + "/status"));
+    const std::optional<uint64_t> start = tgid ? process_start_time(*tgid) : std::nullopt;
     if (!start)
         return refuse(ScopeError::no_such_process, "no process has pid " + std::to_string(pid));
+    pid = *tgid;
     ScopeRules next = rules_;
     next.processes[pid] = ProcessRule{*start, enabled};
-    return commit(std::move(next));
+    return commit(std::move(next), "process " + std::to_string(pid) + " " + on_off(enabled));
 }
 
 ScopeResult KernelScopeManager::reset() {
-    return commit(ScopeRules{});
+    return commit(ScopeRules{}, "every rule dropped, global back to its default");
 }
 
-ScopeResult KernelScopeManager::commit(ScopeRules next) {
+ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& change) {
     if (next.rule_count() > max_scope_rules && next.rule_count() > rules_.rule_count())
         return refuse(ScopeError::failed,
                       "there are " + std::to_string(max_scope_rules) + " rules already; remove some or reset first");
@@ -225,6 +229,8 @@ ScopeResult KernelScopeManager::commit(ScopeRules next) {
     }
     rules_ = std::move(next);
     update_timer();
+    // Who changed what is worth knowing afterwards.
+    log_info("Visibility scope changed: %s", change.c_str());
     std::string error;
     if (!save(error)) {
         log_warning("Cannot save the scope state, the change holds until dnsvisd stops: %s", error.c_str());

@@ -58,7 +58,7 @@ private:
     void restore();
     // Makes `next` the rules: kernel first, then the state file. On a
     // kernel failure the old rules stay.
-    ScopeResult commit(ScopeRules next);
+    ScopeResult commit(ScopeRules next, const std::string& change);
     bool apply_to_kernel(const ScopeRules& rules);
     bool save(std::string& error) const;
     // Full id of the container `query` names, or an error. When nothing

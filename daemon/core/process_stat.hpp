@@ -1,5 +1,5 @@
-// Fields of /proc/PID/stat. Pure parsing of the text; the caller reads the
-// file.
+// Fields of /proc/PID/stat and /proc/PID/status. Pure parsing of the text;
+// the caller reads the file.
 #pragma once
 
 #include <cstdint>
@@ -14,5 +14,9 @@ namespace dnsvis {
 // parentheses, so fields are counted from the last ')'. nullopt when the
 // text is not such a line.
 std::optional<uint64_t> start_time_from_proc_stat(std::string_view stat);
+
+// The thread group id ("Tgid:") from the text of /proc/PID/status: the
+// process a thread id belongs to. nullopt when there is no such line.
+std::optional<uint32_t> tgid_from_proc_status(std::string_view status);
 
 }  // namespace dnsvis

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -175,6 +176,16 @@ def main():
         with open(state_path) as f:
             saved = json.load(f)
         tap.equal(saved, {"version": 1, "global": None, "rules": []}, "the reset is saved")
+
+        # A thread's id names its process: the kernel matches thread groups.
+        thread = threading.Thread(target=time.sleep, args=(2,))
+        thread.start()
+        answer = driver.call(f"process {thread.native_id} on")
+        scopes = driver.call("list").get("scopes")
+        tap.check(answer.get("ok") and ["process", str(os.getpid()), True] in scopes,
+                  "a thread id makes a rule for its process", scopes)
+        thread.join()
+        driver.call("reset")
         stderr = driver.stop()
         tap.equal(driver.process.returncode, 0, "the driver exits cleanly", stderr)
         driver = None

@@ -137,3 +137,15 @@ TEST_CASE("start_time_from_proc_stat") {
     CHECK_FALSE(
         start_time_from_proc_stat("7 (x) R 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 99999999999999999999").has_value());
 }
+
+TEST_CASE("tgid_from_proc_status") {
+    CHECK(tgid_from_proc_status(
+              "Name:\tdig\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t4242\nNgid:\t0\nPid:\t4243\n") == 4242u);
+    CHECK(tgid_from_proc_status("Tgid: 1") == 1u);
+    CHECK_FALSE(tgid_from_proc_status("").has_value());
+    CHECK_FALSE(tgid_from_proc_status("Name:\tTgid:\t5\nPid:\t5\n").has_value());
+    CHECK_FALSE(tgid_from_proc_status("Tgid:\t0\n").has_value());
+    CHECK_FALSE(tgid_from_proc_status("Tgid:\t\n").has_value());
+    CHECK_FALSE(tgid_from_proc_status("Tgid:\t12a\n").has_value());
+    CHECK_FALSE(tgid_from_proc_status("Tgid:\t99999999999\n").has_value());
+}
