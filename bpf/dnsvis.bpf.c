@@ -85,6 +85,20 @@ struct {
 	__type(value, struct dnsvis_settings);
 } dnsvis_settings SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DNSVIS_SCOPE_MAX_CGROUPS);
+	__type(key, __u64); /* cgroup id */
+	__type(value, struct dnsvis_scope_verdict);
+} dnsvis_scope_cgroups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DNSVIS_SCOPE_MAX_PROCESSES);
+	__type(key, __u32); /* tgid */
+	__type(value, __u32); /* DNSVIS_SCOPE_ENABLED or DNSVIS_SCOPE_DISABLED */
+} dnsvis_scope_processes SEC(".maps");
+
 static __always_inline void count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &counter);
@@ -141,6 +155,72 @@ static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner
 			return;
 	}
 	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+}
+
+/* The process a packet belongs to, for process rules: the socket's owner
+ * as recorded in process context, or the sender of a UDP datagram. */
+static __noinline __u32 scope_tgid(struct __sk_buff *skb, int direction, __u8 protocol)
+{
+	struct dnsvis_socket_owner *owner;
+	__u64 cookie = bpf_get_socket_cookie(skb);
+
+	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
+	if (owner)
+		return owner->pid;
+	if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP)
+		return bpf_get_current_pid_tgid() >> 32;
+	return 0;
+}
+
+/* Whether the visibility scope covers this packet: the most specific rule
+ * wins (see dnsvis_event.h). Kept out of line: it runs only while a rule
+ * exists, and then walks the socket's cgroup ancestry. */
+static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules)
+{
+	struct dnsvis_scope_verdict *verdict;
+	__u8 unit = DNSVIS_SCOPE_NONE, container = DNSVIS_SCOPE_NONE;
+	__u32 tgid, *process;
+
+	if (rules & DNSVIS_SCOPE_F_PROCESSES) {
+		tgid = scope_tgid(skb, direction, protocol);
+		process = tgid ? bpf_map_lookup_elem(&dnsvis_scope_processes, &tgid) : NULL;
+		if (process)
+			return *process == DNSVIS_SCOPE_ENABLED;
+	}
+	if (!(rules & DNSVIS_SCOPE_F_CGROUPS))
+		return -1;
+
+	/* From the root down to the socket's own cgroup, where the ancestor
+	 * id becomes 0: what a deeper rule says replaces a shallower one. */
+	for (int level = 0; level < DNSVIS_SCOPE_MAX_DEPTH; level++) {
+		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
+
+		if (!id)
+			break;
+		verdict = bpf_map_lookup_elem(&dnsvis_scope_cgroups, &id);
+		if (!verdict)
+			continue;
+		if (verdict->unit)
+			unit = verdict->unit;
+		if (verdict->container)
+			container = verdict->container;
+	}
+	if (container)
+		return container == DNSVIS_SCOPE_ENABLED;
+	if (unit)
+		return unit == DNSVIS_SCOPE_ENABLED;
+	return -1; /* no rule: global decides */
+}
+
+static __always_inline int in_scope(struct __sk_buff *skb, struct dnsvis_settings *config, int direction,
+				    __u8 protocol)
+{
+	int covered;
+
+	if (!config->scope_rules)
+		return config->global_enabled;
+	covered = scope_covers(skb, direction, protocol, config->scope_rules);
+	return covered < 0 ? config->global_enabled : covered;
 }
 
 static __always_inline int capture(struct __sk_buff *skb, int direction)
@@ -230,7 +310,7 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	config = settings();
 	if (!config)
 		return SK_PASS;
-	if (!config->global_enabled) {
+	if (!in_scope(skb, config, direction, protocol)) {
 		count(DNSVIS_COUNTER_FILTERED);
 		return SK_PASS;
 	}

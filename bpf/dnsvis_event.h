@@ -87,7 +87,35 @@ struct dnsvis_settings {
 	 * ring past the batch threshold wakes user space once and clears it,
 	 * so a filling ring costs one wake-up, not one per event. */
 	__u32 batch_wake_armed;
-	__u32 reserved;
+	/* DNSVIS_SCOPE_F_*: which scope maps hold rules. With none, the
+	 * programs look at global_enabled alone and never at the maps. */
+	__u32 scope_rules;
+};
+
+/*
+ * Visibility scopes. The most specific rule wins: the socket owner's process
+ * (dnsvis_scope_processes, tgid -> DNSVIS_SCOPE_*), then its container, then
+ * its unit, both in dnsvis_scope_cgroups (cgroup id -> struct
+ * dnsvis_scope_verdict) and matched against every ancestor of the socket's
+ * cgroup, the deepest one deciding. A cgroup can be a unit and a container
+ * at once (docker-<id>.scope), hence one field per kind.
+ */
+#define DNSVIS_SCOPE_F_CGROUPS 0x1   /* dnsvis_scope_cgroups is not empty */
+#define DNSVIS_SCOPE_F_PROCESSES 0x2 /* dnsvis_scope_processes is not empty */
+
+#define DNSVIS_SCOPE_NONE 0     /* no rule of this kind here */
+#define DNSVIS_SCOPE_DISABLED 1
+#define DNSVIS_SCOPE_ENABLED 2
+
+/* Ancestors of a cgroup looked at, root included; deeper ones are not. */
+#define DNSVIS_SCOPE_MAX_DEPTH 32
+#define DNSVIS_SCOPE_MAX_CGROUPS 16384
+#define DNSVIS_SCOPE_MAX_PROCESSES 4096
+
+struct dnsvis_scope_verdict {
+	__u8 unit;      /* DNSVIS_SCOPE_* of a unit rule naming this cgroup */
+	__u8 container; /* DNSVIS_SCOPE_* of a container rule naming it */
+	__u8 reserved[6];
 };
 
 #endif

@@ -203,6 +203,58 @@ bool BpfCapture::set_global(bool enabled) {
     return write_settings();
 }
 
+bool BpfCapture::set_scopes(const KernelScopes& scopes) {
+    const int cgroups_fd = bpf_map__fd(skeleton_->maps.dnsvis_scope_cgroups);
+    const int processes_fd = bpf_map__fd(skeleton_->maps.dnsvis_scope_processes);
+    bool ok = true;
+    // Entries first, then the switch that makes the programs look at them;
+    // when the last rule goes, the switch goes off before the entries.
+    for (const auto& [id, verdict] : scopes.cgroups) {
+        auto known = scopes_.cgroups.find(id);
+        if (known != scopes_.cgroups.end() && std::memcmp(&known->second, &verdict, sizeof(verdict)) == 0)
+            continue;
+        if (bpf_map_update_elem(cgroups_fd, &id, &verdict, BPF_ANY) < 0) {
+            ok = false;
+            continue;
+        }
+        scopes_.cgroups[id] = verdict;
+    }
+    for (const auto& [tgid, verdict] : scopes.processes) {
+        auto known = scopes_.processes.find(tgid);
+        if (known != scopes_.processes.end() && known->second == verdict)
+            continue;
+        if (bpf_map_update_elem(processes_fd, &tgid, &verdict, BPF_ANY) < 0) {
+            ok = false;
+            continue;
+        }
+        scopes_.processes[tgid] = verdict;
+    }
+    const uint32_t rules = (scopes.cgroups.empty() ? 0 : DNSVIS_SCOPE_F_CGROUPS) |
+                           (scopes.processes.empty() ? 0 : DNSVIS_SCOPE_F_PROCESSES);
+    if (settings_.scope_rules != rules) {
+        settings_.scope_rules = rules;
+        ok = write_settings() && ok;
+    }
+    for (auto it = scopes_.cgroups.begin(); it != scopes_.cgroups.end();) {
+        if (scopes.cgroups.count(it->first) ||
+            (bpf_map_delete_elem(cgroups_fd, &it->first) < 0 && errno != ENOENT)) {
+            ++it;
+            continue;
+        }
+        it = scopes_.cgroups.erase(it);
+    }
+    for (auto it = scopes_.processes.begin(); it != scopes_.processes.end();) {
+        if (scopes.processes.count(it->first) ||
+            (bpf_map_delete_elem(processes_fd, &it->first) < 0 && errno != ENOENT)) {
+            ++it;
+            continue;
+        }
+        it = scopes_.processes.erase(it);
+    }
+    return ok && scopes_.cgroups.size() == scopes.cgroups.size() &&
+           scopes_.processes.size() == scopes.processes.size();
+}
+
 bool BpfCapture::set_wake_on_next(bool wake) {
     settings_.wake_on_next = wake;
     return write_settings();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dnsvis_event.h"
@@ -30,6 +31,12 @@ struct CaptureOptions {
 
 using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
 
+// What the kernel's scope maps should hold (see dnsvis_event.h).
+struct KernelScopes {
+    std::unordered_map<uint64_t, dnsvis_scope_verdict> cgroups;  // cgroup id -> verdict
+    std::unordered_map<uint32_t, uint32_t> processes;             // tgid -> DNSVIS_SCOPE_*
+};
+
 class BpfCapture {
 public:
     using RecordHandler = std::function<void(std::span<const uint8_t> record)>;
@@ -48,6 +55,9 @@ public:
     int drain();
     KernelCounters read_counters() const;
     bool set_global(bool enabled);
+    // Makes the scope maps hold exactly `scopes`, writing only what changed.
+    // On failure (errno set) the maps hold part of it; a later call retries.
+    bool set_scopes(const KernelScopes& scopes);
     // Asks the kernel to wake user space on the next event (before going idle).
     bool set_wake_on_next(bool wake);
     // Detaches every program; the ring buffer stays readable for a last drain.
@@ -67,6 +77,7 @@ private:
     RecordHandler handler_;
     dnsvis_settings settings_{};
     bool names_processes_ = false;
+    KernelScopes scopes_;  // what the scope maps hold
 
     bool write_settings();
 };

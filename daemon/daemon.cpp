@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "bus_service.hpp"
 #include "capabilities.hpp"
 #include "cgroup_path.hpp"
 #include "container_cgroup.hpp"
@@ -34,14 +35,16 @@ uint64_t monotonic_ns() {
 
 }  // namespace
 
-Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root)
+Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir)
     : config_(std::move(config)),
       sink_(std::move(sink)),
       cgroup_root_(std::move(cgroup_root)),
       table_(TransactionTableLimits{config_.max_transactions, config_.timeout_usec * 1000}),
-      cgroups_(cgroup_root_) {}
+      cgroups_(cgroup_root_),
+      state_dir_(std::move(state_dir)) {}
 
 Daemon::~Daemon() {
+    bus_.reset();  // its event sources belong to event_
     for (sd_event_source* source : {ring_source_, tick_source_, summary_source_, sigterm_source_, sigint_source_})
         sd_event_source_disable_unref(source);
     sd_event_unref(event_);
@@ -177,6 +180,8 @@ void Daemon::write_entry(const Transaction& transaction, const Attribution& attr
     format_transaction_fields(transaction, attribution, parse_error, fields_);
     sink_->write(fields_);
     ++counted_.transactions;
+    if (bus_)
+        bus_->publish_transaction(fields_);
 }
 
 // The runtime answered (or gave up): entries of that container go out now,
@@ -324,6 +329,7 @@ bool Daemon::setup_event_loop() {
 
 void Daemon::shutdown() {
     sd_notify(0, "STOPPING=1");
+    bus_.reset();  // no more changes from now on
     // Detach first so nothing new arrives, then take what is already queued.
     capture_->detach();
     capture_->drain();
@@ -332,7 +338,22 @@ void Daemon::shutdown() {
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     write_summary();
     sink_->flush();
+    scopes_.reset();  // it writes to the capture's maps
     capture_.reset();
+}
+
+// The name is taken once the programs are attached and the rules restored,
+// so whoever sees org.dnsvis1 can rely on a change reaching the kernel. No
+// system bus (an --output=json run on a bare machine) is not fatal.
+void Daemon::start_bus() {
+    if (!bus_enabled_)
+        return;
+    try {
+        bus_ = std::make_unique<BusService>(
+            event_, BusService::Sources{*scopes_, [this] { return statistics(); }, "cgroup_skb+sock_addr"});
+    } catch (const std::exception& error) {
+        log_notice("No D-Bus control (org.dnsvis1), capturing anyway: %s", error.what());
+    }
 }
 
 int Daemon::run() {
@@ -356,6 +377,10 @@ int Daemon::run() {
         return 1;
     containers_ = std::make_unique<ContainerRegistry>(
         event_, ContainerSockets{config_.docker_socket, config_.podman_socket});
+    // Restores the saved rules (global included) into the kernel's maps.
+    scopes_ = std::make_unique<KernelScopeManager>(
+        event_, *capture_, containers_.get(),
+        ScopeManagerSettings{cgroup_root_, state_dir_ + "/scopes.json", config_.global_visibility});
     if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
         log_warning("Running with more privilege than needed: %s", drop_error.c_str());
 
@@ -364,6 +389,7 @@ int Daemon::run() {
         ports += (ports.empty() ? "" : " ") + std::to_string(port);
     log_info("Attached to %s; capturing DNS on port(s) %s (%s side)", cgroup_root_.c_str(), ports.c_str(),
              config_.server_side ? "client and server" : "client");
+    start_bus();
     sd_notifyf(0, "READY=1\nSTATUS=Capturing DNS on port(s) %s", ports.c_str());
 
     const int r = sd_event_loop(event_);

@@ -19,6 +19,7 @@
 #include "container_registry.hpp"
 #include "dns_message.hpp"
 #include "process_cache.hpp"
+#include "scope_rules_manager.hpp"
 #include "sink.hpp"
 #include "statistics.hpp"
 #include "tcp_reassembly.hpp"
@@ -26,15 +27,25 @@
 
 namespace dnsvis {
 
+class BusService;
+
 class Daemon {
 public:
-    Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root);
+    // Scope rules are kept in `state_dir` (scopes.json).
+    Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir);
     ~Daemon();
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
     // Attaches, runs until SIGTERM/SIGINT, detaches. Returns the exit code.
     int run();
+
+    // The visibility scopes; valid once run() has attached (and until it
+    // returns).
+    ScopeManager& scopes() { return *scopes_; }
+
+    // Without the bus (--no-bus) the daemon takes no name on the system bus.
+    void set_bus_enabled(bool enabled) { bus_enabled_ = enabled; }
 
 private:
     bool setup_event_loop();
@@ -50,6 +61,7 @@ private:
     void arm_tick(bool busy);
     Statistics statistics() const;
     void write_summary();
+    void start_bus();
     void shutdown();
 
     static int on_ring_ready(sd_event_source* source, int fd, uint32_t revents, void* userdata);
@@ -66,6 +78,8 @@ private:
     ProcessCache processes_;
     CgroupResolver cgroups_;
     std::unique_ptr<ContainerRegistry> containers_;  // needs the event loop
+    std::string state_dir_;
+    std::unique_ptr<KernelScopeManager> scopes_;  // needs the capture and the event loop
     std::unordered_map<uint64_t, CgroupContainer> container_by_cgroup_;
 
     // Transactions waiting (at most MetadataWait=) for their container's
@@ -97,6 +111,9 @@ private:
     unsigned idle_ticks_ = 0;
     uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
+
+    bool bus_enabled_ = true;
+    std::unique_ptr<BusService> bus_;  // org.dnsvis1; null without a system bus
 
     sd_event* event_ = nullptr;
     sd_event_source* ring_source_ = nullptr;

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -32,6 +33,8 @@ struct Arguments {
     Output output = Output::journal;
     std::string config_file = std::string(DNSVIS_SYSCONFDIR) + "/dnsvis/dnsvis.conf";
     bool config_given = false;
+    std::string state_dir;  // --state-dir=
+    bool bus = true;        // --no-bus
     LogLevel log_level = LogLevel::info;
 };
 
@@ -50,9 +53,12 @@ void print_help() {
         "     --config=FILE        Configuration file (default: %s/dnsvis/dnsvis.conf);\n"
         "                          drop-ins are read from FILE.d/*.conf\n"
         "     --log-level=LEVEL    err, warning, notice, info (default) or debug\n"
+        "     --no-bus             Do not offer org.dnsvis1 on the system bus\n"
+        "     --state-dir=DIR      Where visibility scopes are kept (scopes.json) when\n"
+        "                          $STATE_DIRECTORY is not set (default: %s/lib/dnsvis)\n"
         "\n"
         "See dnsvisd(8) and dnsvis.conf(5).\n",
-        DNSVIS_SYSCONFDIR);
+        DNSVIS_SYSCONFDIR, DNSVIS_LOCALSTATEDIR);
 }
 
 bool parse_log_level(const char* text, LogLevel& level) {
@@ -71,13 +77,15 @@ bool parse_log_level(const char* text, LogLevel& level) {
 
 // Returns -1 to continue, otherwise the exit code.
 int parse_arguments(int argc, char** argv, Arguments& arguments) {
-    enum { option_version = 0x100, option_output, option_config, option_log_level };
+    enum { option_version = 0x100, option_output, option_config, option_log_level, option_state_dir, option_no_bus };
     static const option options[] = {
         {"help", no_argument, nullptr, 'h'},
         {"version", no_argument, nullptr, option_version},
         {"output", required_argument, nullptr, option_output},
         {"config", required_argument, nullptr, option_config},
         {"log-level", required_argument, nullptr, option_log_level},
+        {"state-dir", required_argument, nullptr, option_state_dir},
+        {"no-bus", no_argument, nullptr, option_no_bus},
         {},
     };
     int c;
@@ -109,6 +117,16 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
                 return 2;
             }
             break;
+        case option_no_bus:
+            arguments.bus = false;
+            break;
+        case option_state_dir:
+            if (optarg[0] == '\0') {
+                std::fprintf(stderr, "dnsvisd: --state-dir needs a directory\n");
+                return 2;
+            }
+            arguments.state_dir = optarg;
+            break;
         default:
             return 2;
         }
@@ -118,6 +136,19 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
         return 2;
     }
     return -1;
+}
+
+// systemd's StateDirectory= sets $STATE_DIRECTORY (a ':'-separated list
+// when it names several; ours is the first), then --state-dir=, then the
+// build's default.
+std::string state_directory(const Arguments& arguments) {
+    if (const char* from_systemd = std::getenv("STATE_DIRECTORY"); from_systemd && *from_systemd) {
+        std::string first(from_systemd);
+        return first.substr(0, first.find(':'));
+    }
+    if (!arguments.state_dir.empty())
+        return arguments.state_dir;
+    return std::string(DNSVIS_LOCALSTATEDIR) + "/lib/dnsvis";
 }
 
 }  // namespace
@@ -165,6 +196,7 @@ int main(int argc, char** argv) {
     else
         sink = std::make_unique<JournalSink>();
 
-    Daemon daemon(std::move(config), std::move(sink), *cgroup_root);
+    Daemon daemon(std::move(config), std::move(sink), *cgroup_root, state_directory(arguments));
+    daemon.set_bus_enabled(arguments.bus);
     return daemon.run();
 }

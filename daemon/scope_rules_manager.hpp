@@ -1,0 +1,89 @@
+// The ScopeManager of dnsvisd: keeps the rules, resolves them to cgroup ids
+// and tgids for the kernel's scope maps, and stores them in the state file.
+//
+// Units and containers are kept by name and re-resolved once a second while
+// such rules exist, so a unit that starts (or restarts, with a new cgroup)
+// after its rule was made is covered within a second; cgroups created below
+// a covered one are covered at once, as the kernel matches every ancestor.
+// Process rules are dropped when their process exits, so a reused pid does
+// not inherit one.
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "bpf_capture.hpp"
+#include "container_registry.hpp"
+#include "scope_cgroup_scan.hpp"
+#include "scope_manager.hpp"
+#include "scope_rules.hpp"
+
+namespace dnsvis {
+
+struct ScopeManagerSettings {
+    std::string cgroup_root;     // where cgroup2 is mounted
+    std::string state_file;      // <state directory>/scopes.json
+    bool default_global = true;  // [Visibility] Global=
+};
+
+class KernelScopeManager final : public ScopeManager {
+public:
+    static constexpr uint64_t resolve_interval_usec = 1'000'000;
+
+    // Restores the state file and writes the kernel's maps. `containers`
+    // may be null (no container names then).
+    KernelScopeManager(sd_event* event, BpfCapture& capture, ContainerRegistry* containers,
+                       ScopeManagerSettings settings);
+    ~KernelScopeManager() override;
+    KernelScopeManager(const KernelScopeManager&) = delete;
+    KernelScopeManager& operator=(const KernelScopeManager&) = delete;
+
+    ScopeResult set_global(bool enabled) override;
+    ScopeResult set_unit(std::string_view unit, bool enabled) override;
+    ScopeResult set_container(std::string_view id_or_name, bool enabled) override;
+    void set_container_async(std::string_view id_or_name, bool enabled, std::function<void(ScopeResult)> done) override;
+    ScopeResult set_process(uint32_t pid, bool enabled) override;
+    ScopeResult reset() override;
+
+    bool global() const override;
+    std::vector<ScopeEntry> list() const override;
+
+    const ScopeRules& rules() const { return rules_; }
+
+private:
+    void restore();
+    // Makes `next` the rules: kernel first, then the state file. On a
+    // kernel failure the old rules stay.
+    ScopeResult commit(ScopeRules next, const std::string& change);
+    bool apply_to_kernel(const ScopeRules& rules);
+    bool save(std::string& error) const;
+    // Full id of the container `query` names, or an error. When nothing
+    // matched but some containers' names are not known yet, they are listed
+    // in `unnamed` (if given).
+    ScopeResult resolve_container(std::string_view query, std::string& id,
+                                  std::vector<CgroupContainer>* unnamed = nullptr);
+    ScopeResult set_container_id(const std::string& id, bool enabled);
+    void ask_container_names(const std::vector<FoundContainer>& found);
+    bool drop_exited_processes();
+    void update_timer();
+    static int on_timer(sd_event_source* source, uint64_t usec, void* userdata);
+
+    sd_event* event_;
+    BpfCapture& capture_;
+    ContainerRegistry* containers_;
+    ScopeManagerSettings settings_;
+    ScopeRules rules_;
+    sd_event_source* timer_ = nullptr;
+    // Callbacks waiting for a runtime check this before touching us.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// The start time of process `pid` (see ProcessRule), nullopt when there is
+// no such process.
+std::optional<uint64_t> process_start_time(uint32_t pid);
+
+}  // namespace dnsvis

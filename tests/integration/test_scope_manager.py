@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""dnsvisd's ScopeManager against the real kernel, without the bus: the
+calls the D-Bus service makes (through tests/integration/scope_driver.cpp),
+their named errors for bad input, and their effect on the kernel's filter
+as the captured and filtered counters show it."""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dnsvis_testlib import NSD_ADDRESS, Nsd, Tap, cgroup2_root, require_root_and_tools, skip, workdir
+
+
+class Driver:
+    def __init__(self, state_dir, default_global, docker_socket=None):
+        self.process = subprocess.Popen(
+            [os.environ.get("DNSVIS_SCOPE_DRIVER", "dnsvis-scope-driver"), state_dir,
+             "yes" if default_global else "no", *([docker_socket] if docker_socket else [])],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        ready = self.read()
+        if not ready.get("ready"):
+            raise RuntimeError("the scope driver did not start: " + self.process.stderr.read())
+
+    def read(self):
+        line = self.process.stdout.readline()
+        return json.loads(line) if line else {}
+
+    def call(self, command):
+        self.process.stdin.write(command + "\n")
+        self.process.stdin.flush()
+        return self.read()
+
+    def counters(self):
+        answer = self.call("counters")
+        return answer["captured"], answer["filtered"]
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.stderr.read()
+
+
+def dig_in(cgroup, name):
+    move = f'echo $$ > "{cgroup}/cgroup.procs" && ' if cgroup else ""
+    subprocess.run(["sh", "-c", f"{move}exec dig +tries=1 +time=2 @{NSD_ADDRESS} {name} A"],
+                   capture_output=True, timeout=30)
+
+
+def captured_by(driver, cgroup, name):
+    """How many packets of one dig from `cgroup` were captured and filtered."""
+    before = driver.counters()
+    dig_in(cgroup, name)
+    time.sleep(0.2)
+    after = driver.counters()
+    return after[0] - before[0], after[1] - before[1]
+
+
+def main():
+    require_root_and_tools("nsd", "dig")
+    if not os.path.exists(os.environ.get("DNSVIS_SCOPE_DRIVER", "")):
+        skip("DNSVIS_SCOPE_DRIVER is not built (run through meson test)")
+    root = cgroup2_root()
+    if root is None:
+        skip("no cgroup2 file system is mounted")
+    tap = Tap()
+    work = workdir()
+    tag = str(os.getpid())
+    slice_dir = os.path.join(root, f"dnsvis-mgr{tag}.slice")
+    unit = f"dnsvis-unit{tag}.service"
+    unit_dir = os.path.join(slice_dir, unit)
+    # Two containers laid out like Docker's cgroupfs driver, with ids that
+    # share a prefix.
+    id_a = "feed" + tag.rjust(8, "0") + "a" * 52
+    id_b = "feed" + tag.rjust(8, "0") + "b" * 52
+    made = [slice_dir, unit_dir, os.path.join(slice_dir, f"docker-{id_a}.scope"),
+            os.path.join(slice_dir, f"docker-{id_b}.scope")]
+    state_dir = os.path.join(work, "state")
+    state_path = os.path.join(state_dir, "scopes.json")
+    nsd = Nsd(work)
+    driver = None
+    try:
+        for path in made:
+            os.mkdir(path)
+        driver = Driver(state_dir, default_global=False)
+
+        # Bad input: a named error each, and the driver (the daemon) lives on.
+        for name, why in (("", "empty"), ("nginx", "no suffix"), ("foo.bar", "unknown suffix"),
+                          ("getty@.service", "a template"), ("a/b.service", "a slash"),
+                          ("x" * 250 + ".service", "too long")):
+            answer = driver.call(f"unit {name} on")
+            tap.check(answer.get("error") == "invalid_argument" and answer.get("message"),
+                      f"unit name {why}: invalid_argument with a message", answer)
+        answer = driver.call("process 0 on")
+        tap.equal(answer.get("error"), "invalid_argument", "pid 0: invalid_argument")
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        answer = driver.call(f"process {dead.pid} on")
+        tap.equal(answer.get("error"), "no_such_process", "a pid nobody has: no_such_process")
+        answer = driver.call("container  on")
+        tap.equal(answer.get("error"), "invalid_argument", "an empty container id: invalid_argument")
+        answer = driver.call("container nosuchcontainer on")
+        tap.equal(answer.get("error"), "no_such_container", "an unknown container: no_such_container")
+        answer = driver.call(f"container feed{tag.rjust(8, '0')} on")
+        tap.check(answer.get("error") == "ambiguous_container" and "2 containers" in answer.get("message", ""),
+                  "an id prefix of two containers: ambiguous_container", answer)
+        tap.check(driver.process.poll() is None, "the daemon side survives every bad input")
+        tap.equal(driver.call("list").get("scopes"), [["global", "", False]], "refused calls leave no rule")
+
+        # A unit rule takes effect at once, in the kernel.
+        captured, filtered = captured_by(driver, unit_dir, "before.wild.example.test")
+        tap.check(captured == 0 and filtered >= 2, "Global=no: a unit's query is filtered, not captured",
+                  (captured, filtered))
+        tap.check(driver.call(f"unit {unit} on").get("ok"), "EnableUnit succeeds")
+        captured, filtered = captured_by(driver, unit_dir, "enabled.wild.example.test")
+        tap.equal((captured, filtered), (2, 0), "after enabling the unit its query and answer are captured")
+        captured, _ = captured_by(driver, None, "other.wild.example.test")
+        tap.equal(captured, 0, "another cgroup's query is still not captured")
+
+        # A unique prefix names the container; it is kept by its full id and
+        # beats the slice's unit rule.
+        tap.check(driver.call(f"unit dnsvis-mgr{tag}.slice off").get("ok"), "DisableUnit on the slice succeeds")
+        answer = driver.call(f"container {id_a[:20]} on")
+        tap.check(answer.get("ok"), "a unique id prefix names a container", answer)
+        scopes = driver.call("list").get("scopes")
+        tap.check(["container", id_a, True] in scopes, "the container rule is kept by its full id", scopes)
+        captured, _ = captured_by(driver, os.path.join(slice_dir, f"docker-{id_a}.scope"), "ctr.wild.example.test")
+        tap.equal(captured, 2, "the container rule beats its slice's disabled unit rule")
+        captured, _ = captured_by(driver, os.path.join(slice_dir, f"docker-{id_b}.scope"), "ctrb.wild.example.test")
+        tap.equal(captured, 0, "the other container stays under the slice's disabled rule")
+
+        # Disabling the unit hides it again; the state file follows each change.
+        tap.check(driver.call(f"unit {unit} off").get("ok"), "DisableUnit succeeds")
+        captured, _ = captured_by(driver, unit_dir, "disabled.wild.example.test")
+        tap.equal(captured, 0, "after disabling the unit its query is not captured")
+        with open(state_path) as f:
+            saved = json.load(f)
+        tap.check(saved.get("version") == 1 and
+                  {"kind": "unit", "target": unit, "enabled": False} in saved.get("rules", []) and
+                  {"kind": "container", "target": id_a, "enabled": True} in saved.get("rules", []),
+                  "the state file holds the rules as changed", saved)
+
+        # Global on: everything without a more specific rule shows.
+        tap.check(driver.call("global on").get("ok"), "SetGlobal(true) succeeds")
+        captured, _ = captured_by(driver, None, "global.wild.example.test")
+        tap.equal(captured, 2, "with global on, a cgroup without a rule is captured")
+        captured, _ = captured_by(driver, unit_dir, "still-disabled.wild.example.test")
+        tap.equal(captured, 0, "with global on, the disabled unit stays hidden")
+
+        # A process rule wins over its unit's disabled rule.
+        waiting = subprocess.Popen(["sh", "-c", f'echo $$ > "{unit_dir}/cgroup.procs" && read go && '
+                                                f'exec dig +tries=1 +time=2 @{NSD_ADDRESS} proc.wild.example.test A'],
+                                   stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.2)
+        tap.check(driver.call(f"process {waiting.pid} on").get("ok"), "EnableProcess succeeds")
+        before = driver.counters()
+        waiting.communicate(b"go\n", timeout=30)
+        time.sleep(0.2)
+        tap.equal(driver.counters()[0] - before[0], 2, "the process rule wins over its unit's disabled rule")
+        time.sleep(1.5)  # the rule of an exited process goes
+        scopes = driver.call("list").get("scopes")
+        tap.check(not [s for s in scopes if s[0] == "process"], "the rule of an exited process is dropped", scopes)
+
+        # Reset: no rules, global back to the configured default (off).
+        tap.check(driver.call("reset").get("ok"), "ResetScopes succeeds")
+        tap.equal(driver.call("list").get("scopes"), [["global", "", False]], "after a reset only global is left")
+        captured, _ = captured_by(driver, unit_dir, "reset.wild.example.test")
+        tap.equal(captured, 0, "after a reset the configured default (off) applies")
+        with open(state_path) as f:
+            saved = json.load(f)
+        tap.equal(saved, {"version": 1, "global": None, "rules": []}, "the reset is saved")
+
+        # A thread's id names its process: the kernel matches thread groups.
+        thread = threading.Thread(target=time.sleep, args=(2,))
+        thread.start()
+        answer = driver.call(f"process {thread.native_id} on")
+        scopes = driver.call("list").get("scopes")
+        tap.check(answer.get("ok") and ["process", str(os.getpid()), True] in scopes,
+                  "a thread id makes a rule for its process", scopes)
+        thread.join()
+        driver.call("reset")
+        stderr = driver.stop()
+        tap.equal(driver.process.returncode, 0, "the driver exits cleanly", stderr)
+        driver = None
+    finally:
+        if driver is not None:
+            driver.stop()
+        nsd.stop()
+        for path in reversed(made):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.1)
+    tap.check(not os.path.exists(slice_dir), "the test's cgroups are removed")
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
