@@ -67,12 +67,13 @@ class Operator:
         return 0, json.loads(text)["data"] if text else None
 
     def query_from_unit(self, unit, name):
-        """dig from a transient service, a second after the unit's cgroup
-        appeared (the time a unit rule has to reach the kernel); the unit
-        lingers a moment so its cgroup is still there when the answer is
-        attributed."""
+        """dig from a transient service, two seconds after the unit's cgroup
+        appeared: a rule for a unit that was not running when it was made
+        reaches the kernel at dnsvisd's next cgroup scan (every second, with
+        sd-event's default 250 ms slack). The unit lingers a moment so its
+        cgroup is still there when the answer is attributed."""
         return self.run("systemd-run", f"--unit={unit}", "--wait", "--quiet", "sh", "-c",
-                        f"sleep 1; dig +tries=2 +time=2 @{NSD_ADDRESS} {name} A; sleep 0.5")
+                        f"sleep 2; dig +tries=2 +time=2 @{NSD_ADDRESS} {name} A; sleep 0.5")
 
     def active(self):
         return self.run("systemctl", "is-active", "dnsvis.service").stdout.strip()
