@@ -399,7 +399,11 @@ int Daemon::run() {
     const uint64_t removed_grace_ns = (config_.timeout_usec + config_.metadata_wait_usec) * 1000 + 5'000'000'000;
     cgroups_.watch(event_, removed_grace_ns,
                    [this](uint64_t cgroup_id, const std::string& path) { forget_cgroup(cgroup_id, path); });
-    cgroups_.on_created([this](uint64_t cgroup_id, const std::string& path) { prefetch_container(cgroup_id, path); });
+    cgroups_.on_created([this](uint64_t cgroup_id, const std::string& path) {
+        prefetch_container(cgroup_id, path);
+        if (scopes_)
+            scopes_->cgroup_created(path);
+    });
     containers_ = std::make_unique<ContainerRegistry>(
         event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
                                  config_.crio_socket});

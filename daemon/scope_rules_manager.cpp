@@ -7,6 +7,7 @@
 #include <set>
 
 #include "container_match.hpp"
+#include "container_cgroup.hpp"
 #include "log.hpp"
 #include "process_stat.hpp"
 #include "scope_cgroup_scan.hpp"
@@ -331,6 +332,19 @@ bool KernelScopeManager::drop_exited_processes() {
         dropped = true;
     }
     return dropped;
+}
+
+void KernelScopeManager::cgroup_created(const std::string& path) {
+    if (rules_.units.empty() && rules_.containers.empty())
+        return;
+    bool named = rules_.units.count(path.substr(path.rfind('/') + 1)) > 0;
+    if (!named && !rules_.containers.empty()) {
+        const CgroupContainer container = container_from_cgroup_path(path);
+        named = !container.id.empty() && rules_.containers.count(container.id) > 0;
+    }
+    if (named && !apply_to_kernel(rules_))
+        log_warning("Cannot update the scope maps for the new cgroup %s, ignoring: %s", path.c_str(),
+                    std::strerror(errno));
 }
 
 void KernelScopeManager::update_timer() {

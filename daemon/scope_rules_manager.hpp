@@ -50,6 +50,12 @@ public:
     ScopeResult reset() override;
 
     bool global() const override;
+
+    // A cgroup appeared (the cgroup tree is followed with inotify). When a
+    // unit or container rule names it, the kernel maps are updated at once
+    // rather than at the next once-a-second rescan, so a unit started after
+    // its rule is visible from its first query.
+    void cgroup_created(const std::string& path);
     std::vector<ScopeEntry> list() const override;
 
     const ScopeRules& rules() const { return rules_; }
