@@ -2,6 +2,7 @@
 system, with its own system bus and journald (see shared/machine-notes.md).
 The build tree is visible inside at the same path, since / is the lower dir.
 """
+import json
 import os
 import subprocess
 import tempfile
@@ -91,3 +92,19 @@ class BootedSystemd:
                 self.nspawn.wait(10)
         subprocess.run(["umount", "-l", self.root], check=False)
         subprocess.run(["rm", "-rf", self.base], check=False)
+
+
+def journal(container, *matches):
+    """The journal entries of the booted system that match, as dicts."""
+    out = container.run("journalctl", "--no-pager", "-o", "json", *matches, check=False).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def wait_journal(container, *matches, timeout=15):
+    """journal(), polled until something matches or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = journal(container, *matches)
+        if found or time.monotonic() >= deadline:
+            return found
+        time.sleep(0.3)

@@ -16,7 +16,7 @@ import uuid
 import xml.etree.ElementTree as ElementTree
 
 sys.path.insert(0, os.path.dirname(__file__))
-from booted_systemd import BootedSystemd
+from booted_systemd import BootedSystemd, journal, wait_journal
 from dnsvis_testlib import Tap, dnsvisd_path, require_root_and_tools, skip
 
 DNS_ADDRESS = "127.53.0.2"
@@ -103,20 +103,6 @@ class Bus:
 
     def daemon_active(self):
         return self.container.run("systemctl", "is-active", DAEMON_UNIT, check=False).stdout.strip() == "active"
-
-
-def journal(container, *matches):
-    out = container.run("journalctl", "--no-pager", "-o", "json", *matches, check=False).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def wait_journal(container, *matches, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = journal(container, *matches)
-        if found or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.3)
 
 
 def query_from_unit(container, unit, name):

@@ -1,7 +1,6 @@
 #!/usr/bin/env python3
 """A transaction written through the journal sink, read back with
 `journalctl -o json` in a booted systemd, and found by unit."""
-import json
 import os
 import shutil
 import sys
@@ -9,24 +8,10 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from booted_systemd import BootedSystemd
+from booted_systemd import BootedSystemd, journal, wait_journal
 from dnsvis_testlib import Tap, dnsvisd_path, require_root_and_tools, skip
 
 DNS_ADDRESS = "127.53.0.2"
-
-
-def journal(container, *matches):
-    out = container.run("journalctl", "--no-pager", "-o", "json", *matches, check=False).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-
-
-def wait_journal(container, *matches, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        found = journal(container, *matches)
-        if found or time.monotonic() >= deadline:
-            return found
-        time.sleep(0.3)
 
 
 def main():
