@@ -232,6 +232,39 @@ def cgroup2_root():
     return None
 
 
+class Cgroups:
+    """cgroups below a slice of our own in the cgroup2 root, removed at the end."""
+
+    def __init__(self, root):
+        self.root = root
+        self.made = []
+
+    def make(self, relative):
+        path = os.path.join(self.root, relative)
+        os.mkdir(path)
+        self.made.append(path)
+        return path
+
+    def remove_all(self):
+        for path in reversed(self.made):
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    # A process we started may still be leaving it.
+                    time.sleep(0.1)
+
+
+def dig_in(cgroup, name):
+    """dig from inside `cgroup` (None: our own cgroup)."""
+    move = f'echo $$ > "{cgroup}/cgroup.procs" && ' if cgroup else ""
+    subprocess.run(["sh", "-c", f"{move}exec dig +tries=1 +time=2 @{NSD_ADDRESS} {name} A"],
+                   capture_output=True, timeout=30)
+
+
 def attached_dnsvis_programs():
     """Names of dnsvis_* programs attached to the cgroup2 root."""
     out = subprocess.run(["bpftool", "cgroup", "show", cgroup2_root()], capture_output=True, text=True).stdout

@@ -11,7 +11,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import NSD_ADDRESS, Nsd, Tap, cgroup2_root, require_root_and_tools, skip, workdir
+from dnsvis_testlib import NSD_ADDRESS, Cgroups, Nsd, Tap, cgroup2_root, dig_in, require_root_and_tools, skip, workdir
 
 
 class Driver:
@@ -48,12 +48,6 @@ class Driver:
         return self.process.stderr.read()
 
 
-def dig_in(cgroup, name):
-    move = f'echo $$ > "{cgroup}/cgroup.procs" && ' if cgroup else ""
-    subprocess.run(["sh", "-c", f"{move}exec dig +tries=1 +time=2 @{NSD_ADDRESS} {name} A"],
-                   capture_output=True, timeout=30)
-
-
 def captured_by(driver, cgroup, name):
     """How many packets of one dig from `cgroup` were captured and filtered."""
     before = driver.counters()
@@ -80,15 +74,16 @@ def main():
     # share a prefix.
     id_a = "feed" + tag.rjust(8, "0") + "a" * 52
     id_b = "feed" + tag.rjust(8, "0") + "b" * 52
-    made = [slice_dir, unit_dir, os.path.join(slice_dir, f"docker-{id_a}.scope"),
-            os.path.join(slice_dir, f"docker-{id_b}.scope")]
+    cgroups = Cgroups(root)
     state_dir = os.path.join(work, "state")
     state_path = os.path.join(state_dir, "scopes.json")
     nsd = Nsd(work)
     driver = None
     try:
-        for path in made:
-            os.mkdir(path)
+        slice_name = os.path.basename(slice_dir)
+        for relative in (slice_name, f"{slice_name}/{unit}", f"{slice_name}/docker-{id_a}.scope",
+                         f"{slice_name}/docker-{id_b}.scope"):
+            cgroups.make(relative)
         driver = Driver(state_dir, default_global=False)
 
         # Bad input: a named error each, and the driver (the daemon) lives on.
@@ -193,15 +188,7 @@ def main():
         if driver is not None:
             driver.stop()
         nsd.stop()
-        for path in reversed(made):
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.1)
+        cgroups.remove_all()
     tap.check(not os.path.exists(slice_dir), "the test's cgroups are removed")
     tap.finish()
 

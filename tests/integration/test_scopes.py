@@ -10,8 +10,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, cgroup2_root, require_root_and_tools,
-                            workdir)
+from dnsvis_testlib import (NSD_ADDRESS, Cgroups, Dnsvisd, Nsd, Tap, by_name, cgroup2_root, dig_in,
+                            require_root_and_tools, workdir)
 
 SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
 
@@ -20,32 +20,6 @@ def start_time(pid):
     """Field 22 of /proc/PID/stat, counted after the command name."""
     with open(f"/proc/{pid}/stat") as f:
         return int(f.read().rsplit(")", 1)[1].split()[19])
-
-
-class Cgroups:
-    """cgroups below a slice of our own in the cgroup2 root, removed at the end."""
-
-    def __init__(self, root):
-        self.root = root
-        self.made = []
-
-    def make(self, relative):
-        path = os.path.join(self.root, relative)
-        os.mkdir(path)
-        self.made.append(path)
-        return path
-
-    def remove_all(self):
-        for path in reversed(self.made):
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    # A process we started may still be leaving it.
-                    time.sleep(0.1)
 
 
 class WaitingDig:
@@ -74,13 +48,6 @@ class WaitingDig:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-
-
-def dig_in(cgroup, name):
-    """dig from inside `cgroup` (None: our own cgroup)."""
-    move = f'echo $$ > "{cgroup}/cgroup.procs" && ' if cgroup else ""
-    subprocess.run(["sh", "-c", f"{move}exec dig +tries=1 +time=2 @{NSD_ADDRESS} {name} A"],
-                   capture_output=True, timeout=30)
 
 
 def state_file(directory, rules, global_value=None):
