@@ -8,9 +8,16 @@
  * the packet pass: dnsvis observes, it never interferes.
  *
  * Responses arrive in softirq context, where "current" is whoever happened to
- * run, so the socket's owner is recorded in process context by the cgroup
- * sock_addr hooks (connect, sendmsg) in a socket-cookie map and looked up for
- * every packet of that socket.
+ * run, so the socket's owner is recorded in process context in a
+ * socket-cookie map and looked up for every packet of that socket: by the
+ * egress program for UDP, whose datagrams leave in the sender's own
+ * context, and by the connect hooks for TCP, which transmits from timers and
+ * softirqs too.
+ *
+ * There are no sendmsg hooks. They would learn nothing UDP egress does not,
+ * and a sendmsg program makes the kernel take the socket lock on every
+ * unconnected UDP send on the host, DNS or not: that alone cost about 7% of
+ * the queries per second a loopback DNS server managed (tests/bench).
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -166,19 +173,18 @@ static __always_inline struct dnsvis_event *reserve_record(__u64 capture_len)
 	return NULL;
 }
 
-/* The process a packet belongs to, for process rules: the socket's owner
- * as recorded in process context, or the sender of a UDP datagram. */
+/* The process a packet belongs to, for process rules: the sender of a UDP
+ * datagram, or else the socket's owner as recorded in process context. */
 static __noinline __u32 scope_tgid(struct __sk_buff *skb, int direction, __u8 protocol)
 {
 	struct dnsvis_socket_owner *owner;
-	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u64 cookie;
 
-	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
-	if (owner)
-		return owner->pid;
 	if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP)
 		return bpf_get_current_pid_tgid() >> 32;
-	return 0;
+	cookie = bpf_get_socket_cookie(skb);
+	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
+	return owner ? owner->pid : 0;
 }
 
 /* Whether the visibility scope covers this packet: the most specific rule
@@ -232,6 +238,16 @@ static __always_inline int in_scope(struct __sk_buff *skb, struct dnsvis_setting
 	return covered < 0 ? config->global_enabled : covered;
 }
 
+static __always_inline void set_owner(struct dnsvis_event *event, const struct dnsvis_socket_owner *owner,
+				      __u8 source_flag)
+{
+	event->pid = owner->pid;
+	event->tid = owner->tid;
+	event->uid = owner->uid;
+	__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
+	event->flags |= source_flag;
+}
+
 /* Copies a header from the packet. Headers nearly always sit in the linear
  * part of the buffer, where reading them directly costs no helper call: on
  * these hosts a helper call is a measurable share of a program run, and the
@@ -259,7 +275,7 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	__u16 source_port, dest_port;
 	__u8 protocol, tcp_flags = 0;
 	__u32 tcp_seq = 0;
-	__u64 cookie, flags;
+	__u64 cookie, flags, event_cgroup_id;
 
 	__u8 source_addr[16], dest_addr[16];
 	__u8 family_flags;
@@ -357,31 +373,32 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		return SK_PASS;
 	}
 	event->flags = family_flags;
+	event_cgroup_id = bpf_skb_cgroup_id(skb);
 	__builtin_memcpy(event->source_addr, source_addr, sizeof(source_addr));
 	__builtin_memcpy(event->dest_addr, dest_addr, sizeof(dest_addr));
 
 	cookie = bpf_get_socket_cookie(skb);
 	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
-	if (owner) {
-		event->pid = owner->pid;
-		event->tid = owner->tid;
-		event->uid = owner->uid;
-		__builtin_memcpy(event->comm, owner->comm, sizeof(event->comm));
-		event->flags |= DNSVIS_EVENT_F_OWNER_FROM_SOCKET;
-	} else if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP) {
+	if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP) {
 		/* A UDP send runs in the sender's context, so "current" is the
-		 * owner. Not so for TCP, which transmits from timers and softirqs
-		 * too. Remember it for the answer, which arrives in softirq. */
-		struct dnsvis_socket_owner fresh;
+		 * owner, and it is remembered for the answer, which arrives in
+		 * softirq. The map is written only when the socket is new or
+		 * another process now sends on it (a socket passed on or
+		 * inherited). */
+		__u32 pid = bpf_get_current_pid_tgid() >> 32;
 
-		owner_from_current(&fresh, bpf_skb_cgroup_id(skb));
-		event->pid = fresh.pid;
-		event->tid = fresh.tid;
-		event->uid = fresh.uid;
-		__builtin_memcpy(event->comm, fresh.comm, sizeof(event->comm));
-		event->flags |= DNSVIS_EVENT_F_OWNER_FROM_CURRENT;
-		if (fresh.pid)
-			bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+		if (!owner || owner->pid != pid) {
+			struct dnsvis_socket_owner fresh;
+
+			owner_from_current(&fresh, event_cgroup_id);
+			if (fresh.pid)
+				bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+			set_owner(event, &fresh, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
+		} else {
+			set_owner(event, owner, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
+		}
+	} else if (owner) {
+		set_owner(event, owner, DNSVIS_EVENT_F_OWNER_FROM_SOCKET);
 	} else {
 		event->pid = 0;
 		event->tid = 0;
@@ -391,7 +408,7 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->socket_cookie = cookie;
-	event->cgroup_id = bpf_skb_cgroup_id(skb);
+	event->cgroup_id = event_cgroup_id;
 	event->payload_len = payload_len;
 	event->tcp_seq = tcp_seq;
 	event->capture_len = capture_len;
@@ -430,8 +447,9 @@ int dnsvis_ingress(struct __sk_buff *skb)
 	return capture(skb, DNSVIS_INGRESS);
 }
 
-/* Records the owner of a socket that talks to a DNS port. Runs in process
- * context on connect() and on sendmsg() with an address. */
+/* Records the owner of a socket that connects to a DNS port. Runs in
+ * process context on connect(); a TCP stream's segments may later leave
+ * from softirq, where "current" is not the owner. */
 static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
 {
 	struct dnsvis_socket_owner fresh, *known;
@@ -458,18 +476,6 @@ int dnsvis_connect4(struct bpf_sock_addr *ctx)
 
 SEC("cgroup/connect6")
 int dnsvis_connect6(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx);
-}
-
-SEC("cgroup/sendmsg4")
-int dnsvis_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx);
-}
-
-SEC("cgroup/sendmsg6")
-int dnsvis_sendmsg6(struct bpf_sock_addr *ctx)
 {
 	return remember_owner(ctx);
 }

@@ -105,8 +105,6 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     } attachments[] = {
         {capture->skeleton_->progs.dnsvis_connect4, &capture->skeleton_->links.dnsvis_connect4},
         {capture->skeleton_->progs.dnsvis_connect6, &capture->skeleton_->links.dnsvis_connect6},
-        {capture->skeleton_->progs.dnsvis_sendmsg4, &capture->skeleton_->links.dnsvis_sendmsg4},
-        {capture->skeleton_->progs.dnsvis_sendmsg6, &capture->skeleton_->links.dnsvis_sendmsg6},
         {capture->skeleton_->progs.dnsvis_egress, &capture->skeleton_->links.dnsvis_egress},
         {capture->skeleton_->progs.dnsvis_ingress, &capture->skeleton_->links.dnsvis_ingress},
     };
@@ -262,8 +260,10 @@ bool BpfCapture::set_wake_on_next(bool wake) {
 
 void BpfCapture::detach() {
     bpf_link** links[] = {
-        &skeleton_->links.dnsvis_egress,   &skeleton_->links.dnsvis_ingress,  &skeleton_->links.dnsvis_connect4,
-        &skeleton_->links.dnsvis_connect6, &skeleton_->links.dnsvis_sendmsg4, &skeleton_->links.dnsvis_sendmsg6,
+        &skeleton_->links.dnsvis_egress,
+        &skeleton_->links.dnsvis_ingress,
+        &skeleton_->links.dnsvis_connect4,
+        &skeleton_->links.dnsvis_connect6,
     };
     for (bpf_link** link : links) {
         bpf_link__destroy(*link);
