@@ -216,6 +216,14 @@ struct TransactionTable::Impl {
 
 namespace {
 
+// What a sink left of a reported transaction's answers goes back to the
+// message: nothing when it kept the transaction, the vector and its strings'
+// buffers when it only read them.
+void take_back_answers(Transaction& reported, DnsMessage& message) {
+    if (reported.response)
+        message.answers.swap(reported.response->answers);
+}
+
 const DnsQuestion& first_question(const DnsMessage& message) {
     static const DnsQuestion none;
     return message.questions.empty() ? none : message.questions.front();
@@ -303,7 +311,7 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     impl.link_sorted(e);
 }
 
-void TransactionTable::on_response(const MessageContext& context, const DnsMessage& message, const Sink& sink) {
+void TransactionTable::on_response(const MessageContext& context, DnsMessage& message, const Sink& sink) {
     ++counters_.responses;
     Impl& impl = *impl_;
     const DnsQuestion& question = first_question(message);
@@ -316,7 +324,7 @@ void TransactionTable::on_response(const MessageContext& context, const DnsMessa
     ResponseSummary summary;
     summary.flags = message.flags;
     summary.rcode = message.rcode();
-    summary.answers = message.answers;
+    summary.answers.swap(message.answers);
 
     if (auto it = impl.find(view, context.socket_cookie, context.destination); it != impl.map.end()) {
         Impl::Map::node_type node = impl.take(it);
@@ -330,6 +338,7 @@ void TransactionTable::on_response(const MessageContext& context, const DnsMessa
         ++counters_.answered;
         impl.recycle(std::move(node));
         sink(std::move(t));
+        take_back_answers(t, message);
         return;
     }
 
@@ -347,6 +356,7 @@ void TransactionTable::on_response(const MessageContext& context, const DnsMessa
     t.response = std::move(summary);
     ++counters_.unmatched_responses;
     sink(std::move(t));
+    take_back_answers(t, message);
 }
 
 void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {

@@ -57,8 +57,10 @@ public:
     // reported: it waits for its response or its timeout.
     void on_query(const MessageContext& context, const DnsMessage& message);
     // A message with QR=1: completes its transaction, or is reported as
-    // unmatched-response.
-    void on_response(const MessageContext& context, const DnsMessage& message, const Sink& sink);
+    // unmatched-response. The answers are lent to the report rather than
+    // copied, and taken back once the sink returns, so their buffers serve
+    // the next parse: afterwards `message.answers` holds no particular value.
+    void on_response(const MessageContext& context, DnsMessage& message, const Sink& sink);
     // Reports as timeout every query whose last copy is older than the timeout.
     void expire(uint64_t now_ns, const Sink& sink);
     // Forgets every pending query and returns how many there were.

@@ -82,7 +82,10 @@ struct Harness {
     TransactionTable::Sink sink = [this](Transaction&& t) { out.push_back(std::move(t)); };
 
     void q(const MessageContext& c, const DnsMessage& m) { table.on_query(c, m); }
-    void r(const MessageContext& c, const DnsMessage& m) { table.on_response(c, m, sink); }
+    void r(const MessageContext& c, const DnsMessage& m) {
+        DnsMessage lent = m;  // on_response borrows the answers
+        table.on_response(c, lent, sink);
+    }
     void expire(uint64_t now) { table.expire(now, sink); }
 };
 
@@ -584,6 +587,37 @@ TEST_CASE("the sink may call back into the table") {
     CHECK(table.pending() == 1);
     table.expire(110, sink);
     CHECK(reported == 2);
+}
+
+TEST_CASE("answers are lent to the report: a sink that reads gives them back, one that keeps takes them") {
+    TransactionTable table(TransactionTableLimits{});
+    std::vector<std::string> seen;
+    TransactionTable::Sink reader = [&seen](Transaction&& t) {
+        for (const DnsRecord& answer : t.response->answers)
+            seen.push_back(answer.data);
+    };
+    table.on_query(client_query(1000), query(1, "example.com"));
+    DnsMessage message = response(1, "example.com");
+    message.answers.push_back({"example.com", kTypeA, kClassIN, 300, "192.0.2.2"});
+    const DnsRecord* storage = message.answers.data();
+    table.on_response(client_response(1500), message, reader);
+    CHECK(seen == std::vector<std::string>{"192.0.2.1", "192.0.2.2"});
+    CHECK(message.answers.data() == storage);  // the same buffer serves the next parse
+
+    std::vector<Transaction> kept;
+    TransactionTable::Sink keeper = [&kept](Transaction&& t) { kept.push_back(std::move(t)); };
+    table.on_query(client_query(2000), query(2, "example.com"));
+    DnsMessage second = response(2, "example.com");
+    table.on_response(client_response(2500), second, keeper);
+    REQUIRE(kept.size() == 1);
+    REQUIRE(kept[0].response->answers.size() == 1);
+    CHECK(kept[0].response->answers[0].data == "192.0.2.1");
+
+    // An unmatched response lends its answers the same way.
+    DnsMessage stray = response(3, "stray.example");
+    table.on_response(client_response(3000), stray, reader);
+    CHECK(seen.back() == "192.0.2.1");
+    CHECK(stray.answers.size() == 1);
 }
 
 TEST_CASE("names of outcomes and sides") {
