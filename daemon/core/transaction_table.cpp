@@ -1,12 +1,12 @@
 #include "transaction_table.hpp"
 
 #include "intrusive_list.hpp"
+#include "owning_hash_set.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,7 +14,7 @@ namespace dnsvis {
 
 namespace {
 
-// Nodes kept for reuse, so that steady traffic does not allocate one per query.
+// Pending queries kept for reuse, so that steady traffic does not allocate one per query.
 constexpr size_t kSpareNodes = 1024;
 
 char ascii_lower(char c) {
@@ -103,114 +103,122 @@ KeyView make_view(Side side, uint32_t pid, uint64_t cookie, const Endpoint& clie
     return view;
 }
 
+// A query waiting for its response: the key it is found by, and what the
+// report needs. Linked in deadline order, so expiry reads only what expires.
+struct PendingQuery {
+    PendingQuery* prev = nullptr;
+    PendingQuery* next = nullptr;
+
+    // The key.
+    uint64_t hash = 0;
+    uint64_t origin = 0;
+    Endpoint peer;
+    uint16_t id = 0;
+    uint16_t type = 0;
+    uint16_t klass = 0;
+    Side side = Side::client;
+    std::string name;  // as the query spelled it
+
+    uint64_t first_ns = 0;
+    uint64_t last_ns = 0;
+    uint64_t deadline_ns = 0;
+    uint32_t retransmits = 0;
+    Transport transport = Transport::udp;
+    uint16_t query_flags = 0;
+    uint64_t socket_cookie = 0;  // of the latest copy
+    Endpoint client;             // of the latest copy
+    Endpoint server;
+    SocketOwner owner;
+
+    KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name}; }
+};
+
+bool same_key(const KeyView& a, const KeyView& b) {
+    return a.hash == b.hash && a.origin == b.origin && a.id == b.id && a.type == b.type && a.klass == b.klass &&
+           a.side == b.side && *a.peer == *b.peer && iequals(a.name, b.name);
+}
+
 }  // namespace
 
 struct TransactionTable::Impl {
-    struct Key {
-        uint64_t hash = 0;
-        uint64_t origin = 0;
-        Endpoint peer;
-        uint16_t id = 0;
-        uint16_t type = 0;
-        uint16_t klass = 0;
-        Side side = Side::client;
-        std::string name;  // as the query spelled it
+    OwningHashSet<PendingQuery> pending;
+    IntrusiveList<PendingQuery> by_deadline;  // front: earliest deadline
+    std::vector<std::unique_ptr<PendingQuery>> spare;
 
-        KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name}; }
-    };
-
-    struct Hash {
-        using is_transparent = void;
-        size_t operator()(const Key& k) const noexcept { return static_cast<size_t>(k.hash); }
-        size_t operator()(const KeyView& k) const noexcept { return static_cast<size_t>(k.hash); }
-    };
-
-    struct Equal {
-        using is_transparent = void;
-        static bool same(const KeyView& a, const KeyView& b) {
-            return a.hash == b.hash && a.origin == b.origin && a.id == b.id && a.type == b.type && a.klass == b.klass &&
-                   a.side == b.side && *a.peer == *b.peer && iequals(a.name, b.name);
-        }
-        bool operator()(const Key& a, const Key& b) const { return same(a.view(), b.view()); }
-        bool operator()(const Key& a, const KeyView& b) const { return same(a.view(), b); }
-        bool operator()(const KeyView& a, const Key& b) const { return same(a, b.view()); }
-    };
-
-    struct Entry {
-        // Doubly linked in deadline order, so expiry reads only what expires.
-        Entry* prev = nullptr;
-        Entry* next = nullptr;
-        const Key* key = nullptr;  // the node's own key: nodes never move
-        uint64_t first_ns = 0;
-        uint64_t last_ns = 0;
-        uint64_t deadline_ns = 0;
-        uint32_t retransmits = 0;
-        Transport transport = Transport::udp;
-        uint16_t query_flags = 0;
-        uint64_t socket_cookie = 0;  // of the latest copy
-        Endpoint client;             // of the latest copy
-        Endpoint server;
-        SocketOwner owner;
-    };
-
-    using Map = std::unordered_map<Key, Entry, Hash, Equal>;
-
-    Map map;
-    IntrusiveList<Entry> by_deadline;  // front: earliest deadline
-    std::vector<Map::node_type> spare;
-
-    // Timestamps are nearly monotonic, so the walk from the back is almost
-    // always zero steps; equal deadlines keep their arrival order.
-    void link_sorted(Entry& e) {
-        Entry* after = by_deadline.back();
-        while (after && after->deadline_ns > e.deadline_ns)
-            after = after->prev;
-        by_deadline.insert_after(after, e);
+    PendingQuery* find_exact(const KeyView& view) const {
+        return pending.find(view.hash, [&view](const PendingQuery& p) { return same_key(p.view(), view); });
     }
 
     // By who asked whom; then, for a query whose owner was unknown when it
     // was stored, by its socket and client endpoint.
-    Map::iterator find(const KeyView& view, uint64_t cookie, const Endpoint& client) {
-        auto it = map.find(view);
-        if (it != map.end() || view.side != Side::client || !(view.origin >> 63))
-            return it;
+    PendingQuery* find(const KeyView& view, uint64_t cookie, const Endpoint& client) const {
+        PendingQuery* found = find_exact(view);
+        if (found || view.side != Side::client || !(view.origin >> 63))
+            return found;
         KeyView by_socket = view;
         by_socket.origin = origin_of(Side::client, cookie, 0);
         by_socket.peer = &client;
         by_socket.hash = hash_key(by_socket);
-        return map.find(by_socket);
+        return find_exact(by_socket);
     }
 
-    Map::node_type take(Map::iterator it) {
-        by_deadline.unlink(it->second);
-        return map.extract(it);
+    // Timestamps are nearly monotonic, so the walk from the back is almost
+    // always zero steps; equal deadlines keep their arrival order.
+    void link_sorted(PendingQuery& p) {
+        PendingQuery* after = by_deadline.back();
+        while (after && after->deadline_ns > p.deadline_ns)
+            after = after->prev;
+        by_deadline.insert_after(after, p);
     }
 
-    void recycle(Map::node_type&& node) {
+    std::unique_ptr<PendingQuery> take(PendingQuery& p) {
+        by_deadline.unlink(p);
+        return pending.extract(p.hash, p);
+    }
+
+    // A spare keeps its name's buffer, so steady traffic allocates nothing.
+    std::unique_ptr<PendingQuery> fresh() {
+        if (spare.empty())
+            return std::make_unique<PendingQuery>();
+        std::unique_ptr<PendingQuery> p = std::move(spare.back());
+        spare.pop_back();
+        std::string name = std::move(p->name);
+        *p = PendingQuery{};
+        p->name = std::move(name);
+        return p;
+    }
+
+    void recycle(std::unique_ptr<PendingQuery> p) {
         if (spare.size() < kSpareNodes)
-            spare.push_back(std::move(node));
+            spare.push_back(std::move(p));
     }
 
-    // Moves the pending query's fields into a report; `node` is spent.
-    static Transaction report(Outcome outcome, Map::node_type& node) {
-        Key& key = node.key();
-        Entry& e = node.mapped();
+    // Moves the pending query's fields into a report.
+    static Transaction report(Outcome outcome, PendingQuery& p) {
         Transaction t;
         t.outcome = outcome;
-        t.side = key.side;
-        t.transport = e.transport;
-        t.id = key.id;
-        t.question.name = std::move(key.name);
-        t.question.type = key.type;
-        t.question.klass = key.klass;
-        t.query_flags = e.query_flags;
-        t.client = e.client;
-        t.server = e.server;
-        t.socket_cookie = e.socket_cookie;
-        t.owner = std::move(e.owner);
-        t.query_ns = e.first_ns;
-        t.retransmits = e.retransmits;
+        t.side = p.side;
+        t.transport = p.transport;
+        t.id = p.id;
+        t.question.name = std::move(p.name);
+        t.question.type = p.type;
+        t.question.klass = p.klass;
+        t.query_flags = p.query_flags;
+        t.client = p.client;
+        t.server = p.server;
+        t.socket_cookie = p.socket_cookie;
+        t.owner = std::move(p.owner);
+        t.query_ns = p.first_ns;
+        t.retransmits = p.retransmits;
         return t;
+    }
+
+    // Hands a report to the sink, then takes back what the sink left of the
+    // name's buffer for the next query.
+    void deliver(Transaction& t, std::unique_ptr<PendingQuery> p, const Sink& sink) {
+        sink(std::move(t));
+        p->name = std::move(t.question.name);
+        recycle(std::move(p));
     }
 };
 
@@ -231,16 +239,12 @@ const DnsQuestion& first_question(const DnsMessage& message) {
 
 }  // namespace
 
-TransactionTable::TransactionTable(TransactionTableLimits limits) : impl_(std::make_unique<Impl>()), limits_(limits) {
-    // Enough buckets for ordinary traffic up front; a table sized for the
-    // worst case would spread lookups over a megabyte and miss the cache.
-    impl_->map.reserve(std::min<size_t>(limits_.max_pending, size_t{1} << 12));
-}
+TransactionTable::TransactionTable(TransactionTableLimits limits) : impl_(std::make_unique<Impl>()), limits_(limits) {}
 
 TransactionTable::~TransactionTable() = default;
 
 size_t TransactionTable::pending() const {
-    return impl_->map.size();
+    return impl_->pending.size();
 }
 
 void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message) {
@@ -253,62 +257,49 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     const KeyView view = make_view(side, context.owner.pid, context.socket_cookie, context.source,
                                    context.destination, message.id, question);
 
-    if (auto it = impl.find(view, context.socket_cookie, context.source); it != impl.map.end()) {
-        Impl::Entry& e = it->second;
-        ++e.retransmits;
+    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.source)) {
+        PendingQuery& p = *found;
+        ++p.retransmits;
         ++counters_.retransmits;
         // A copy seen out of order must not pull the deadline back.
-        e.last_ns = std::max(e.last_ns, context.timestamp_ns);
-        e.deadline_ns = saturating_add(e.last_ns, limits_.timeout_ns);
-        impl.by_deadline.unlink(e);
-        impl.link_sorted(e);
+        p.last_ns = std::max(p.last_ns, context.timestamp_ns);
+        p.deadline_ns = saturating_add(p.last_ns, limits_.timeout_ns);
+        impl.by_deadline.unlink(p);
+        impl.link_sorted(p);
         // The answer goes to the socket of the latest copy.
-        e.socket_cookie = context.socket_cookie;
-        e.client = context.source;
-        if (e.owner.pid == 0 && context.owner.pid != 0)
-            e.owner = context.owner;
+        p.socket_cookie = context.socket_cookie;
+        p.client = context.source;
+        if (p.owner.pid == 0 && context.owner.pid != 0)
+            p.owner = context.owner;
         return;
     }
 
-    if (impl.map.size() >= limits_.max_pending) {
+    if (impl.pending.size() >= limits_.max_pending) {
         ++counters_.lost_table_full;
         return;
     }
 
-    // A recycled node keeps its name's buffer, so steady traffic allocates
-    // nothing here.
-    Impl::Map::node_type node;
-    if (!impl.spare.empty()) {
-        node = std::move(impl.spare.back());
-        impl.spare.pop_back();
-        node.mapped() = Impl::Entry{};
-    } else {
-        Impl::Map scratch;  // the way to get a fresh node handle
-        node = scratch.extract(scratch.emplace().first);
-    }
-    Impl::Key& key = node.key();
-    key.hash = view.hash;
-    key.origin = view.origin;
-    key.peer = *view.peer;
-    key.id = view.id;
-    key.type = view.type;
-    key.klass = view.klass;
-    key.side = view.side;
-    key.name.assign(view.name);
-    auto it = impl.map.insert(std::move(node)).position;
-
-    Impl::Entry& e = it->second;
-    e.key = &it->first;
-    e.first_ns = context.timestamp_ns;
-    e.last_ns = context.timestamp_ns;
-    e.deadline_ns = saturating_add(context.timestamp_ns, limits_.timeout_ns);
-    e.transport = context.transport;
-    e.query_flags = message.flags;
-    e.socket_cookie = context.socket_cookie;
-    e.client = context.source;
-    e.server = context.destination;
-    e.owner = context.owner;
-    impl.link_sorted(e);
+    std::unique_ptr<PendingQuery> fresh = impl.fresh();
+    PendingQuery& p = *fresh;
+    p.hash = view.hash;
+    p.origin = view.origin;
+    p.peer = *view.peer;
+    p.id = view.id;
+    p.type = view.type;
+    p.klass = view.klass;
+    p.side = view.side;
+    p.name.assign(view.name);
+    p.first_ns = context.timestamp_ns;
+    p.last_ns = context.timestamp_ns;
+    p.deadline_ns = saturating_add(context.timestamp_ns, limits_.timeout_ns);
+    p.transport = context.transport;
+    p.query_flags = message.flags;
+    p.socket_cookie = context.socket_cookie;
+    p.client = context.source;
+    p.server = context.destination;
+    p.owner = context.owner;
+    impl.pending.insert(p.hash, std::move(fresh));
+    impl.link_sorted(p);
 }
 
 void TransactionTable::on_response(const MessageContext& context, DnsMessage& message, const Sink& sink) {
@@ -326,9 +317,9 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.rcode = message.rcode();
     summary.answers.swap(message.answers);
 
-    if (auto it = impl.find(view, context.socket_cookie, context.destination); it != impl.map.end()) {
-        Impl::Map::node_type node = impl.take(it);
-        Transaction t = Impl::report(Outcome::answered, node);
+    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.destination)) {
+        std::unique_ptr<PendingQuery> p = impl.take(*found);
+        Transaction t = Impl::report(Outcome::answered, *p);
         // The query's owner is the process that asked; the response only
         // fills in when the query's owner was not known.
         if (t.owner.pid == 0 && context.owner.pid != 0)
@@ -336,8 +327,7 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
         t.response_ns = context.timestamp_ns;
         t.response = std::move(summary);
         ++counters_.answered;
-        impl.recycle(std::move(node));
-        sink(std::move(t));
+        impl.deliver(t, std::move(p), sink);
         take_back_answers(t, message);
         return;
     }
@@ -362,20 +352,19 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
 void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
     Impl& impl = *impl_;
     while (!impl.by_deadline.empty() && impl.by_deadline.front()->deadline_ns <= now_ns) {
-        Impl::Map::node_type node = impl.take(impl.map.find(impl.by_deadline.front()->key->view()));
-        Transaction t = Impl::report(Outcome::timeout, node);
+        std::unique_ptr<PendingQuery> p = impl.take(*impl.by_deadline.front());
+        Transaction t = Impl::report(Outcome::timeout, *p);
         ++counters_.timeouts;
-        impl.recycle(std::move(node));
         // The table is consistent before the sink runs, so it may call back in.
-        sink(std::move(t));
+        impl.deliver(t, std::move(p), sink);
     }
 }
 
 size_t TransactionTable::drop_pending() {
     Impl& impl = *impl_;
-    const size_t count = impl.map.size();
-    impl.map.clear();
+    const size_t count = impl.pending.size();
     impl.by_deadline.clear();
+    impl.pending.clear();
     return count;
 }
 
