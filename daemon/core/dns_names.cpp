@@ -56,46 +56,53 @@ constexpr bool sorted(std::span<const Mnemonic> table) {
 }
 static_assert(sorted(types) && sorted(classes) && sorted(rcodes), "lookup is a binary search");
 
-// The mnemonic, or the RFC 3597 style fallback: the prefix and the number
-// ("TYPE65534", "CLASS42").
-std::string lookup(std::span<const Mnemonic> table, uint16_t number, std::string_view prefix) {
+DnsMnemonic lookup(std::span<const Mnemonic> table, uint16_t number, std::string_view prefix) {
     auto it = std::lower_bound(table.begin(), table.end(), number,
                                [](const Mnemonic& m, uint16_t n) { return m.number < n; });
     if (it != table.end() && it->number == number)
-        return std::string(it->name);
-    char buffer[16];
-    char* p = std::copy(prefix.begin(), prefix.end(), buffer);
-    p = std::to_chars(p, buffer + sizeof buffer, number).ptr;
-    return std::string(buffer, static_cast<size_t>(p - buffer));
+        return DnsMnemonic(it->name);
+    return DnsMnemonic(prefix, number);
 }
 
 }  // namespace
 
-std::string dns_type_name(uint16_t type) {
+DnsMnemonic::DnsMnemonic(std::string_view prefix, uint16_t number) {
+    char* p = std::copy(prefix.begin(), prefix.end(), built_);
+    p = std::to_chars(p, built_ + sizeof built_, number).ptr;
+    built_size_ = static_cast<uint8_t>(p - built_);
+}
+
+DnsMnemonic dns_type_name(uint16_t type) {
     return lookup(types, type, "TYPE");
 }
 
-std::string dns_class_name(uint16_t klass) {
+DnsMnemonic dns_class_name(uint16_t klass) {
     return lookup(classes, klass, "CLASS");
 }
 
-std::string dns_rcode_name(uint16_t rcode) {
+DnsMnemonic dns_rcode_name(uint16_t rcode) {
     return lookup(rcodes, rcode, "RCODE");
 }
 
-std::string dns_flags_string(uint16_t flags) {
+void append_dns_flags(std::string& out, uint16_t flags) {
     static constexpr Mnemonic known[] = {
         {dns_flag::aa, "aa"}, {dns_flag::tc, "tc"}, {dns_flag::rd, "rd"},
         {dns_flag::ra, "ra"}, {dns_flag::ad, "ad"}, {dns_flag::cd, "cd"},
     };
-    std::string out;
+    bool first = true;
     for (const auto& flag : known) {
         if ((flags & flag.number) == 0)
             continue;
-        if (!out.empty())
+        if (!first)
             out += ' ';
+        first = false;
         out += flag.name;
     }
+}
+
+std::string dns_flags_string(uint16_t flags) {
+    std::string out;
+    append_dns_flags(out, flags);
     return out;
 }
 

@@ -213,8 +213,8 @@ void format_transaction_fields(const Transaction& t, const Attribution& a, std::
     out.clear();
     const EndpointText server(t.server);
     const EndpointText client(t.client);
-    const std::string type = dns_type_name(t.question.type);
-    const std::string rcode = t.response ? dns_rcode_name(t.response->rcode) : std::string();
+    const DnsMnemonic type = dns_type_name(t.question.type);
+    const DnsMnemonic rcode = t.response ? dns_rcode_name(t.response->rcode) : DnsMnemonic(std::string_view());
     const MessageParts parts{type, rcode, t.side == Side::client ? server.view() : client.view()};
     append_human_message(out.add("MESSAGE"), t, parts);
     out.add("MESSAGE_ID", t.outcome == Outcome::timeout ? message_id_timeout : message_id_transaction);
@@ -236,7 +236,7 @@ void format_transaction_fields(const Transaction& t, const Attribution& a, std::
     out.add("DNS_SERVER", server.view());
     out.add("DNS_CLIENT", client.view());
     out.add("DNS_SIDE", to_string(t.side));
-    out.add("DNS_FLAGS", dns_flags_string(t.response ? t.response->flags : t.query_flags));
+    append_dns_flags(out.add("DNS_FLAGS"), t.response ? t.response->flags : t.query_flags);
     if (t.retransmits > 0)
         append_number(out.add("DNS_RETRANSMITS"), t.retransmits);
     if (!parse_error.empty())

@@ -34,7 +34,7 @@ struct Attribution {
 };
 
 struct Field {
-    std::string_view name;  // refers to static storage
+    std::string_view name;  // a journal field name (A-Z, 0-9, _) in static storage
     std::string value;
 };
 

@@ -31,6 +31,23 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
+// Eight bytes with 'A'..'Z' turned to lower case, any byte value allowed:
+// the comparisons run on the low seven bits of each byte, which cannot carry
+// into the next byte, and bytes with the high bit set are left alone.
+constexpr uint64_t fold_case(uint64_t word) {
+    constexpr uint64_t ones = 0x0101010101010101ull;
+    constexpr uint64_t highs = 0x8080808080808080ull;
+    const uint64_t low7 = word & ~highs;
+    const uint64_t at_least_a = low7 + ones * (0x80 - 'A');
+    const uint64_t above_z = low7 + ones * (0x80 - 'Z' - 1);
+    const uint64_t upper = at_least_a & ~above_z & ~word & highs;
+    return word | (upper >> 2);
+}
+
+static_assert(fold_case(0x4847464544434241ull) == 0x6867666564636261ull);  // "ABCDEFGH"
+static_assert(fold_case(0x7b7a61605b5a4140ull) == 0x7b7a61605b7a6140ull);  // "@AZ[`az{": only A and Z
+static_assert(fold_case(0xdac1dac1dac1dac1ull) == 0xdac1dac1dac1dac1ull);  // 'A' and 'Z' plus 0x80 stay
+
 uint64_t mix(uint64_t h, uint64_t v) {
     h ^= v;
     h *= 0x9e3779b97f4a7c15ull;
@@ -78,14 +95,21 @@ uint64_t hash_key(const KeyView& k) {
     h = mix(h, (uint64_t{k.peer->port} << 32) | (uint64_t{k.id} << 16) | (k.peer->ipv6 ? 2u : 0u) |
                    (k.side == Side::server ? 1u : 0u));
     h = mix(h, (uint64_t{k.type} << 16) | k.klass);
-    // FNV-1a over the folded name: names are short, and the key must not
-    // depend on how the sender spelled the case (RFC 4343, 0x20 encoding).
-    uint64_t n = 0xcbf29ce484222325ull;
-    for (char c : k.name) {
-        n ^= static_cast<unsigned char>(ascii_lower(c));
-        n *= 0x100000001b3ull;
+    // The name eight bytes at a time, case folded: the key must not depend
+    // on how the sender spelled the case (RFC 4343, 0x20 encoding). A byte
+    // at a time, this loop was the table's largest cost.
+    const char* name = k.name.data();
+    size_t left = k.name.size();
+    for (; left >= 8; name += 8, left -= 8) {
+        uint64_t word;
+        std::memcpy(&word, name, 8);
+        h = mix(h, fold_case(word));
     }
-    h = mix(h, n);
+    if (left > 0) {
+        uint64_t word = 0;
+        std::memcpy(&word, name, left);
+        h = mix(h, fold_case(word) ^ left);
+    }
     return h ^ (h >> 32);
 }
 
