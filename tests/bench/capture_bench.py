@@ -3,7 +3,8 @@
 in the same run, so the result is a ratio and not a machine-dependent number.
 
   1. saturation: dnsperf with 4 clients and 200 queries outstanding, alternating
-     baseline and dnsvisd runs; reports qps(dnsvisd) / qps(baseline).
+     baseline and dnsvisd runs (and which of the two goes first); reports the
+     median over rounds of qps(dnsvisd) / qps(baseline).
   2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
      queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
   3. dnsvisd's peak RSS, and the kernel time spent in the dnsvis_* programs per
@@ -155,8 +156,8 @@ def median(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dnsvisd", default=os.environ.get("DNSVISD", "build-release/daemon/dnsvisd"))
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rate", type=int, default=20000)
     parser.add_argument("--container", action="store_true", help="also run dnsperf inside a Docker container")
     args = parser.parse_args()
@@ -177,10 +178,15 @@ def main():
     try:
         dnsperf(query_file, 2)  # warm-up
         for round_number in range(args.rounds):
-            base = dnsperf(query_file, args.seconds)["qps"]
+            # The machine's speed drifts (a VM's neighbours); alternating
+            # which run comes first keeps a drift from favouring either.
+            if round_number % 2 == 0:
+                base = dnsperf(query_file, args.seconds)["qps"]
             daemon = CountingDaemon(args.dnsvisd, work)
             traced = dnsperf(query_file, args.seconds)["qps"]
             summary = daemon.stop()
+            if round_number % 2 == 1:
+                base = dnsperf(query_file, args.seconds)["qps"]
             results["baseline_qps"].append(base)
             results["dnsvisd_qps"].append(traced)
             results["ratios"].append(traced / base)
