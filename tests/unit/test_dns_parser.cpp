@@ -737,6 +737,28 @@ TEST_CASE("forged counts do not matter beyond the bytes present") {
     CHECK(m.question_count == 0xffff);
 }
 
+TEST_CASE("skip_wire_name checks names exactly as append_wire_name reads them") {
+    // Every offset of every prefix of two responses, read as a name: mostly
+    // garbage, which is the point; the status and the end must agree.
+    for (const auto& message : {realistic_response(), nsd_https_response}) {
+        for (size_t length = 0; length <= message.size(); ++length) {
+            const std::span<const uint8_t> prefix(message.data(), length);
+            for (size_t offset = 0; offset <= length; ++offset) {
+                std::string name;
+                size_t read_end = 12345, skip_end = 12345;
+                const DnsParseStatus read = append_wire_name(prefix, offset, name, read_end);
+                const DnsParseStatus skip = skip_wire_name(prefix, offset, skip_end);
+                if (read != skip || read_end != skip_end) {
+                    CAPTURE(length);
+                    CAPTURE(offset);
+                    CHECK(skip == read);
+                    CHECK(skip_end == read_end);
+                }
+            }
+        }
+    }
+}
+
 TEST_CASE("status names") {
     CHECK(to_string(DnsParseStatus::ok) == "ok");
     CHECK(to_string(DnsParseStatus::too_short) == "too-short");
