@@ -16,7 +16,7 @@ struct DnsQuestion {
 };
 
 struct DnsRecord {
-    std::string name;  // presentation form, lower case, no trailing dot
+    std::string name;  // presentation form, lower case, no trailing dot; empty at DnsParseDepth::reported
     uint16_t type = 0;
     uint16_t klass = 0;
     uint32_t ttl = 0;
@@ -52,6 +52,7 @@ struct DnsMessage {
 
     std::vector<DnsQuestion> questions;
     std::vector<DnsRecord> answers;
+    // Both left empty at DnsParseDepth::reported.
     std::vector<DnsRecord> authority;
     std::vector<DnsRecord> additional;  // without the OPT record
     std::optional<EdnsInfo> edns;

@@ -58,9 +58,19 @@ size_t plausible(uint16_t count, size_t bytes_left, size_t min_length) {
     return std::min<size_t>(count, bytes_left / min_length);
 }
 
+// The fixed part of a record, after its owner name.
+struct RecordFields {
+    uint16_t type = 0;
+    uint16_t klass = 0;
+    uint32_t ttl = 0;
+    size_t rdata = 0;  // offset of the rdata in the message
+    uint16_t rdlength = 0;
+};
+
 class Parser {
 public:
-    Parser(std::span<const uint8_t> wire, DnsMessage& out) : wire_(wire), out_(out) {}
+    Parser(std::span<const uint8_t> wire, DnsMessage& out, DnsParseDepth depth)
+        : wire_(wire), out_(out), owner_names_(depth == DnsParseDepth::full) {}
 
     DnsParseStatus questions(uint16_t count) {
         out_.questions.reserve(plausible(count, left(), min_question_length));
@@ -81,6 +91,8 @@ public:
         return DnsParseStatus::ok;
     }
 
+    // Appends the records to `into` with their rdata rendered; owner names
+    // are rendered too at full depth, else only checked and left empty.
     DnsParseStatus records(uint16_t count, std::vector<DnsRecord>& into, bool additional) {
         into.reserve(plausible(count, left(), min_record_length));
         for (uint16_t i = 0; i < count; ++i) {
@@ -94,45 +106,81 @@ public:
         return DnsParseStatus::ok;
     }
 
+    // Steps over the records, checking their structure but neither
+    // rendering nor keeping them; only the OPT record is still read.
+    DnsParseStatus skip_records(uint16_t count, bool additional) {
+        for (uint16_t i = 0; i < count; ++i) {
+            size_t next = 0;
+            if (DnsParseStatus s = skip_wire_name(wire_, pos_, next); s != DnsParseStatus::ok)
+                return s;
+            RecordFields f;
+            if (DnsParseStatus s = fields(next, f); s != DnsParseStatus::ok)
+                return s;
+            if (additional && f.type == type_opt)
+                read_opt(f);
+            pos_ = f.rdata + f.rdlength;
+        }
+        return DnsParseStatus::ok;
+    }
+
 private:
     size_t left() const { return wire_.size() - pos_; }
+
+    // Reads the fixed part of the record whose owner name ends at `next`,
+    // and checks that its rdata is within the message.
+    DnsParseStatus fields(size_t next, RecordFields& f) const {
+        if (wire_.size() - next < record_fixed_length)
+            return DnsParseStatus::truncated;
+        f.type = read_u16(wire_, next);
+        f.klass = read_u16(wire_, next + 2);
+        f.ttl = read_u32(wire_, next + 4);
+        f.rdlength = read_u16(wire_, next + 8);
+        f.rdata = next + record_fixed_length;
+        if (wire_.size() - f.rdata < f.rdlength)
+            return DnsParseStatus::truncated;
+        return DnsParseStatus::ok;
+    }
+
+    // RFC 6891 allows one OPT; a second one is ignored rather than allowed
+    // to overwrite what the first said.
+    void read_opt(const RecordFields& f) {
+        if (out_.edns)
+            return;
+        EdnsInfo& edns = out_.edns.emplace();
+        edns.udp_payload_size = f.klass;
+        edns.extended_rcode = static_cast<uint8_t>(f.ttl >> 24);
+        edns.version = static_cast<uint8_t>(f.ttl >> 16);
+        edns.dnssec_ok = (f.ttl & 0x8000) != 0;
+    }
 
     DnsParseStatus record(DnsRecord& rec, bool additional) {
         drop_ = false;
         size_t next = 0;
-        if (DnsParseStatus s = append_wire_name(wire_, pos_, rec.name, next); s != DnsParseStatus::ok)
+        if (DnsParseStatus s =
+                owner_names_ ? append_wire_name(wire_, pos_, rec.name, next) : skip_wire_name(wire_, pos_, next);
+            s != DnsParseStatus::ok)
             return s;
-        if (wire_.size() - next < record_fixed_length)
-            return DnsParseStatus::truncated;
-        rec.type = read_u16(wire_, next);
-        rec.klass = read_u16(wire_, next + 2);
-        rec.ttl = read_u32(wire_, next + 4);
-        const uint16_t rdlength = read_u16(wire_, next + 8);
-        const size_t rdata = next + record_fixed_length;
-        if (wire_.size() - rdata < rdlength)
-            return DnsParseStatus::truncated;
+        RecordFields f;
+        if (DnsParseStatus s = fields(next, f); s != DnsParseStatus::ok)
+            return s;
+        rec.type = f.type;
+        rec.klass = f.klass;
+        rec.ttl = f.ttl;
 
-        if (additional && rec.type == type_opt) {
-            // RFC 6891 allows one OPT; a second one is ignored rather than
-            // allowed to overwrite what the first said.
-            if (!out_.edns) {
-                EdnsInfo& edns = out_.edns.emplace();
-                edns.udp_payload_size = rec.klass;
-                edns.extended_rcode = static_cast<uint8_t>(rec.ttl >> 24);
-                edns.version = static_cast<uint8_t>(rec.ttl >> 16);
-                edns.dnssec_ok = (rec.ttl & 0x8000) != 0;
-            }
+        if (additional && f.type == type_opt) {
+            read_opt(f);
             drop_ = true;
-        } else if (DnsParseStatus s = render_rdata(wire_, rdata, rdlength, render_type(rec.type, rec.klass), rec.data);
+        } else if (DnsParseStatus s = render_rdata(wire_, f.rdata, f.rdlength, render_type(f.type, f.klass), rec.data);
                    s != DnsParseStatus::ok) {
             return s;
         }
-        pos_ = rdata + rdlength;
+        pos_ = f.rdata + f.rdlength;
         return DnsParseStatus::ok;
     }
 
     std::span<const uint8_t> wire_;
     DnsMessage& out_;
+    const bool owner_names_;  // render the owner names of the records kept
     size_t pos_ = header_length;
     bool drop_ = false;  // the record just read is the OPT pseudo-record
 };
@@ -163,7 +211,7 @@ std::string_view to_string(DnsParseStatus status) {
     return "unknown";
 }
 
-DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out) {
+DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out, DnsParseDepth depth) {
     out.clear();
     if (wire.size() < header_length)
         return DnsParseStatus::too_short;
@@ -174,14 +222,20 @@ DnsParseStatus parse_dns_message(std::span<const uint8_t> wire, DnsMessage& out)
     out.authority_count = read_u16(wire, 8);
     out.additional_count = read_u16(wire, 10);
 
-    Parser parser(wire, out);
+    Parser parser(wire, out, depth);
     if (DnsParseStatus s = parser.questions(out.question_count); s != DnsParseStatus::ok)
         return s;
     if (DnsParseStatus s = parser.records(out.answer_count, out.answers, false); s != DnsParseStatus::ok)
         return s;
+    // Bytes after the last record are tolerated (some middleboxes pad).
+    if (depth == DnsParseDepth::reported) {
+        // Nothing in these two sections is reported but the OPT record.
+        if (DnsParseStatus s = parser.skip_records(out.authority_count, false); s != DnsParseStatus::ok)
+            return s;
+        return parser.skip_records(out.additional_count, true);
+    }
     if (DnsParseStatus s = parser.records(out.authority_count, out.authority, false); s != DnsParseStatus::ok)
         return s;
-    // Bytes after the last record are tolerated (some middleboxes pad).
     return parser.records(out.additional_count, out.additional, true);
 }
 

@@ -84,14 +84,20 @@ char* put_label(char* p, const uint8_t* label, size_t len, size_t readable) {
     return p;
 }
 
-}  // namespace
-
-DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out, size_t& end) {
-    // Built on the stack and appended once, so a failed read leaves `out`
-    // alone and a good one costs at most one allocation.
-    char buffer[max_presentation_length + 8];  // put_label() stores whole words
-    char* p = buffer;
-
+// Walks the name starting at `offset` of `message`, checking every rule of
+// the wire format. Each label goes to `sink.label(bytes, length, readable)`
+// in order, where `readable` is how many bytes of the message may be read
+// from `bytes`; once the whole name has been read, `sink.finish()` is called
+// and `end` is set as append_wire_name() says. On error neither happens.
+//
+// One loop for every reader of names, so the rules cannot drift apart; a
+// template so that each reader gets it with its own sink inlined. finish()
+// is called here, where the name ends, rather than by the caller after
+// testing the status: that way append_wire_name() compiles to the code it had
+// when the loop was its own (testing afterwards cost it some six instructions
+// a name, 1.5%).
+template <typename LabelSink>
+DnsParseStatus walk_wire_name(std::span<const uint8_t> message, size_t offset, LabelSink& sink, size_t& end) {
     const size_t size = message.size();
     size_t pos = offset;
     size_t limit = offset;   // pointers must land strictly below this
@@ -123,9 +129,7 @@ DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset,
             return DnsParseStatus::bad_label_type;
 
         if (len == 0) {
-            if (p == buffer)
-                *p++ = '.';
-            out.append(buffer, static_cast<size_t>(p - buffer));
+            sink.finish();
             end = jumped ? in_place_end : pos + 1;
             return DnsParseStatus::ok;
         }
@@ -137,11 +141,54 @@ DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset,
         if (size - pos - 1 < len)
             return DnsParseStatus::truncated;
 
-        if (p != buffer)
-            *p++ = '.';
-        p = put_label(p, message.data() + pos + 1, len, size - pos - 1);
+        sink.label(message.data() + pos + 1, size_t{len}, size - pos - 1);
         pos += 1 + size_t{len};
     }
+}
+
+// Writes the presentation form of the labels it is given into `buffer`, and
+// appends it to `out` once the name is complete.
+class PresentationWriter {
+public:
+    PresentationWriter(char* buffer, std::string& out) : buffer_(buffer), p_(buffer), out_(out) {}
+
+    void label(const uint8_t* bytes, size_t length, size_t readable) {
+        if (p_ != buffer_)
+            *p_++ = '.';
+        p_ = put_label(p_, bytes, length, readable);
+    }
+
+    void finish() {
+        if (p_ == buffer_)
+            *p_++ = '.';
+        out_.append(buffer_, static_cast<size_t>(p_ - buffer_));
+    }
+
+private:
+    char* const buffer_;
+    char* p_;
+    std::string& out_;
+};
+
+// For names that are only checked.
+struct NoText {
+    void label(const uint8_t*, size_t, size_t) {}
+    void finish() {}
+};
+
+}  // namespace
+
+DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out, size_t& end) {
+    // Built on the stack and appended once, so a failed read leaves `out`
+    // alone and a good one costs at most one allocation.
+    char buffer[max_presentation_length + 8];  // put_label() stores whole words
+    PresentationWriter writer(buffer, out);
+    return walk_wire_name(message, offset, writer, end);
+}
+
+DnsParseStatus skip_wire_name(std::span<const uint8_t> message, size_t offset, size_t& end) {
+    NoText none;
+    return walk_wire_name(message, offset, none, end);
 }
 
 }  // namespace dnsvis

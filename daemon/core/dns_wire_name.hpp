@@ -1,4 +1,5 @@
-// Reading a domain name from DNS wire format into presentation form.
+// Reading a domain name from DNS wire format into presentation form, or
+// only checking it.
 //
 // Shared by the message parser (owner names, questions) and the rdata
 // renderer (names inside CNAME, MX, SOA, ...), which is why it works on the
@@ -30,5 +31,10 @@ inline constexpr size_t max_wire_name_length = 255;
 // written (past the first pointer if there was one). On error `out` and `end`
 // are left untouched.
 DnsParseStatus append_wire_name(std::span<const uint8_t> message, size_t offset, std::string& out, size_t& end);
+
+// Checks the name starting at `offset` exactly as append_wire_name() does
+// (same status for every input, same `end`) without producing its text: for
+// names that must be stepped over and validated but are never shown.
+DnsParseStatus skip_wire_name(std::span<const uint8_t> message, size_t offset, size_t& end);
 
 }  // namespace dnsvis

@@ -1,4 +1,4 @@
-// libFuzzer target for the DNS parser and the rdata renderer.
+// libFuzzer target for the DNS parser (at both depths) and the rdata renderer.
 //
 // Besides "no crash, no sanitizer report", it checks the promises the rest of
 // the daemon relies on, and aborts when one is broken.
@@ -128,6 +128,64 @@ bool same(const DnsMessage& a, const DnsMessage& b) {
            same_records(a.additional, b.additional);
 }
 
+bool same_edns(const DnsMessage& a, const DnsMessage& b) {
+    if (a.edns.has_value() != b.edns.has_value())
+        return false;
+    return !a.edns ||
+           (a.edns->udp_payload_size == b.edns->udp_payload_size && a.edns->extended_rcode == b.edns->extended_rcode &&
+            a.edns->version == b.edns->version && a.edns->dnssec_ok == b.edns->dnssec_ok);
+}
+
+// The reported depth keeps of a message exactly what the full parse gives of
+// the parts dnsvisd reports, and nothing else.
+void check_reported(const DnsMessage& full, DnsParseStatus full_status, const DnsMessage& reported,
+                    DnsParseStatus reported_status) {
+    // Questions and answers are read alike at both depths (bar the answers'
+    // owner names, checked but not rendered), so they always agree.
+    require(reported.id == full.id && reported.flags == full.flags);
+    require(reported.question_count == full.question_count && reported.answer_count == full.answer_count &&
+            reported.authority_count == full.authority_count && reported.additional_count == full.additional_count);
+    require(reported.questions.size() == full.questions.size());
+    for (size_t i = 0; i < full.questions.size(); ++i) {
+        require(reported.questions[i].name == full.questions[i].name);
+        require(reported.questions[i].type == full.questions[i].type);
+        require(reported.questions[i].klass == full.questions[i].klass);
+    }
+    require(reported.answers.size() == full.answers.size());
+    for (size_t i = 0; i < full.answers.size(); ++i) {
+        const DnsRecord& r = reported.answers[i];
+        const DnsRecord& f = full.answers[i];
+        require(r.name.empty());
+        require(r.type == f.type && r.klass == f.klass && r.ttl == f.ttl && r.data == f.data);
+    }
+    require(reported.authority.empty() && reported.additional.empty());
+
+    // Past the answers, the reported depth does not render rdata. Where the
+    // full parse stopped there (a failing question or record is never kept,
+    // so all of them being kept means it was further on) with an
+    // error rendering can give, it may have been rendering that failed; the
+    // reported parse then went on: to success, or to a later error found
+    // without rendering (so never bad_rdata), having perhaps found an OPT
+    // record the full parse never reached. Or it was the record's owner name
+    // or bounds, and the reported parse stopped there too, alike.
+    const bool may_be_unrendered =
+        full.questions.size() == full.question_count && full.answers.size() == full.answer_count &&
+        (full_status == DnsParseStatus::bad_rdata || full_status == DnsParseStatus::bad_pointer ||
+         full_status == DnsParseStatus::bad_label_type || full_status == DnsParseStatus::name_too_long);
+    if (may_be_unrendered) {
+        require(reported_status != DnsParseStatus::bad_rdata);
+        if (full.edns)
+            require(same_edns(reported, full));
+        return;
+    }
+    // Anywhere else both depths stop at the same record for the same reason:
+    // an ok full parse is an ok reported one, a failed reported parse is the
+    // full parse's failure.
+    require(reported_status == full_status);
+    require(same_edns(reported, full));
+    require(reported.rcode() == full.rcode());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -153,6 +211,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     static DnsMessage reused;
     require(parse_dns_message(wire, reused) == status);
     require(same(fresh, reused));
+
+    // The depth dnsvisd parses at, fresh and into the same reused object,
+    // which therefore also goes from one depth to the other between inputs.
+    DnsMessage reported;
+    const DnsParseStatus reported_status = parse_dns_message(wire, reported, DnsParseDepth::reported);
+    check_reported(fresh, status, reported, reported_status);
+    require(parse_dns_message(wire, reused, DnsParseDepth::reported) == reported_status);
+    require(same(reported, reused));
 
     // Every renderer over the bytes after the header, as rdata: most inputs
     // are not valid for most types, which is the point.

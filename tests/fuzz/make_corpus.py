@@ -213,6 +213,15 @@ def first_answer_rdlength_offset(msg):
     return skip_name(msg, offset) + 8
 
 
+def rdata_offset(msg, record):
+    """Offset of the rdata of record number `record`, counted across sections (one question)."""
+    offset = skip_name(msg, 12) + 4
+    for _ in range(record):
+        offset = skip_name(msg, offset) + 8
+        offset += 2 + struct.unpack_from("!H", msg, offset)[0]
+    return skip_name(msg, offset) + 10
+
+
 def header(qd, an=0, ns=0, ar=0, flags=0x0100, ident=0x4242):
     return struct.pack("!HHHHHH", ident, flags, qd, an, ns, ar)
 
@@ -253,6 +262,13 @@ def hostile(real):
     bad_a = bytearray(a)
     struct.pack_into("!H", bad_a, rdlen_at, 5)
     out["hostile-a-rdlength-5"] = bytes(bad_a)
+    # The second authority record (NS ns2.other.test, after two answers and
+    # NS ns1, a name nothing else points into) with the pointer ending its
+    # target made to point past the end: only rendering that rdata finds it,
+    # which the parse at the depth dnsvisd reports does not do.
+    ns_target = bytearray(a)
+    struct.pack_into("!H", ns_target, rdata_offset(a, 3) + 10, 0xFFFF)
+    out["hostile-ns-rdata-bad-pointer"] = bytes(ns_target)
     https = real["response-https-alpn-ech-hints"]
     out["hostile-https-cut-mid-rdata"] = https[: len(https) - 40]
     out["hostile-cut-after-question"] = a[: skip_name(a, 12) + 4]

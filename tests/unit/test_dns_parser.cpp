@@ -1,5 +1,6 @@
-// Tests for parse_dns_message: header, sections, compression, EDNS, and
-// hostile input (pointer loops, oversized names, truncation).
+// Tests for parse_dns_message: header, sections, compression, EDNS, hostile
+// input (pointer loops, oversized names, truncation), and the reported depth
+// against the full one.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -113,8 +114,8 @@ private:
     size_t open_ = 0;
 };
 
-DnsParseStatus parse(const std::vector<uint8_t>& wire, DnsMessage& m) {
-    return parse_dns_message(std::span<const uint8_t>(wire.data(), wire.size()), m);
+DnsParseStatus parse(const std::vector<uint8_t>& wire, DnsMessage& m, DnsParseDepth depth = DnsParseDepth::full) {
+    return parse_dns_message(std::span<const uint8_t>(wire.data(), wire.size()), m, depth);
 }
 
 // A question for one name, for the name tests: returns the parsed name or
@@ -735,6 +736,333 @@ TEST_CASE("forged counts do not matter beyond the bytes present") {
     CHECK(parse(wire, m) == DnsParseStatus::truncated);
     CHECK(m.questions.size() == 1);
     CHECK(m.question_count == 0xffff);
+}
+
+namespace {
+
+// What the reported depth promises: of `wire`, the same status, header,
+// questions, answers (all but their names, left empty) and EDNS as the full
+// depth, and no authority or additional records. Returns the status.
+DnsParseStatus check_reported_agrees(const std::vector<uint8_t>& wire) {
+    DnsMessage full, reported;
+    const DnsParseStatus status = parse(wire, full);
+    CHECK(parse(wire, reported, DnsParseDepth::reported) == status);
+    CHECK(reported.id == full.id);
+    CHECK(reported.flags == full.flags);
+    CHECK(reported.question_count == full.question_count);
+    CHECK(reported.answer_count == full.answer_count);
+    CHECK(reported.authority_count == full.authority_count);
+    CHECK(reported.additional_count == full.additional_count);
+    REQUIRE(reported.questions.size() == full.questions.size());
+    for (size_t i = 0; i < full.questions.size(); ++i) {
+        CHECK(reported.questions[i].name == full.questions[i].name);
+        CHECK(reported.questions[i].type == full.questions[i].type);
+        CHECK(reported.questions[i].klass == full.questions[i].klass);
+    }
+    REQUIRE(reported.answers.size() == full.answers.size());
+    for (size_t i = 0; i < full.answers.size(); ++i) {
+        CAPTURE(i);
+        CHECK(reported.answers[i].name.empty());
+        CHECK(reported.answers[i].type == full.answers[i].type);
+        CHECK(reported.answers[i].klass == full.answers[i].klass);
+        CHECK(reported.answers[i].ttl == full.answers[i].ttl);
+        CHECK(reported.answers[i].data == full.answers[i].data);
+    }
+    CHECK(reported.authority.empty());
+    CHECK(reported.additional.empty());
+    REQUIRE(reported.edns.has_value() == full.edns.has_value());
+    if (full.edns) {
+        CHECK(reported.edns->udp_payload_size == full.edns->udp_payload_size);
+        CHECK(reported.edns->extended_rcode == full.edns->extended_rcode);
+        CHECK(reported.edns->version == full.edns->version);
+        CHECK(reported.edns->dnssec_ok == full.edns->dnssec_ok);
+    }
+    CHECK(reported.rcode() == full.rcode());
+    return status;
+}
+
+}  // namespace
+
+TEST_CASE("reported depth: what the daemon reports is what the full parse gives") {
+    SUBCASE("a realistic compressed response") {
+        auto wire = realistic_response();
+        REQUIRE(check_reported_agrees(wire) == DnsParseStatus::ok);
+        // Not vacuous: the full parse has names and records to leave out.
+        DnsMessage m;
+        REQUIRE(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+        REQUIRE(m.answers.size() == 4);
+        CHECK(m.answers[0].data == "alias2.example.test");
+        CHECK(m.answers[3].data == "2001:db8::10");
+        REQUIRE(m.edns.has_value());
+        CHECK(m.edns->udp_payload_size == 1232);
+    }
+    SUBCASE("a real HTTPS response from NSD") {
+        CHECK(check_reported_agrees(nsd_https_response) == DnsParseStatus::ok);
+    }
+    SUBCASE("a query, a bare header, a message without a question") {
+        CHECK(check_reported_agrees(one_question("www.example.test")) == DnsParseStatus::ok);
+        CHECK(check_reported_agrees({0xab, 0xcd, 0x81, 0x83, 0, 0, 0, 0, 0, 0, 0, 0}) == DnsParseStatus::ok);
+        CHECK(check_reported_agrees(Packet().header(9, 0x8105, 0, 0, 0, 1).opt(4096, 0, 0, false).take()) ==
+              DnsParseStatus::ok);
+    }
+    SUBCASE("too short") {
+        CHECK(check_reported_agrees({}) == DnsParseStatus::too_short);
+        CHECK(check_reported_agrees(std::vector<uint8_t>(11, 0xff)) == DnsParseStatus::too_short);
+    }
+    SUBCASE("extended rcode") {
+        auto wire = Packet().header(3, 0x810f, 1, 0, 0, 1).question("example.test", t_a).opt(512, 0xff, 1, true).take();
+        REQUIRE(check_reported_agrees(wire) == DnsParseStatus::ok);
+        DnsMessage m;
+        REQUIRE(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+        CHECK(m.rcode() == 4095);
+    }
+    SUBCASE("classes, unknown types, the root, compressed owner names") {
+        Packet p;
+        p.header(10, 0x8400, 1, 6, 1, 1);
+        p.question("version.bind", t_txt, c_ch);
+        p.rr_at(12, t_txt, c_ch, 0).label("dnsvis 1.0");
+        p.rr_at(12, t_a, c_ch, 0).raw({0x01, 0x02, 0xab, 0xcd, 0x00, 0x00});
+        p.rr_at(12, t_a, c_any, 0);
+        p.rr_at(12, 65534).raw({0x0a, 0x00, 0x00, 0x01});
+        p.rr(".", t_ns, c_in, 7).name(".");
+        p.rr("Mail.Example.TEST", t_mx, c_in, 9).u16(10).pointer(12);
+        p.rr_at(12, t_soa).name("ns1.example.test").name("hostmaster.example.test");
+        p.u32(1).u32(2).u32(3).u32(4).u32(5);
+        p.rr_at(12, t_a).raw({192, 0, 2, 1});
+        CHECK(check_reported_agrees(p.take()) == DnsParseStatus::ok);
+    }
+    SUBCASE("every prefix of a response: truncated, and what was complete is kept alike") {
+        for (const auto& wire : {realistic_response(), nsd_https_response}) {
+            for (size_t length = 0; length < wire.size(); ++length) {
+                CAPTURE(length);
+                check_reported_agrees(
+                    std::vector<uint8_t>(wire.begin(), wire.begin() + static_cast<std::ptrdiff_t>(length)));
+            }
+        }
+    }
+}
+
+TEST_CASE("reported depth: a bad owner name is the same error as in the full parse, in every section") {
+    const std::string l62(62, 'c'), l63(63, 'a');
+    // Every name wrong in one way, as wire bytes from where the owner name
+    // starts; `last` ones run to the end of the message. A pointer relative
+    // to the owner name is written at `pointer_at`, to `owner + pointer_to`.
+    struct BadName {
+        std::string what;
+        std::vector<uint8_t> bytes;
+        DnsParseStatus status;
+        bool last = false;
+        int pointer_at = -1;
+        size_t pointer_to = 0;
+    };
+    std::vector<uint8_t> long_label = {64};
+    long_label.insert(long_label.end(), 64, 'x');
+    long_label.push_back(0);
+    std::vector<uint8_t> many_labels;  // 128 labels: 257 bytes
+    for (int i = 0; i < 128; ++i)
+        many_labels.insert(many_labels.end(), {1, 'z'});
+    many_labels.push_back(0);
+    // The question below is l63.l63.l63 at offset 12, 193 bytes in wire form.
+    std::vector<uint8_t> long_with_suffix = {62};
+    long_with_suffix.insert(long_with_suffix.end(), l62.begin(), l62.end());
+    long_with_suffix.insert(long_with_suffix.end(), {0xc0, 12});
+    const std::vector<BadName> bad_names = {
+        {"pointer past the end", {0xff, 0xff}, DnsParseStatus::bad_pointer},
+        {"forward pointer to a valid name", {0, 0, 0}, DnsParseStatus::bad_pointer, false, 0, 2},
+        {"pointer to itself", {0, 0}, DnsParseStatus::bad_pointer, false, 0, 0},
+        {"pointer back into its own name", {1, 'a', 0, 0}, DnsParseStatus::bad_pointer, false, 2, 0},
+        {"pointer cut after its first byte", {1, 'a', 0xc0}, DnsParseStatus::truncated, true},
+        {"label running past the end", {5, 'a', 'b'}, DnsParseStatus::truncated, true},
+        {"no root label", {3, 'n', 's', '1', 4, 't', 'e', 's', 't'}, DnsParseStatus::truncated, true},
+        // A "label of 64 bytes" cannot be told from the extended label type 0x40.
+        {"label too long", long_label, DnsParseStatus::bad_label_type},
+        {"label type 0x80", {0x80, 0x00}, DnsParseStatus::bad_label_type},
+        {"label type 0x40 after a label", {1, 'a', 0x40, 0x00}, DnsParseStatus::bad_label_type},
+        {"name too long", many_labels, DnsParseStatus::name_too_long},
+        {"name too long once the pointed-to suffix is added", long_with_suffix, DnsParseStatus::name_too_long},
+    };
+    for (int section = 0; section < 3; ++section) {
+        for (const BadName& bad : bad_names) {
+            CAPTURE(section);
+            CAPTURE(bad.what);
+            // A good record in each section before the bad one, and an OPT
+            // before it in the additional section, so each section reached
+            // is compared.
+            Packet p;
+            p.header(0x4444, 0x8180, 1, section == 0 ? 1 : 2, section == 0 ? 0 : 1, section == 2 ? 2 : 0);
+            p.question(l63 + "." + l63 + "." + l63, t_a);
+            if (section > 0) {
+                p.rr_at(12, t_a).raw({192, 0, 2, 1});
+                p.rr_at(12, t_a).raw({192, 0, 2, 2});
+            }
+            if (section > 1)
+                p.rr_at(12, t_ns).labels("ns1").pointer(12);
+            if (section == 2)
+                p.opt(1400, 0, 0, true);
+            p.end_rr();
+            const size_t owner = p.here();
+            std::vector<uint8_t> bytes = bad.bytes;
+            if (bad.pointer_at >= 0) {
+                const size_t target = owner + bad.pointer_to;
+                bytes[static_cast<size_t>(bad.pointer_at)] = static_cast<uint8_t>(0xc0 | (target >> 8));
+                bytes[static_cast<size_t>(bad.pointer_at) + 1] = static_cast<uint8_t>(target);
+            }
+            for (uint8_t b : bytes)
+                p.u8(b);
+            if (!bad.last)
+                p.u16(t_a).u16(c_in).u32(300).u16(4).raw({192, 0, 2, 3});
+            auto wire = p.take();
+            DnsMessage full;
+            CHECK(parse(wire, full) == bad.status);
+            CHECK(check_reported_agrees(wire) == bad.status);
+            // The sections before the bad record were read in both depths.
+            CHECK(full.answers.size() == (section == 0 ? 0u : 2u));
+        }
+    }
+}
+
+TEST_CASE("reported depth: rdata past the end of the message, in the last record of each section") {
+    // Nothing follows the record whose rdlength overshoots, so only the
+    // bounds check of that record can tell.
+    for (int section = 0; section < 3; ++section) {
+        for (uint16_t type : {t_a, t_ns, t_opt}) {
+            CAPTURE(section);
+            CAPTURE(type);
+            Packet p;
+            p.header(8, 0x8180, 1, section == 0 ? 1 : 0, section == 1 ? 1 : 0, section == 2 ? 1 : 0);
+            p.question("example.test", t_a);
+            p.pointer(12).u16(type).u16(c_in).u32(300).u16(4).raw({192, 0, 2});
+            auto wire = p.take();
+            CHECK(check_reported_agrees(wire) == DnsParseStatus::truncated);
+            // A cut OPT record is not half read either.
+            DnsMessage m;
+            parse(wire, m, DnsParseDepth::reported);
+            CHECK_FALSE(m.edns.has_value());
+        }
+    }
+}
+
+TEST_CASE("reported depth: the OPT record is found after other additional records, and a second one is ignored") {
+    Packet p;
+    p.header(4, 0x8180, 1, 1, 1, 5);
+    p.question("www.example.test", t_a);
+    p.rr_at(12, t_a).raw({192, 0, 2, 1});
+    p.rr("example.test", t_ns).name("ns1.example.test");
+    p.rr("ns1.example.test", t_a).raw({192, 0, 2, 53});
+    p.rr("ns1.example.test", t_aaaa).raw({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53});
+    p.opt(1232, 2, 0, true);
+    p.rr("ns2.example.test", t_a).raw({192, 0, 2, 54});
+    p.opt(4096, 0, 1, false);
+    auto wire = p.take();
+    REQUIRE(check_reported_agrees(wire) == DnsParseStatus::ok);
+    DnsMessage m;
+    REQUIRE(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+    REQUIRE(m.edns.has_value());
+    CHECK(m.edns->udp_payload_size == 1232);
+    CHECK(m.edns->extended_rcode == 2);
+    CHECK(m.edns->version == 0);
+    CHECK(m.edns->dnssec_ok);
+    CHECK(m.rcode() == 32);
+    CHECK(m.additional.empty());
+    CHECK(m.additional_count == 5);
+
+    // In the answer section, OPT is an ordinary record in both depths.
+    Packet q;
+    q.header(4, 0x8100, 0, 1, 0, 1);
+    q.rr(".", t_opt, 1232, 0).raw({0, 10, 0, 2, 0xaa, 0xbb});
+    q.opt(512, 0, 0, false);
+    auto in_answers = q.take();
+    REQUIRE(check_reported_agrees(in_answers) == DnsParseStatus::ok);
+    REQUIRE(parse(in_answers, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+    REQUIRE(m.answers.size() == 1);
+    CHECK(m.answers[0].data == "\\# 6 000a0002aabb");
+    CHECK(m.edns->udp_payload_size == 512);
+}
+
+TEST_CASE("reported depth: rdata is checked in the answer section only") {
+    // Rdata that only rendering finds wrong: an error wherever it is in the
+    // full parse, but authority and additional rdata is not looked at in the
+    // reported depth, which goes on to the OPT record.
+    std::vector<uint8_t> long_name;  // 128 labels: 257 bytes
+    for (int i = 0; i < 128; ++i)
+        long_name.insert(long_name.end(), {1, 'z'});
+    long_name.push_back(0);
+    struct BadRdata {
+        std::string what;
+        uint16_t type;
+        std::vector<uint8_t> rdata;
+        DnsParseStatus status;
+    };
+    const std::vector<BadRdata> bad_rdata = {
+        {"A with five bytes", t_a, {192, 0, 2, 2, 9}, DnsParseStatus::bad_rdata},
+        {"NS: a name running past the rdata", t_ns, {3, 'n', 's', '1'}, DnsParseStatus::bad_rdata},
+        {"NS: a forward pointer", t_ns, {0xc0, 0xff}, DnsParseStatus::bad_pointer},
+        {"CNAME: label type 0x80", t_cname, {0x80, 0x00}, DnsParseStatus::bad_label_type},
+        {"SOA: a second name too long", t_soa, {0xc0, 12}, DnsParseStatus::name_too_long},
+    };
+    for (const BadRdata& bad : bad_rdata) {
+        for (int section = 0; section < 3; ++section) {
+            CAPTURE(bad.what);
+            CAPTURE(section);
+            Packet p;
+            p.header(8, 0x8180, 1, section == 0 ? 1 : 0, section == 1 ? 1 : 0, section == 2 ? 2 : 1);
+            p.question("example.test", t_a);
+            p.rr_at(12, bad.type);
+            for (uint8_t b : bad.rdata)
+                p.u8(b);
+            if (bad.type == t_soa) {  // a good first name, then this one
+                for (uint8_t b : long_name)
+                    p.u8(b);
+                p.u32(1).u32(2).u32(3).u32(4).u32(5);
+            }
+            p.opt(1232, 0, 0, false);
+            auto wire = p.take();
+            if (section == 0) {
+                CHECK(check_reported_agrees(wire) == bad.status);
+                continue;
+            }
+            DnsMessage full, reported;
+            CHECK(parse(wire, full) == bad.status);
+            CHECK_FALSE(full.edns.has_value());
+            CHECK(parse(wire, reported, DnsParseDepth::reported) == DnsParseStatus::ok);
+            CHECK(reported.edns.has_value());
+        }
+    }
+}
+
+TEST_CASE("reported depth: a message reused across depths carries nothing over") {
+    auto wire = realistic_response();
+    DnsMessage m;
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    REQUIRE(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+    CHECK(m.answers[0].name.empty());
+    CHECK(m.authority.empty());
+    CHECK(m.additional.empty());
+    REQUIRE(parse(wire, m) == DnsParseStatus::ok);
+    CHECK(m.answers[0].name == "alias.example.test");
+    CHECK(m.authority.size() == 2);
+}
+
+TEST_CASE("skip_wire_name checks names exactly as append_wire_name reads them") {
+    // Every offset of every prefix of two responses, read as a name: mostly
+    // garbage, which is the point; the status and the end must agree.
+    for (const auto& message : {realistic_response(), nsd_https_response}) {
+        for (size_t length = 0; length <= message.size(); ++length) {
+            const std::span<const uint8_t> prefix(message.data(), length);
+            for (size_t offset = 0; offset <= length; ++offset) {
+                std::string name;
+                size_t read_end = 12345, skip_end = 12345;
+                const DnsParseStatus read = append_wire_name(prefix, offset, name, read_end);
+                const DnsParseStatus skip = skip_wire_name(prefix, offset, skip_end);
+                if (read != skip || read_end != skip_end) {
+                    CAPTURE(length);
+                    CAPTURE(offset);
+                    CHECK(skip == read);
+                    CHECK(skip_end == read_end);
+                }
+            }
+        }
+    }
 }
 
 TEST_CASE("status names") {
