@@ -80,7 +80,9 @@ void Daemon::on_record(std::span<const uint8_t> record) {
 }
 
 void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut) {
-    const DnsParseStatus status = parse_dns_message(wire, message_);
+    // Only what the entry reports is rendered: the answers' data, not
+    // owner names or the authority and additional sections.
+    const DnsParseStatus status = parse_dns_message(wire, message_, DnsParseDepth::reported);
     if (status == DnsParseStatus::too_short) {
         ++counted_.lost_by(LossCause::malformed);
         return;
