@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -19,9 +20,13 @@ namespace dnsvis {
 
 namespace {
 
-// While events flow, the ring is drained this often: the kernel wakes us
-// only for a large batch, so this bounds how late an entry appears.
-constexpr uint64_t busy_tick_usec = 100'000;
+// While events flow, the ring is drained at the pace of a DrainPacer; the
+// kernel wakes us early only for a large backlog. Held entries (waiting for
+// container metadata) are looked at at least this often.
+constexpr uint64_t held_tick_usec = 100'000;
+// Timers fire within this of their time. sd-event's default, 250 ms, would
+// turn a 1 ms pace into a quarter second of backlog.
+constexpr uint64_t tick_accuracy_usec = 100;
 // With queries pending but no traffic, timeouts are checked this often.
 constexpr uint64_t idle_tick_usec = 1'000'000;
 // Ticks without a single event before going idle.
@@ -240,6 +245,7 @@ void Daemon::drain() {
         idle_ticks_ = 0;
     else
         ++idle_ticks_;
+    busy_interval_usec_ = pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
     table_.expire(now_ns_, report_);
     reassembler_.expire(now_ns_);
     release_expired(now_ns_);
@@ -249,9 +255,9 @@ void Daemon::drain() {
 }
 
 void Daemon::arm_tick(bool busy) {
-    uint64_t interval = busy ? busy_tick_usec : idle_tick_usec;
+    uint64_t interval = busy ? busy_interval_usec_ : idle_tick_usec;
     if (!held_.empty())
-        interval = busy_tick_usec;  // held entries have a deadline well below a second
+        interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
     else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
         sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
         return;
@@ -262,12 +268,15 @@ void Daemon::arm_tick(bool busy) {
 
 int Daemon::on_ring_ready(sd_event_source*, int, uint32_t, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
-    if (self->idle_) {
+    const bool waking = self->idle_;
+    if (waking) {
         // Batch from now on: the tick drains, the kernel wakes only for bulk.
         self->idle_ = false;
         self->capture_->set_wake_on_next(false);
     }
     self->drain();
+    if (waking)
+        self->busy_interval_usec_ = self->pacer_.start(self->now_ns_);
     self->arm_tick(true);
     return 0;
 }
@@ -335,7 +344,8 @@ bool Daemon::setup_event_loop() {
     if ((r = sd_event_add_signal(event_, &sigterm_source_, SIGTERM, on_signal, this)) < 0 ||
         (r = sd_event_add_signal(event_, &sigint_source_, SIGINT, on_signal, this)) < 0 ||
         (r = sd_event_add_io(event_, &ring_source_, capture_->ring_fd(), EPOLLIN, on_ring_ready, this)) < 0 ||
-        (r = sd_event_add_time_relative(event_, &tick_source_, CLOCK_MONOTONIC, busy_tick_usec, 0, on_tick, this)) <
+        (r = sd_event_add_time_relative(event_, &tick_source_, CLOCK_MONOTONIC, idle_tick_usec, tick_accuracy_usec,
+                                       on_tick, this)) <
             0 ||
         (r = sd_event_add_time_relative(event_, &summary_source_, CLOCK_MONOTONIC, config_.summary_interval_usec,
                                         0, on_summary, this)) < 0) {

@@ -18,6 +18,7 @@
 #include "config.hpp"
 #include "container_registry.hpp"
 #include "dns_message.hpp"
+#include "drain_pacer.hpp"
 #include "process_cache.hpp"
 #include "scope_rules_manager.hpp"
 #include "sink.hpp"
@@ -111,6 +112,8 @@ private:
     Statistics counted_;  // the counters kept in user space
     uint64_t unfinished_ = 0;
     unsigned idle_ticks_ = 0;
+    DrainPacer pacer_;
+    uint64_t busy_interval_usec_ = 0;  // from the pacer, after each drain
     uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
 
