@@ -8,7 +8,6 @@ intact. Both documented setups are run:
   - the stock systemd-journal-upload of the whole journal, filtered on the
     collector with SYSLOG_IDENTIFIER=dnsvis.
 """
-import json
 import os
 import sys
 import time
@@ -16,7 +15,7 @@ import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-from booted_systemd import BootedSystemd
+from booted_systemd import BootedSystemd, journal
 from dnsvis_testlib import NSD_ADDRESS, Tap, dnsvisd_path, require_root_and_tools, skip
 
 sys.path.insert(0, HERE)
@@ -49,11 +48,6 @@ def main():
     finally:
         container.stop()
     tap.finish()
-
-
-def journal(container, *arguments):
-    out = container.run("journalctl", "--no-pager", "-o", "json", *arguments, check=False).stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
 
 def comparable(entry):

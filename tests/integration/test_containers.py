@@ -13,8 +13,8 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from container_runtimes import Containerd, Dockerd, busybox_rootfs, docker_import
-from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, skip, workdir
+from container_runtimes import Containerd, busybox_rootfs, docker_import, dockerd_or_skip
+from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
 
 IMAGE = "dnsvis-busybox:test"
 CONTAINERD_IMAGE = "docker.io/library/" + IMAGE  # as ctr names it after importing `docker save`
@@ -27,10 +27,7 @@ def main():
     tap = Tap()
     work = workdir()
     rootfs = busybox_rootfs(work)
-    try:
-        dockerd = Dockerd(work)
-    except RuntimeError as error:
-        skip(f"dockerd cannot run here: {error}")
+    dockerd = dockerd_or_skip(work)
     containerd = None
     nsd = None
     daemon = None

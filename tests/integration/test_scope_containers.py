@@ -9,7 +9,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from container_runtimes import Dockerd, busybox_rootfs, docker_import
+from container_runtimes import busybox_rootfs, docker_import, dockerd_or_skip
 from dnsvis_testlib import NSD_ADDRESS, Nsd, Tap, require_root_and_tools, skip, workdir
 from test_scope_manager import Driver
 
@@ -31,10 +31,7 @@ def main():
     tap = Tap()
     work = workdir()
     rootfs = busybox_rootfs(work)
-    try:
-        dockerd = Dockerd(work)
-    except RuntimeError as error:
-        skip(f"dockerd cannot run here: {error}")
+    dockerd = dockerd_or_skip(work)
     nsd = None
     driver = None
     name = f"dnsvis-scope-{uuid.uuid4().hex[:6]}"
