@@ -245,7 +245,7 @@ void Daemon::drain() {
         idle_ticks_ = 0;
     else
         ++idle_ticks_;
-    busy_interval_usec_ = pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
+    pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
     table_.expire(now_ns_, report_);
     reassembler_.expire(now_ns_);
     release_expired(now_ns_);
@@ -255,7 +255,7 @@ void Daemon::drain() {
 }
 
 void Daemon::arm_tick(bool busy) {
-    uint64_t interval = busy ? busy_interval_usec_ : idle_tick_usec;
+    uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
     else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
@@ -276,7 +276,7 @@ int Daemon::on_ring_ready(sd_event_source*, int, uint32_t, void* userdata) {
     }
     self->drain();
     if (waking)
-        self->busy_interval_usec_ = self->pacer_.start(self->now_ns_);
+        self->pacer_.start(self->now_ns_);
     self->arm_tick(true);
     return 0;
 }

@@ -112,8 +112,7 @@ private:
     Statistics counted_;  // the counters kept in user space
     uint64_t unfinished_ = 0;
     unsigned idle_ticks_ = 0;
-    DrainPacer pacer_;
-    uint64_t busy_interval_usec_ = 0;  // from the pacer, after each drain
+    DrainPacer pacer_;  // how soon the next drain comes while events flow
     uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
 

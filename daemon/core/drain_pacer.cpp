@@ -7,7 +7,7 @@ namespace dnsvis {
 uint64_t DrainPacer::start(uint64_t now_ns) {
     last_ns_ = now_ns;
     started_ = true;
-    return pacing_.min_interval_usec;
+    return interval_usec_ = pacing_.min_interval_usec;
 }
 
 uint64_t DrainPacer::next_interval_usec(uint64_t now_ns, uint64_t records) {
@@ -15,10 +15,10 @@ uint64_t DrainPacer::next_interval_usec(uint64_t now_ns, uint64_t records) {
     last_ns_ = now_ns;
     started_ = true;
     if (records == 0 || elapsed_usec == 0)
-        return pacing_.max_interval_usec;
+        return interval_usec_ = pacing_.max_interval_usec;
     // The time `target_records` took to arrive at the rate just seen.
     const uint64_t interval = elapsed_usec * pacing_.target_records / records;
-    return std::clamp(interval, pacing_.min_interval_usec, pacing_.max_interval_usec);
+    return interval_usec_ = std::clamp(interval, pacing_.min_interval_usec, pacing_.max_interval_usec);
 }
 
 }  // namespace dnsvis

@@ -29,11 +29,14 @@ public:
     uint64_t start(uint64_t now_ns);
     // A drain at `now_ns` handled `records`: the interval until the next.
     uint64_t next_interval_usec(uint64_t now_ns, uint64_t records);
+    // What start() or next_interval_usec() said last.
+    uint64_t interval_usec() const { return interval_usec_; }
 
 private:
     DrainPacing pacing_;
     uint64_t last_ns_ = 0;
     bool started_ = false;
+    uint64_t interval_usec_ = pacing_.max_interval_usec;
 };
 
 }  // namespace dnsvis

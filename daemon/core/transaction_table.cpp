@@ -63,9 +63,15 @@ uint64_t saturating_add(uint64_t a, uint64_t b) {
 // socket with the same id (dig, many stub resolvers) is then the same
 // transaction, not a second one. Otherwise (server side, or an unknown
 // owner) it is the socket (cookie) and the client endpoint.
+constexpr uint64_t process_marker = uint64_t{1} << 63;  // cookies never set it
+
 uint64_t origin_of(Side side, uint64_t cookie, uint32_t pid) {
-    constexpr uint64_t process_marker = uint64_t{1} << 63;  // cookies never set it
     return side == Side::client && pid != 0 ? (process_marker | pid) : (cookie & ~process_marker);
+}
+
+// A client-side key by socket: the query's owner was unknown.
+bool client_by_socket(Side side, uint64_t origin) {
+    return side == Side::client && !(origin & process_marker);
 }
 
 const Endpoint& peer_of(Side side, uint32_t pid, const Endpoint& client, const Endpoint& server) {
@@ -173,8 +179,6 @@ struct TransactionTable::Impl {
     // no second lookup, which saves a hash and a probe on most messages.
     size_t client_queries_by_socket = 0;
 
-    static bool client_by_socket(const PendingQuery& p) { return p.side == Side::client && !(p.origin >> 63); }
-
     PendingQuery* find_exact(const KeyView& view) const {
         return pending.find(view.hash, [&view](const PendingQuery& p) { return same_key(p.view(), view); });
     }
@@ -183,7 +187,9 @@ struct TransactionTable::Impl {
     // was stored, by its socket and client endpoint.
     PendingQuery* find(const KeyView& view, uint64_t cookie, const Endpoint& client) const {
         PendingQuery* found = find_exact(view);
-        if (found || view.side != Side::client || !(view.origin >> 63) || client_queries_by_socket == 0)
+        // A key by process is the only one with a second place to look.
+        if (found || view.side != Side::client || client_by_socket(view.side, view.origin) ||
+            client_queries_by_socket == 0)
             return found;
         KeyView by_socket = view;
         by_socket.origin = origin_of(Side::client, cookie, 0);
@@ -202,14 +208,14 @@ struct TransactionTable::Impl {
     }
 
     void add(std::unique_ptr<PendingQuery> p) {
-        client_queries_by_socket += client_by_socket(*p);
+        client_queries_by_socket += client_by_socket(p->side, p->origin);
         link_sorted(*p);
         const uint64_t hash = p->hash;
         pending.insert(hash, std::move(p));
     }
 
     std::unique_ptr<PendingQuery> take(PendingQuery& p) {
-        client_queries_by_socket -= client_by_socket(p);
+        client_queries_by_socket -= client_by_socket(p.side, p.origin);
         by_deadline.unlink(p);
         return pending.extract(p.hash, p);
     }
