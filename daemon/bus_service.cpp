@@ -305,7 +305,7 @@ void BusService::drop_subscriber(const std::string& name) {
     subscribers_.erase(it);
 }
 
-void BusService::send_transaction(const FieldList& fields) {
+void BusService::publish_transaction(const FieldList& fields) {
     signal_fields_.clear();
     for (const Field& field : fields)
         signal_fields_.emplace(std::string(field.name), field.value);

@@ -46,12 +46,9 @@ public:
     BusService(sd_event* event, Sources sources);
     ~BusService();
 
-    // Sends one Transaction signal to each subscriber; returns at once when
-    // nobody is subscribed.
-    void publish_transaction(const FieldList& fields) {
-        if (!subscribers_.empty())
-            send_transaction(fields);
-    }
+    bool has_subscribers() const { return !subscribers_.empty(); }
+    // Sends one Transaction signal to each subscriber.
+    void publish_transaction(const FieldList& fields);
 
 private:
     using Reply = std::shared_ptr<sdbus::Result<>>;  // shared: std::function wants copyable callables
@@ -88,7 +85,6 @@ private:
     bool subscribe(const std::string& name);
     void watch_name_owner(const std::string& name);
     void drop_subscriber(const std::string& name);
-    void send_transaction(const FieldList& fields);
 
     Sources sources_;
     BusEventSource event_source_;

@@ -202,11 +202,15 @@ void Daemon::report(Transaction&& transaction) {
 
 void Daemon::write_entry(const Transaction& transaction, const Attribution& attribution,
                          std::string_view parse_error) {
-    format_transaction_fields(transaction, attribution, parse_error, fields_);
-    sink_->write(fields_);
+    formatter_.transaction(transaction, attribution, parse_error, sink_->begin_entry());
+    sink_->end_entry();
     ++counted_.transactions;
-    if (bus_)
-        bus_->publish_transaction(fields_);
+    // Formatted a second time, into a list, only while someone listens.
+    if (bus_ && bus_->has_subscribers()) {
+        bus_fields_.clear();
+        formatter_.transaction(transaction, attribution, parse_error, bus_fields_);
+        bus_->publish_transaction(bus_fields_);
+    }
 }
 
 // The runtime answered (or gave up): entries of that container go out now,
@@ -326,8 +330,8 @@ Statistics Daemon::statistics() const {
 }
 
 void Daemon::write_summary() {
-    format_summary_fields(statistics(), fields_);
-    sink_->write(fields_);
+    formatter_.summary(statistics(), sink_->begin_entry());
+    sink_->end_entry();
 }
 
 bool Daemon::setup_event_loop() {

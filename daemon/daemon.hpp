@@ -105,7 +105,8 @@ private:
     MessageContext context_;
     Attribution attribution_;
     bool units_known_ = false;  // attribution_.units belong to attribution_.cgroup_path
-    FieldList fields_;
+    EntryFormatter formatter_;
+    FieldList bus_fields_;  // the entry again, for the bus's subscribers
     std::string_view parse_error_;
     std::string parse_error_text_;
 

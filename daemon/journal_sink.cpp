@@ -4,18 +4,29 @@
 
 namespace dnsvis {
 
-void JournalSink::write(const FieldList& fields) {
-    if (assignments_.size() < fields.size())
-        assignments_.resize(fields.size());
+void JournalSink::Assignments::add(std::string_view name, std::string_view value) {
+    if (size_ == buffers_.size())
+        buffers_.emplace_back();
+    std::string& assignment = buffers_[size_++];
+    assignment.assign(name);
+    assignment += '=';
+    assignment += value;
+}
+
+int JournalSink::Assignments::send() {
     iov_.clear();
-    for (size_t i = 0; i < fields.size(); ++i) {
-        std::string& assignment = assignments_[i];
-        assignment.assign(fields[i].name);
-        assignment += '=';
-        assignment += fields[i].value;
-        iov_.push_back(iovec{assignment.data(), assignment.size()});
-    }
-    if (sd_journal_sendv(iov_.data(), static_cast<int>(iov_.size())) < 0)
+    for (size_t i = 0; i < size_; ++i)
+        iov_.push_back(iovec{buffers_[i].data(), buffers_[i].size()});
+    return sd_journal_sendv(iov_.data(), static_cast<int>(iov_.size()));
+}
+
+FieldWriter& JournalSink::begin_entry() {
+    entry_.clear();
+    return entry_;
+}
+
+void JournalSink::end_entry() {
+    if (entry_.send() < 0)
         ++lost_;
 }
 

@@ -1,10 +1,7 @@
 #include "json_sink.hpp"
 
-#include "json_line.hpp"
-
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 
 namespace dnsvis {
@@ -17,19 +14,22 @@ constexpr size_t flush_threshold = 256 * 1024;
 
 }  // namespace
 
-void JsonSink::write(const FieldList& fields) {
-    const size_t bound = json_line_bound(fields);
-    if (buffer_.size() - used_ < bound)
-        buffer_.resize(std::max(used_ + bound, flush_threshold + bound));
-    used_ = static_cast<size_t>(write_json_line(buffer_.data() + used_, fields) - buffer_.data());
-    if (used_ >= flush_threshold)
+FieldWriter& JsonSink::begin_entry() {
+    lines_.begin_line();
+    return lines_;
+}
+
+void JsonSink::end_entry() {
+    lines_.end_line();
+    if (lines_.text().size() >= flush_threshold)
         flush();
 }
 
 void JsonSink::flush() {
+    const std::string_view text = lines_.text();
     size_t written = 0;
-    while (written < used_) {
-        ssize_t n = ::write(fd_, buffer_.data() + written, used_ - written);
+    while (written < text.size()) {
+        ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -37,9 +37,9 @@ void JsonSink::flush() {
         written += static_cast<size_t>(n);
     }
     // Count the entries whose line did not make it out completely.
-    for (size_t i = written; i < used_; ++i)
-        lost_ += buffer_[i] == '\n';
-    used_ = 0;
+    for (size_t i = written; i < text.size(); ++i)
+        lost_ += text[i] == '\n';
+    lines_.clear();
 }
 
 }  // namespace dnsvis

@@ -1,4 +1,4 @@
-// Where reported entries go. Every sink writes the same field list and counts
+// Where reported entries go. Every sink takes the same fields and counts
 // the entries it could not deliver itself, so a loss is never silent.
 #pragma once
 
@@ -11,7 +11,16 @@ namespace dnsvis {
 class Sink {
 public:
     virtual ~Sink() = default;
-    virtual void write(const FieldList& fields) = 0;
+
+    // One entry: its fields go to what begin_entry() returns, in order,
+    // and end_entry() completes it.
+    virtual FieldWriter& begin_entry() = 0;
+    virtual void end_entry() = 0;
+    // An entry whose fields are already in a list.
+    void write(const FieldList& fields) {
+        fields.write_to(begin_entry());
+        end_entry();
+    }
     // Called after each batch of events.
     virtual void flush() {}
     // Entries that could not be delivered so far.

@@ -1,5 +1,6 @@
 #include "json_line.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cstdint>
@@ -93,7 +94,7 @@ uint64_t load_tail(const char* s, size_t rest) {
 // The hottest loop of the JSON output. Almost every byte is plain, so bytes
 // are moved eight at a time and only a word that holds a special byte is
 // looked at byte by byte. Needs string_bound(text) bytes at `p`.
-// Inlined into the line writer: it runs twice per field, and the call and
+// Inlined into the field writer: it runs for every field, and the call and
 // the constants it sets up cost more than its work on a short value.
 [[gnu::always_inline]] inline char* write_string(char* p, std::string_view text) {
     const char* s = text.data();
@@ -160,38 +161,46 @@ void append_json_string(std::string& out, std::string_view text) {
     out.resize(static_cast<size_t>(end - out.data()));
 }
 
-size_t json_line_bound(const FieldList& fields) {
-    size_t bound = 3;  // {}\n
-    for (const Field& field : fields) {
-        // Checked once per field here, in debug builds only: the writer
-        // relies on it.
-        assert(is_journal_field_name(field.name));
-        bound += field.name.size() + 2 + 2 + string_bound(field.value);  // the quotes, the comma and the colon
-    }
-    return bound;
+char* JsonLineWriter::reserve(size_t room) {
+    if (buffer_.size() - used_ < room)
+        buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
+    return buffer_.data() + used_;
 }
 
-char* write_json_line(char* p, const FieldList& fields) {
-    *p++ = '{';
-    bool first = true;
-    for (const Field& field : fields) {
-        if (!first)
-            *p++ = ',';
-        first = false;
-        p = write_name(p, field.name);
-        *p++ = ':';
-        p = write_string(p, field.value);
-    }
-    *p++ = '}';
-    *p++ = '\n';
-    return p;
+void JsonLineWriter::begin_line() {
+    *reserve(1) = '{';
+    ++used_;
+    first_field_ = true;
+}
+
+void JsonLineWriter::add(std::string_view name, std::string_view value) {
+    // Checked once per field, in debug builds only: the writer relies on it.
+    assert(is_journal_field_name(name));
+    // The comma, the key's quotes and the colon, then the value at its worst.
+    char* const start = reserve(1 + name.size() + 3 + string_bound(value));
+    char* p = start;
+    if (!first_field_)
+        *p++ = ',';
+    first_field_ = false;
+    p = write_name(p, name);
+    *p++ = ':';
+    p = write_string(p, value);
+    used_ += static_cast<size_t>(p - start);
+}
+
+void JsonLineWriter::end_line() {
+    char* p = reserve(2);
+    p[0] = '}';
+    p[1] = '\n';
+    used_ += 2;
 }
 
 void append_json_line(std::string& out, const FieldList& fields) {
-    const size_t start = out.size();
-    out.resize(start + json_line_bound(fields));
-    char* end = write_json_line(out.data() + start, fields);
-    out.resize(static_cast<size_t>(end - out.data()));
+    JsonLineWriter line;
+    line.begin_line();
+    fields.write_to(line);
+    line.end_line();
+    out += line.text();
 }
 
 }  // namespace dnsvis

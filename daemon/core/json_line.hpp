@@ -1,4 +1,4 @@
-// A field list as one JSON object on one line, with the journal field names
+// Entries as JSON lines: one object per line, with the journal field names
 // as keys and string values, like `journalctl -o json`.
 #pragma once
 
@@ -15,11 +15,27 @@ void append_json_string(std::string& out, std::string_view text);
 // Appends {"NAME":"value",...} and a newline.
 void append_json_line(std::string& out, const FieldList& fields);
 
-// The same line written into a caller's buffer, for a sink that keeps one
-// buffer for many lines: json_line_bound() is the most bytes the writer may
-// touch (every byte escaped, plus slack for eight-byte stores), and
-// write_json_line() returns the end of what it wrote.
-size_t json_line_bound(const FieldList& fields);
-char* write_json_line(char* out, const FieldList& fields);
+// Writes entries into one growing buffer, field by field as the formatter
+// hands them over: each value is escaped straight into the output, with no
+// copy in between. The buffer keeps its memory when cleared.
+class JsonLineWriter final : public FieldWriter {
+public:
+    void begin_line();
+    void add(std::string_view name, std::string_view value) override;
+    void end_line();
+
+    std::string_view text() const { return {buffer_.data(), used_}; }
+    void clear() { used_ = 0; }
+
+private:
+    // The next `room` bytes, written or not, may be touched.
+    char* reserve(size_t room);
+
+    // Only grows: its size is the room, `used_` the part that holds lines.
+    // Growing it zero-fills, writing into it does not.
+    std::string buffer_;
+    size_t used_ = 0;
+    bool first_field_ = true;
+};
 
 }  // namespace dnsvis

@@ -35,6 +35,14 @@ std::string number(Number n) {
     return text;
 }
 
+template <typename Number>
+void add_number(FieldWriter& out, std::string_view name, Number n) {
+    char buffer[24];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, n);
+    (void)ec;
+    out.add(name, std::string_view(buffer, static_cast<size_t>(end - buffer)));
+}
+
 // An endpoint as Endpoint::to_string() prints it ("127.0.0.1:53",
 // "[::1]:53"), in a stack buffer: each transaction needs both endpoints
 // twice (the human line and DNS_SERVER/DNS_CLIENT), and to_string()
@@ -164,7 +172,7 @@ void append_human_message(std::string& m, const Transaction& t, const MessagePar
 
 // The names Docker's journald log driver uses, so one query finds a
 // container's logs and its DNS alike.
-void format_container_fields(const Attribution& a, FieldList& out) {
+void format_container_fields(const Attribution& a, FieldWriter& out) {
     const CgroupContainer& c = a.container;
     if (c.id.empty())
         return;
@@ -208,43 +216,50 @@ int transaction_priority(const Transaction& t) {
     return priority_notice;
 }
 
-void format_transaction_fields(const Transaction& t, const Attribution& a, std::string_view parse_error,
-                               FieldList& out) {
-    out.clear();
+void EntryFormatter::transaction(const Transaction& t, const Attribution& a, std::string_view parse_error,
+                                 FieldWriter& out) {
     const EndpointText server(t.server);
     const EndpointText client(t.client);
     const DnsMnemonic type = dns_type_name(t.question.type);
     const DnsMnemonic rcode = t.response ? dns_rcode_name(t.response->rcode) : DnsMnemonic(std::string_view());
     const MessageParts parts{type, rcode, t.side == Side::client ? server.view() : client.view()};
-    append_human_message(out.add("MESSAGE"), t, parts);
+    // MESSAGE, DNS_ANSWERS and DNS_FLAGS are composed in turn in the one
+    // buffer: the writer has copied each before the next begins.
+    scratch_.clear();
+    append_human_message(scratch_, t, parts);
+    out.add("MESSAGE", scratch_);
     out.add("MESSAGE_ID", t.outcome == Outcome::timeout ? message_id_timeout : message_id_transaction);
-    append_number(out.add("PRIORITY"), transaction_priority(t));
+    add_number(out, "PRIORITY", transaction_priority(t));
     out.add("SYSLOG_IDENTIFIER", "dnsvis");
     out.add("DNS_NAME", t.question.name);
     out.add("DNS_TYPE", type);
     out.add("DNS_CLASS", dns_class_name(t.question.klass));
     if (t.response) {
         out.add("DNS_RCODE", rcode);
-        append_answers_joined(out.add("DNS_ANSWERS"), t.response->answers);
-        append_number(out.add("DNS_ANSWER_COUNT"), t.response->answers.size());
+        scratch_.clear();
+        append_answers_joined(scratch_, t.response->answers);
+        out.add("DNS_ANSWERS", scratch_);
+        add_number(out, "DNS_ANSWER_COUNT", t.response->answers.size());
     }
     out.add("DNS_OUTCOME", to_string(t.outcome));
     if (auto latency = t.latency_ns())
-        append_number(out.add("DNS_LATENCY_USEC"), *latency / 1000);
-    append_number(out.add("DNS_ID"), t.id);
+        add_number(out, "DNS_LATENCY_USEC", *latency / 1000);
+    add_number(out, "DNS_ID", t.id);
     out.add("DNS_PROTOCOL", t.transport == Transport::tcp ? "tcp" : "udp");
     out.add("DNS_SERVER", server.view());
     out.add("DNS_CLIENT", client.view());
     out.add("DNS_SIDE", to_string(t.side));
-    append_dns_flags(out.add("DNS_FLAGS"), t.response ? t.response->flags : t.query_flags);
+    scratch_.clear();
+    append_dns_flags(scratch_, t.response ? t.response->flags : t.query_flags);
+    out.add("DNS_FLAGS", scratch_);
     if (t.retransmits > 0)
-        append_number(out.add("DNS_RETRANSMITS"), t.retransmits);
+        add_number(out, "DNS_RETRANSMITS", t.retransmits);
     if (!parse_error.empty())
         out.add("DNS_PARSE_ERROR", parse_error);
     if (t.owner.pid != 0) {
-        append_number(out.add("DNS_PID"), t.owner.pid);
+        add_number(out, "DNS_PID", t.owner.pid);
         out.add("DNS_COMM", t.owner.comm);
-        append_number(out.add("DNS_UID"), t.owner.uid);
+        add_number(out, "DNS_UID", t.owner.uid);
     }
     if (!a.exe.empty())
         out.add("DNS_EXE", a.exe);
@@ -259,26 +274,25 @@ void format_transaction_fields(const Transaction& t, const Attribution& a, std::
     format_container_fields(a, out);
 }
 
-void format_summary_fields(const Statistics& s, FieldList& out) {
-    out.clear();
+void EntryFormatter::summary(const Statistics& s, FieldWriter& out) {
     const uint64_t lost = s.lost_total();
-    std::string message = "dnsvis summary: " + number(s.captured) + " packets captured, " +
-                          number(s.transactions) + " transactions, " + number(lost) + " lost";
-    out.add("MESSAGE", message);
+    scratch_ = "dnsvis summary: " + number(s.captured) + " packets captured, " + number(s.transactions) +
+               " transactions, " + number(lost) + " lost";
+    out.add("MESSAGE", scratch_);
     out.add("MESSAGE_ID", message_id_summary);
-    append_number(out.add("PRIORITY"), lost > 0 ? priority_warning : priority_info);
+    add_number(out, "PRIORITY", lost > 0 ? priority_warning : priority_info);
     out.add("SYSLOG_IDENTIFIER", "dnsvis");
-    append_number(out.add("DNSVIS_CAPTURED"), s.captured);
-    append_number(out.add("DNSVIS_TRANSACTIONS"), s.transactions);
-    append_number(out.add("DNSVIS_ANSWERED"), s.answered);
-    append_number(out.add("DNSVIS_TIMEOUTS"), s.timeouts);
-    append_number(out.add("DNSVIS_UNMATCHED_RESPONSES"), s.unmatched_responses);
-    append_number(out.add("DNSVIS_RETRANSMITS"), s.retransmits);
-    append_number(out.add("DNSVIS_PARSE_ERRORS"), s.parse_errors);
-    append_number(out.add("DNSVIS_CUT"), s.cut);
-    append_number(out.add("DNSVIS_FILTERED"), s.filtered);
-    append_number(out.add("DNSVIS_LOST"), lost);
-    // Field names must outlive the list, so they are built once.
+    add_number(out, "DNSVIS_CAPTURED", s.captured);
+    add_number(out, "DNSVIS_TRANSACTIONS", s.transactions);
+    add_number(out, "DNSVIS_ANSWERED", s.answered);
+    add_number(out, "DNSVIS_TIMEOUTS", s.timeouts);
+    add_number(out, "DNSVIS_UNMATCHED_RESPONSES", s.unmatched_responses);
+    add_number(out, "DNSVIS_RETRANSMITS", s.retransmits);
+    add_number(out, "DNSVIS_PARSE_ERRORS", s.parse_errors);
+    add_number(out, "DNSVIS_CUT", s.cut);
+    add_number(out, "DNSVIS_FILTERED", s.filtered);
+    add_number(out, "DNSVIS_LOST", lost);
+    // Field names must outlive the entry, so they are built once.
     static const auto lost_field_names = [] {
         std::array<std::string, loss_cause_count> names;
         for (size_t i = 0; i < loss_cause_count; ++i)
@@ -286,7 +300,18 @@ void format_summary_fields(const Statistics& s, FieldList& out) {
         return names;
     }();
     for (size_t i = 0; i < loss_cause_count; ++i)
-        append_number(out.add(lost_field_names[i]), s.lost[i]);
+        add_number(out, lost_field_names[i], s.lost[i]);
+}
+
+void format_transaction_fields(const Transaction& transaction, const Attribution& attribution,
+                               std::string_view parse_error, FieldList& out) {
+    out.clear();
+    EntryFormatter().transaction(transaction, attribution, parse_error, out);
+}
+
+void format_summary_fields(const Statistics& statistics, FieldList& out) {
+    out.clear();
+    EntryFormatter().summary(statistics, out);
 }
 
 }  // namespace dnsvis

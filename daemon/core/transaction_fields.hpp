@@ -38,10 +38,22 @@ struct Field {
     std::string value;
 };
 
-// The fields of one entry, in order. A list is reused from entry to entry:
-// clear() keeps the value buffers, and add() fills them in place, so steady
-// traffic formats its entries without a single allocation.
-class FieldList {
+// Receives the fields of one entry, in order. A FieldList keeps them; the
+// sinks write each one out as it comes, so a value is copied once, straight
+// into the output. `name` is a journal field name in static storage; `value`
+// only has to last for the call.
+class FieldWriter {
+public:
+    virtual void add(std::string_view name, std::string_view value) = 0;
+
+protected:
+    ~FieldWriter() = default;
+};
+
+// The fields of one entry, in order, kept: for the bus, the tests and the
+// summaries. A list is reused from entry to entry: clear() keeps the value
+// buffers, and add() fills them in place.
+class FieldList final : public FieldWriter {
 public:
     FieldList() = default;
     FieldList(std::initializer_list<Field> fields) : slots_(fields), size_(fields.size()) {}
@@ -53,16 +65,19 @@ public:
     const Field& operator[](size_t i) const { return slots_[i]; }
 
     void clear() { size_ = 0; }
-    // Appends a field and returns its value, empty, to be written into.
-    std::string& add(std::string_view name) {
+    void add(std::string_view name, std::string_view value) override {
         if (size_ == slots_.size())
             grow();
         Field& field = slots_[size_++];
         field.name = name;
-        field.value.clear();
-        return field.value;
+        field.value.assign(value);
     }
-    void add(std::string_view name, std::string_view value) { add(name).append(value); }
+
+    // Hands every field to `out`, in order.
+    void write_to(FieldWriter& out) const {
+        for (const Field& field : *this)
+            out.add(field.name, field.value);
+    }
 
 private:
     void grow();  // rare: kept out of line so add() stays small enough to inline
@@ -71,8 +86,22 @@ private:
     size_t size_ = 0;
 };
 
-// `parse_error` is empty when the messages parsed completely; otherwise it
-// names what was wrong and is reported as DNS_PARSE_ERROR.
+// Turns transactions and summaries into fields. It keeps the buffer that
+// MESSAGE and DNS_ANSWERS are composed in, so steady traffic formats its
+// entries without allocating.
+class EntryFormatter {
+public:
+    // `parse_error` is empty when the messages parsed completely; otherwise
+    // it names what was wrong and is reported as DNS_PARSE_ERROR.
+    void transaction(const Transaction& transaction, const Attribution& attribution, std::string_view parse_error,
+                     FieldWriter& out);
+    void summary(const Statistics& statistics, FieldWriter& out);
+
+private:
+    std::string scratch_;
+};
+
+// The same, into a cleared list, for one-off entries.
 void format_transaction_fields(const Transaction& transaction, const Attribution& attribution,
                                std::string_view parse_error, FieldList& out);
 void format_summary_fields(const Statistics& statistics, FieldList& out);

@@ -86,20 +86,32 @@ TEST_CASE("escaping finds a special byte at every position of strings of every s
     }
 }
 
-TEST_CASE("a line written into a caller's buffer is the appended line, within the bound") {
+TEST_CASE("the line writer writes what append_json_line does, line after line, as its buffer grows") {
     FieldList fields{{"MESSAGE", "curl[1] www.example.test A \xe2\x86\x92 NOERROR"},
                      {"DNS_ANSWERS", std::string(50, 'x') + "\"quoted\"\n"},
                      {"EMPTY", ""},
                      {"X", "1"}};
     std::string appended;
     append_json_line(appended, fields);
-    const size_t bound = json_line_bound(fields);
-    std::string buffer(bound, '\xaa');
-    char* end = write_json_line(buffer.data(), fields);
-    REQUIRE(end >= buffer.data());
-    REQUIRE(static_cast<size_t>(end - buffer.data()) <= bound);
-    CHECK(std::string_view(buffer.data(), static_cast<size_t>(end - buffer.data())) == appended);
     CHECK(appended ==
           "{\"MESSAGE\":\"curl[1] www.example.test A \xe2\x86\x92 NOERROR\",\"DNS_ANSWERS\":\"" + std::string(50, 'x') +
               "\\\"quoted\\\"\\n\",\"EMPTY\":\"\",\"X\":\"1\"}\n");
+
+    // Enough lines that the buffer grows many times, some of them while a
+    // line is half written; every line must come out whole.
+    JsonLineWriter writer;
+    std::string expected;
+    for (int i = 0; i < 2000; ++i) {
+        FieldList line{{"N", std::to_string(i)}, {"LONG", std::string(static_cast<size_t>(i % 300), '"')}};
+        append_json_line(expected, line);
+        writer.begin_line();
+        line.write_to(writer);
+        writer.end_line();
+    }
+    CHECK(writer.text() == expected);
+    writer.clear();
+    CHECK(writer.text().empty());
+    writer.begin_line();
+    writer.end_line();
+    CHECK(writer.text() == "{}\n");
 }
