@@ -3,8 +3,10 @@
 in the same run, so the result is a ratio and not a machine-dependent number.
 
   1. saturation: dnsperf with 4 clients and 200 queries outstanding, alternating
-     baseline and dnsvisd runs (and which of the two goes first); reports the
-     median over rounds of qps(dnsvisd) / qps(baseline).
+     baseline and dnsvisd runs (and which of them goes first); reports the
+     median over rounds of qps(dnsvisd) / qps(baseline). When tcpdump is
+     installed, each round also measures the issue's reference, tcpdump
+     writing loopback DNS to a file, against the same baseline.
   2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
      queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
   3. dnsvisd's peak RSS, and the kernel time spent in the dnsvis_* programs per
@@ -14,7 +16,7 @@ in the same run, so the result is a ratio and not a machine-dependent number.
      container through the cgroup and the Docker API. The difference to (1) is
      what attribution costs.
 
-Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--seconds N] [--rounds N]
+Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--seconds N] [--rounds N] [--no-reference]
 """
 import argparse
 import json
@@ -111,6 +113,30 @@ class BpfRunTime:
         return f"kernel time in dnsvis programs {total / max(1, queries):.0f} ns per query ({', '.join(parts)})"
 
 
+class Tcpdump:
+    """The issue's reference capture: tcpdump writing every DNS packet on
+    loopback to a tmpfs file, as dnsvisd writes its entries. Measured in
+    the same rounds, it says how harsh this machine is today."""
+
+    def __init__(self, workdir):
+        shm = "/dev/shm" if os.path.isdir("/dev/shm") else workdir
+        self.output = tempfile.NamedTemporaryFile(prefix="dnsvis-bench-", suffix=".pcap", dir=shm)
+        self.process = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-q", "-w", self.output.name, "port", "53"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # It says so on stderr once the capture is set up.
+        if "listening on" not in self.process.stderr.readline():
+            raise RuntimeError("tcpdump did not start")
+
+    def stop(self):
+        """Packets tcpdump's kernel buffer had to drop."""
+        self.process.terminate()
+        report = self.process.stderr.read()
+        self.process.wait(60)
+        self.output.close()
+        match = re.search(r"(\d+) packets? dropped by kernel", report)
+        return int(match.group(1)) if match else 0
+
+
 def dnsperf(query_file, seconds, rate=None, prefix=()):
     """dnsperf on the host, or inside a container when `prefix` is a `docker run ...`."""
     command = [*prefix, "dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
@@ -160,6 +186,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--rate", type=int, default=20000)
     parser.add_argument("--fixed-seconds", type=int, default=10, help="length of the fixed-load run (the issue's 10 s)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the tcpdump reference runs")
     parser.add_argument("--container", action="store_true", help="also run dnsperf inside a Docker container")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -175,25 +202,43 @@ def main():
     with open(query_file, "w") as f:
         f.writelines(f"{name} {qtype}\n" for name, qtype in QUERY_NAMES)
     nsd = Nsd(work, addresses=(NSD_ADDRESS,))
-    results = {"baseline_qps": [], "dnsvisd_qps": [], "ratios": []}
+    results = {"baseline_qps": [], "dnsvisd_qps": [], "ratios": [], "tcpdump_ratios": []}
+    reference = not args.no_reference and shutil.which("tcpdump") is not None
+    if not reference:
+        print("note: no tcpdump reference in this run" + ("" if args.no_reference else " (tcpdump is not installed)"))
     try:
         dnsperf(query_file, 2)  # warm-up
         for round_number in range(args.rounds):
-            # The machine's speed drifts (a VM's neighbours); alternating
-            # which run comes first keeps a drift from favouring either.
-            if round_number % 2 == 0:
-                base = dnsperf(query_file, args.seconds)["qps"]
-            daemon = CountingDaemon(args.dnsvisd, work)
-            traced = dnsperf(query_file, args.seconds)["qps"]
-            summary = daemon.stop()
-            if round_number % 2 == 1:
-                base = dnsperf(query_file, args.seconds)["qps"]
+            # The machine's speed drifts (a VM's neighbours); rotating the
+            # order of the runs from round to round keeps a drift from
+            # favouring any of them.
+            runs = ["baseline", "dnsvisd"] + (["tcpdump"] if reference else [])
+            shift = round_number % len(runs)
+            qps, notes = {}, []
+            for run in runs[shift:] + runs[:shift]:
+                if run == "baseline":
+                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
+                elif run == "dnsvisd":
+                    daemon = CountingDaemon(args.dnsvisd, work)
+                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
+                    summary = daemon.stop()
+                    notes.insert(0, f"dnsvisd reported {summary['DNSVIS_TRANSACTIONS']} transactions, lost "
+                                    f"{summary['DNSVIS_LOST']} (ringbuf {summary['DNSVIS_LOST_RINGBUF']})")
+                else:
+                    tcpdump = Tcpdump(work)
+                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
+                    dropped = tcpdump.stop()
+                    notes.append(f"tcpdump dropped {dropped} packets")
+            base = qps["baseline"]
             results["baseline_qps"].append(base)
-            results["dnsvisd_qps"].append(traced)
-            results["ratios"].append(traced / base)
-            print(f"saturation round {round_number + 1}: baseline {base:.0f} qps, with dnsvisd {traced:.0f} qps, "
-                  f"ratio {traced / base:.3f}; dnsvisd reported {summary['DNSVIS_TRANSACTIONS']} transactions, "
-                  f"lost {summary['DNSVIS_LOST']} (ringbuf {summary['DNSVIS_LOST_RINGBUF']})", flush=True)
+            results["dnsvisd_qps"].append(qps["dnsvisd"])
+            results["ratios"].append(qps["dnsvisd"] / base)
+            reference_text = ""
+            if reference:
+                results["tcpdump_ratios"].append(qps["tcpdump"] / base)
+                reference_text = f", tcpdump {qps['tcpdump']:.0f} qps (ratio {qps['tcpdump'] / base:.3f})"
+            print(f"saturation round {round_number + 1}: baseline {base:.0f} qps, with dnsvisd {qps['dnsvisd']:.0f} "
+                  f"qps (ratio {qps['dnsvisd'] / base:.3f}){reference_text}; {'; '.join(notes)}", flush=True)
 
         daemon = CountingDaemon(args.dnsvisd, work)
         cpu_before, wall_before = daemon.cpu_seconds(), time.monotonic()
@@ -220,6 +265,9 @@ def main():
 
     ratio = median(results["ratios"])
     print(f"RESULT saturation ratio (median of {args.rounds}) {ratio:.3f} (goal >= 0.85)")
+    if reference:
+        print(f"RESULT reference: tcpdump's saturation ratio in the same rounds (median) "
+              f"{median(results['tcpdump_ratios']):.3f} (the issue measured 0.83 for it)")
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
     print(f"RESULT peak RSS {rss / 1024:.1f} MiB (goal < 32 MiB)")
     print(f"RESULT {kernel_time}")
