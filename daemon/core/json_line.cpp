@@ -134,10 +134,27 @@ uint64_t load_tail(const char* s, size_t rest) {
 // A field name as a JSON key. Field names are journal field names
 // (A-Z, 0-9, '_'), which JSON needs no escape for, so they are copied
 // without the scan a value gets: a line has two dozen of them.
+// They are copied with two overlapping fixed-size moves: a memcpy of
+// variable length is a library call, a tenth of the writer's time.
 [[gnu::always_inline]] inline char* write_name(char* p, std::string_view name) {
+    const char* s = name.data();
+    const size_t n = name.size();
     *p++ = '"';
-    std::memcpy(p, name.data(), name.size());
-    p += name.size();
+    if (n >= 16) {
+        for (size_t at = 0; at + 16 < n; at += 16)
+            std::memcpy(p + at, s + at, 16);
+        std::memcpy(p + n - 16, s + n - 16, 16);
+    } else if (n >= 8) {
+        std::memcpy(p, s, 8);
+        std::memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(p, s, 4);
+        std::memcpy(p + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; ++i)
+            p[i] = s[i];
+    }
+    p += n;
     *p++ = '"';
     return p;
 }
@@ -161,10 +178,8 @@ void append_json_string(std::string& out, std::string_view text) {
     out.resize(static_cast<size_t>(end - out.data()));
 }
 
-char* JsonLineWriter::reserve(size_t room) {
-    if (buffer_.size() - used_ < room)
-        buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
-    return buffer_.data() + used_;
+void JsonLineWriter::grow(size_t room) {
+    buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
 }
 
 void JsonLineWriter::begin_line() {

@@ -29,7 +29,12 @@ public:
 
 private:
     // The next `room` bytes, written or not, may be touched.
-    char* reserve(size_t room);
+    char* reserve(size_t room) {
+        if (buffer_.size() - used_ < room)
+            grow(room);
+        return buffer_.data() + used_;
+    }
+    [[gnu::noinline]] void grow(size_t room);  // rare: kept out of the writer's path
 
     // Only grows: its size is the room, `used_` the part that holds lines.
     // Growing it zero-fills, writing into it does not.

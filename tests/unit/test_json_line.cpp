@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "json_line.hpp"
 
@@ -114,4 +116,21 @@ TEST_CASE("the line writer writes what append_json_line does, line after line, a
     writer.begin_line();
     writer.end_line();
     CHECK(writer.text() == "{}\n");
+}
+
+TEST_CASE("keys of every length are copied whole") {
+    // Names are copied in overlapping pieces whose sizes depend on the
+    // length; each length takes one of those paths.
+    static std::vector<std::string> names;
+    for (size_t length = 1; length <= 40; ++length)
+        names.push_back(std::string(length - 1, 'A') + static_cast<char>('B' + length % 20));
+    JsonLineWriter writer;
+    std::string expected;
+    for (const std::string& name : names) {
+        writer.begin_line();
+        writer.add(name, "v");
+        writer.end_line();
+        expected += "{\"" + name + "\":\"v\"}\n";
+    }
+    CHECK(writer.text() == expected);
 }
