@@ -1,6 +1,7 @@
 // Turns a transaction or a summary into the journal fields of the contract
-// (../shared/design.md). Both sinks, journald and JSON lines, print exactly
-// this list, so the two outputs cannot drift apart.
+// (../shared/design.md). Both sinks, journald and JSON lines, and the bus
+// take their fields from this one formatter, so the outputs cannot drift
+// apart.
 #pragma once
 
 #include <cstdint>

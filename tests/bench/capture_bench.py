@@ -123,8 +123,11 @@ class Tcpdump:
         self.output = tempfile.NamedTemporaryFile(prefix="dnsvis-bench-", suffix=".pcap", dir=shm)
         self.process = subprocess.Popen(["tcpdump", "-i", "lo", "-n", "-q", "-w", self.output.name, "port", "53"],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        # It says so on stderr once the capture is set up.
-        if "listening on" not in self.process.stderr.readline():
+        # It says so on stderr once the capture is set up (after any warnings).
+        for line in self.process.stderr:
+            if "listening on" in line:
+                break
+        else:
             raise RuntimeError("tcpdump did not start")
 
     def stop(self):
