@@ -337,7 +337,9 @@ bool KernelScopeManager::drop_exited_processes() {
 void KernelScopeManager::cgroup_created(const std::string& path) {
     if (rules_.units.empty() && rules_.containers.empty())
         return;
-    bool named = rules_.units.count(path.substr(path.rfind('/') + 1)) > 0;
+    // Named as the rescan names it: the directory's unit, unescaped.
+    const std::string_view directory = std::string_view(path).substr(path.rfind('/') + 1);
+    bool named = rules_.units.count(std::string(unit_of_cgroup_name(directory))) > 0;
     if (!named && !rules_.containers.empty()) {
         const CgroupContainer container = container_from_cgroup_path(path);
         named = !container.id.empty() && rules_.containers.count(container.id) > 0;
