@@ -372,6 +372,11 @@ void Daemon::shutdown() {
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     write_summary();
     sink_->flush();
+    // The totals once more in dnsvisd's own log, where `systemctl status`
+    // shows them, whatever became of the output (a closed pipe, /dev/null).
+    const Statistics totals = statistics();
+    log_info("Stopped: %llu transactions reported, %llu lost", static_cast<unsigned long long>(totals.transactions),
+             static_cast<unsigned long long>(totals.lost_total()));
     scopes_.reset();  // it writes to the capture's maps
     capture_.reset();
 }

@@ -63,6 +63,9 @@ def main():
                   summary)
         tap.check(all(k in summary for k in ("DNSVIS_LOST_RINGBUF", "DNSVIS_LOST_TCP", "DNSVIS_LOST_TABLE")),
                   "the summary has one field per loss cause")
+        stopped = f"Stopped: {summary.get('DNSVIS_TRANSACTIONS')} transactions reported, {summary.get('DNSVIS_LOST')} lost"
+        tap.check(stopped in daemon.stderr(), "dnsvisd's own log repeats the summary's totals on stop",
+                  daemon.stderr()[-300:])
     tap.equal(attached_dnsvis_programs(), [], "no dnsvis_* program is left on the cgroup root after SIGTERM")
     shutil.rmtree(work, ignore_errors=True)
     tap.finish()
