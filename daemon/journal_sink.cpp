@@ -1,23 +1,44 @@
 #include "journal_sink.hpp"
 
-#include <systemd/sd-journal.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "log.hpp"
 
 namespace dnsvis {
 
-void JournalSink::Assignments::add(std::string_view name, std::string_view value) {
-    if (size_ == buffers_.size())
-        buffers_.emplace_back();
-    std::string& assignment = buffers_[size_++];
-    assignment.assign(name);
-    assignment += '=';
-    assignment += value;
+namespace {
+
+// As sd-journal asks for: room for many entries while journald catches up,
+// and for large ones in a single datagram. The kernel caps it at wmem_max.
+constexpr int send_buffer_bytes = 8 * 1024 * 1024;
+
+bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false;
+        data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
 }
 
-int JournalSink::Assignments::send() {
-    iov_.clear();
-    for (size_t i = 0; i < size_; ++i)
-        iov_.push_back(iovec{buffers_[i].data(), buffers_[i].size()});
-    return sd_journal_sendv(iov_.data(), static_cast<int>(iov_.size()));
+}  // namespace
+
+JournalSink::JournalSink(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+
+JournalSink::~JournalSink() {
+    if (fd_ >= 0)
+        close(fd_);
 }
 
 FieldWriter& JournalSink::begin_entry() {
@@ -26,8 +47,84 @@ FieldWriter& JournalSink::begin_entry() {
 }
 
 void JournalSink::end_entry() {
-    if (entry_.send() < 0)
+    if (!deliver(entry_.text()))
         ++lost_;
+}
+
+bool JournalSink::deliver(std::string_view entry) {
+    // A second attempt only after journald was restarted: the socket we were
+    // connected to is gone, a new one has the same path.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        if (fd_ < 0 && !connect_socket())
+            return false;
+        ssize_t n;
+        do
+            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        if (n >= 0)
+            return true;
+        const int error = errno;
+        if (error == EMSGSIZE || error == ENOBUFS)
+            return send_in_memfd(entry);
+        close(fd_);
+        fd_ = -1;
+        if (error != ECONNREFUSED && error != ENOTCONN)
+            return false;
+    }
+    return false;
+}
+
+bool JournalSink::connect_socket() {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, socket_path_.data(),
+                std::min(socket_path_.size(), sizeof(address.sun_path) - 1));
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd_ >= 0) {
+        setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer_bytes, sizeof send_buffer_bytes);  // best effort
+        if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) {
+            const int error = errno;
+            close(fd_);
+            fd_ = -1;
+            errno = error;
+        }
+    }
+    // Said once per outage, not once per entry; the entries are counted.
+    if (fd_ < 0 && !unreachable_)
+        log_warning("Cannot reach journald at %s (%s): entries are counted as lost until it is back",
+                    socket_path_.c_str(), std::strerror(errno));
+    else if (fd_ >= 0 && unreachable_)
+        log_notice("journald at %s is reachable again", socket_path_.c_str());
+    unreachable_ = fd_ < 0;
+    return fd_ >= 0;
+}
+
+// The protocol's way for an entry larger than a datagram: the entry in a
+// sealed memfd, passed as the only content of an empty datagram.
+bool JournalSink::send_in_memfd(std::string_view entry) {
+    const int memfd = memfd_create("dnsvis-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (memfd < 0)
+        return false;
+    bool sent = write_all(memfd, entry) &&
+                fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+    if (sent) {
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        msghdr message{};
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        cmsghdr* header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(header), &memfd, sizeof(int));
+        ssize_t n;
+        do
+            n = sendmsg(fd_, &message, MSG_NOSIGNAL);
+        while (n < 0 && errno == EINTR);
+        sent = n >= 0;
+    }
+    close(memfd);
+    return sent;
 }
 
 }  // namespace dnsvis

@@ -1,0 +1,185 @@
+// The journal sink against a datagram socket standing in for journald: what
+// it sends is the native protocol byte for byte, an entry too large for a
+// datagram arrives as a sealed memfd, and a journald that restarts or is
+// gone costs a reconnect or a counted loss, never a silent one. (The real
+// journald is exercised by tests/e2e, through journalctl.)
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "journal_native.hpp"
+#include "journal_sink.hpp"
+
+using namespace dnsvis;
+
+namespace {
+
+std::string le64(uint64_t value) {
+    std::string out;
+    for (int i = 0; i < 8; ++i, value >>= 8)
+        out += static_cast<char>(value & 0xff);
+    return out;
+}
+
+// journald's end: a datagram socket bound to a path of its own.
+struct StandIn {
+    std::string directory;
+    std::string path;
+    int fd = -1;
+
+    StandIn() {
+        char name[] = "/tmp/dnsvis-journal-XXXXXX";
+        directory = mkdtemp(name);
+        path = directory + "/socket";
+        bind_socket();
+    }
+    ~StandIn() {
+        if (fd >= 0)
+            close(fd);
+        std::filesystem::remove_all(directory);
+    }
+    void bind_socket() {
+        fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd >= 0);
+        sockaddr_un address{};
+        address.sun_family = AF_UNIX;
+        std::strcpy(address.sun_path, path.c_str());
+        REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    }
+    void go_away() {
+        close(fd);
+        fd = -1;
+        unlink(path.c_str());
+    }
+    void restart() {
+        go_away();
+        bind_socket();
+    }
+    // The next datagram, without waiting: its bytes, and the fd it carries (or -1).
+    std::string receive(int& passed_fd) {
+        std::vector<char> data(1 << 20);
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+        iovec iov{data.data(), data.size()};
+        msghdr message{};
+        message.msg_iov = &iov;
+        message.msg_iovlen = 1;
+        message.msg_control = control;
+        message.msg_controllen = sizeof control;
+        const ssize_t n = recvmsg(fd, &message, MSG_DONTWAIT);
+        REQUIRE(n >= 0);
+        passed_fd = -1;
+        if (cmsghdr* header = CMSG_FIRSTHDR(&message); header && header->cmsg_type == SCM_RIGHTS)
+            std::memcpy(&passed_fd, CMSG_DATA(header), sizeof(int));
+        return std::string(data.data(), static_cast<size_t>(n));
+    }
+    std::string receive() {
+        int passed = -1;
+        std::string text = receive(passed);
+        CHECK(passed == -1);
+        return text;
+    }
+    bool nothing_waiting() {
+        char byte;
+        return recv(fd, &byte, 1, MSG_DONTWAIT | MSG_PEEK) < 0 && errno == EAGAIN;
+    }
+};
+
+void write_entry(JournalSink& sink, const std::vector<std::pair<std::string, std::string>>& fields) {
+    FieldWriter& out = sink.begin_entry();
+    for (const auto& [name, value] : fields)
+        out.add(name, value);
+    sink.end_entry();
+}
+
+}  // namespace
+
+TEST_CASE("a field without a newline is NAME=value, one with a newline is length-prefixed") {
+    std::string out;
+    append_journal_field(out, "DNS_NAME", "www.example.test");
+    append_journal_field(out, "DNS_ANSWERS", "");
+    CHECK(out == "DNS_NAME=www.example.test\nDNS_ANSWERS=\n");
+
+    out.clear();
+    append_journal_field(out, "CONTAINER_LABEL", "two\nlines");
+    CHECK(out == "CONTAINER_LABEL\n" + le64(9) + "two\nlines\n");
+
+    // The length is little-endian whatever its size.
+    out.clear();
+    const std::string long_value = std::string(300, 'x') + "\n";
+    append_journal_field(out, "X", long_value);
+    CHECK(out == "X\n" + le64(301) + long_value + "\n");
+    CHECK(static_cast<unsigned char>(out[2]) == 0x2d);  // 301 = 0x012d
+    CHECK(static_cast<unsigned char>(out[3]) == 0x01);
+}
+
+TEST_CASE("the journal sink sends one datagram per entry, in the native protocol") {
+    StandIn journald;
+    JournalSink sink(journald.path);
+    write_entry(sink, {{"MESSAGE", "dig www.example.test A"}, {"PRIORITY", "6"}, {"CONTAINER_LABEL", "a\nb"}});
+    write_entry(sink, {{"MESSAGE", "second"}});
+
+    std::string expected;
+    append_journal_field(expected, "MESSAGE", "dig www.example.test A");
+    append_journal_field(expected, "PRIORITY", "6");
+    append_journal_field(expected, "CONTAINER_LABEL", "a\nb");
+    CHECK(journald.receive() == expected);
+    CHECK(journald.receive() == "MESSAGE=second\n");  // nothing carried over from the entry before
+    CHECK(journald.nothing_waiting());
+    CHECK(sink.lost() == 0);
+}
+
+TEST_CASE("an entry too large for a datagram arrives in a sealed memfd") {
+    StandIn journald;
+    JournalSink sink(journald.path);
+    // Larger than any send buffer the sink may get (it asks for 8 MiB).
+    const std::string huge(9 * 1024 * 1024, 'a');
+    write_entry(sink, {{"MESSAGE", "large"}, {"DNS_ANSWERS", huge}});
+    REQUIRE(sink.lost() == 0);
+
+    int memfd = -1;
+    CHECK(journald.receive(memfd).empty());  // the datagram carries only the fd
+    REQUIRE(memfd >= 0);
+    const int seals = fcntl(memfd, F_GET_SEALS);
+    CHECK((seals & F_SEAL_WRITE) != 0);
+    CHECK((seals & F_SEAL_GROW) != 0);
+    CHECK((seals & F_SEAL_SHRINK) != 0);
+    std::string expected;
+    append_journal_field(expected, "MESSAGE", "large");
+    append_journal_field(expected, "DNS_ANSWERS", huge);
+    std::string content(expected.size() + 1, '\0');
+    CHECK(pread(memfd, content.data(), content.size(), 0) == static_cast<ssize_t>(expected.size()));
+    content.resize(expected.size());
+    CHECK(content == expected);
+    close(memfd);
+}
+
+TEST_CASE("after journald restarts the sink connects again; while it is gone entries are counted as lost") {
+    StandIn journald;
+    JournalSink sink(journald.path);
+    write_entry(sink, {{"MESSAGE", "before"}});
+    CHECK(journald.receive() == "MESSAGE=before\n");
+
+    journald.restart();  // a new socket at the same path
+    write_entry(sink, {{"MESSAGE", "after a restart"}});
+    CHECK(journald.receive() == "MESSAGE=after a restart\n");
+    CHECK(sink.lost() == 0);
+
+    journald.go_away();
+    write_entry(sink, {{"MESSAGE", "nobody listens"}});
+    write_entry(sink, {{"MESSAGE", "still nobody"}});
+    CHECK(sink.lost() == 2);
+
+    journald.bind_socket();
+    write_entry(sink, {{"MESSAGE", "back"}});
+    CHECK(journald.receive() == "MESSAGE=back\n");
+    CHECK(sink.lost() == 2);
+}
