@@ -20,6 +20,10 @@ namespace {
 // and for large ones in a single datagram. The kernel caps it at wmem_max.
 constexpr int send_buffer_bytes = 8 * 1024 * 1024;
 
+// A batch is sent at the latest when it holds this many entries; the daemon
+// flushes after every drain of the ring, which is usually fewer.
+constexpr size_t max_batch_entries = 256;
+
 bool write_all(int fd, std::string_view data) {
     while (!data.empty()) {
         const ssize_t n = ::write(fd, data.data(), data.size());
@@ -41,14 +45,43 @@ JournalSink::~JournalSink() {
         close(fd_);
 }
 
-FieldWriter& JournalSink::begin_entry() {
-    entry_.clear();
-    return entry_;
+void JournalSink::end_entry() {
+    ends_.push_back(batch_.size());
+    if (ends_.size() >= max_batch_entries)
+        flush();
 }
 
-void JournalSink::end_entry() {
-    if (!deliver(entry_.text()))
-        ++lost_;
+void JournalSink::flush() {
+    const size_t count = ends_.size();
+    pieces_.resize(count);
+    messages_.resize(count);
+    for (size_t i = 0, begin = 0; i < count; begin = ends_[i++]) {
+        pieces_[i] = iovec{batch_.data() + begin, ends_[i] - begin};
+        messages_[i] = mmsghdr{};
+        messages_[i].msg_hdr.msg_iov = &pieces_[i];
+        messages_[i].msg_hdr.msg_iovlen = 1;
+    }
+    size_t next = 0;
+    while (next < count) {
+        if (fd_ < 0 && !connect_socket()) {
+            lost_ += count - next;
+            break;
+        }
+        const int sent = sendmmsg(fd_, messages_.data() + next, static_cast<unsigned>(count - next), MSG_NOSIGNAL);
+        if (sent > 0) {
+            next += static_cast<size_t>(sent);
+            continue;
+        }
+        if (sent < 0 && errno == EINTR)
+            continue;
+        // The next entry failed on its own: too large for a datagram, or
+        // journald went away. deliver() knows what each case needs.
+        if (!deliver({static_cast<const char*>(pieces_[next].iov_base), pieces_[next].iov_len}))
+            ++lost_;
+        ++next;
+    }
+    batch_.clear();
+    ends_.clear();
 }
 
 bool JournalSink::deliver(std::string_view entry) {

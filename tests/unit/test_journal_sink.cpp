@@ -1,7 +1,8 @@
 // The journal sink against a datagram socket standing in for journald: what
-// it sends is the native protocol byte for byte, an entry too large for a
-// datagram arrives as a sealed memfd, and a journald that restarts or is
-// gone costs a reconnect or a counted loss, never a silent one. (The real
+// it sends is the native protocol byte for byte, one datagram per entry when
+// a batch is flushed, an entry too large for a datagram arrives as a sealed
+// memfd, and a journald that restarts or is gone costs a reconnect or a
+// counted loss, never a silent one. (The real
 // journald is exercised by tests/e2e, through journalctl.)
 #include <doctest/doctest.h>
 
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "journal_native.hpp"
@@ -121,11 +123,13 @@ TEST_CASE("a field without a newline is NAME=value, one with a newline is length
     CHECK(static_cast<unsigned char>(out[3]) == 0x01);
 }
 
-TEST_CASE("the journal sink sends one datagram per entry, in the native protocol") {
+TEST_CASE("the journal sink sends one datagram per entry, in the native protocol, when a batch is flushed") {
     StandIn journald;
     JournalSink sink(journald.path);
     write_entry(sink, {{"MESSAGE", "dig www.example.test A"}, {"PRIORITY", "6"}, {"CONTAINER_LABEL", "a\nb"}});
     write_entry(sink, {{"MESSAGE", "second"}});
+    CHECK(journald.nothing_waiting());  // a batch waits for its flush
+    sink.flush();
 
     std::string expected;
     append_journal_field(expected, "MESSAGE", "dig www.example.test A");
@@ -142,9 +146,13 @@ TEST_CASE("an entry too large for a datagram arrives in a sealed memfd") {
     JournalSink sink(journald.path);
     // Larger than any send buffer the sink may get (it asks for 8 MiB).
     const std::string huge(9 * 1024 * 1024, 'a');
+    write_entry(sink, {{"MESSAGE", "before"}});
     write_entry(sink, {{"MESSAGE", "large"}, {"DNS_ANSWERS", huge}});
+    write_entry(sink, {{"MESSAGE", "after"}});
+    sink.flush();
     REQUIRE(sink.lost() == 0);
 
+    CHECK(journald.receive() == "MESSAGE=before\n");
     int memfd = -1;
     CHECK(journald.receive(memfd).empty());  // the datagram carries only the fd
     REQUIRE(memfd >= 0);
@@ -160,26 +168,59 @@ TEST_CASE("an entry too large for a datagram arrives in a sealed memfd") {
     content.resize(expected.size());
     CHECK(content == expected);
     close(memfd);
+    CHECK(journald.receive() == "MESSAGE=after\n");  // the rest of the batch follows, in order
+}
+
+TEST_CASE("a full batch is sent without waiting for the flush, and waits for a reader that lags") {
+    StandIn journald;
+    JournalSink sink(journald.path);
+    // A socket queue holds few datagrams (net.unix.max_dgram_qlen, often
+    // 10): the sink waits for the reader, as journald's clients do.
+    std::vector<std::string> received;
+    std::thread reader([&] {
+        char data[256];
+        for (int i = 0; i < 256; ++i) {
+            const ssize_t n = recv(journald.fd, data, sizeof data, 0);
+            if (n < 0)
+                return;
+            received.emplace_back(data, static_cast<size_t>(n));
+        }
+    });
+    for (int i = 0; i < 256; ++i)
+        write_entry(sink, {{"MESSAGE", "entry " + std::to_string(i)}});
+    reader.join();
+    REQUIRE(received.size() == 256);
+    for (int i = 0; i < 256; ++i)
+        CHECK(received[i] == "MESSAGE=entry " + std::to_string(i) + "\n");
+    CHECK(journald.nothing_waiting());
+    CHECK(sink.lost() == 0);
 }
 
 TEST_CASE("after journald restarts the sink connects again; while it is gone entries are counted as lost") {
     StandIn journald;
     JournalSink sink(journald.path);
     write_entry(sink, {{"MESSAGE", "before"}});
+    sink.flush();
     CHECK(journald.receive() == "MESSAGE=before\n");
 
     journald.restart();  // a new socket at the same path
     write_entry(sink, {{"MESSAGE", "after a restart"}});
+    write_entry(sink, {{"MESSAGE", "and another"}});
+    sink.flush();
     CHECK(journald.receive() == "MESSAGE=after a restart\n");
+    CHECK(journald.receive() == "MESSAGE=and another\n");
     CHECK(sink.lost() == 0);
 
     journald.go_away();
     write_entry(sink, {{"MESSAGE", "nobody listens"}});
     write_entry(sink, {{"MESSAGE", "still nobody"}});
-    CHECK(sink.lost() == 2);
+    write_entry(sink, {{"MESSAGE", "nor now"}});
+    sink.flush();
+    CHECK(sink.lost() == 3);
 
     journald.bind_socket();
     write_entry(sink, {{"MESSAGE", "back"}});
+    sink.flush();
     CHECK(journald.receive() == "MESSAGE=back\n");
-    CHECK(sink.lost() == 2);
+    CHECK(sink.lost() == 3);
 }
