@@ -188,9 +188,10 @@ class JournalStandIn:
         threading.Thread(target=self.read, daemon=True).start()
 
     def read(self):
+        buffer = bytearray(1 << 20)  # one buffer: a fresh one per datagram would slow the reader down
         while True:
             try:
-                self.socket.recv(1 << 20)
+                self.socket.recv_into(buffer)
             except OSError:
                 return
             self.entries += 1
