@@ -370,6 +370,7 @@ void Daemon::shutdown() {
     table_.expire(monotonic_ns(), report_);
     unfinished_ += table_.drop_pending();
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
+    sink_->flush();  // first, so the summary counts what the sink could not deliver
     write_summary();
     sink_->flush();
     // The totals once more in dnsvisd's own log, where `systemctl status`

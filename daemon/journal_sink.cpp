@@ -20,6 +20,9 @@ namespace {
 // and for large ones in a single datagram. The kernel caps it at wmem_max.
 constexpr int send_buffer_bytes = 8 * 1024 * 1024;
 
+// From Linux 6.3's uapi; older headers lack it.
+constexpr unsigned memfd_noexec_seal = 0x0008U;
+
 // A batch is sent at the latest when it holds this many entries; the daemon
 // flushes after every drain of the ring, which is usually fewer.
 constexpr size_t max_batch_entries = 256;
@@ -135,7 +138,12 @@ bool JournalSink::connect_socket() {
 // The protocol's way for an entry larger than a datagram: the entry in a
 // sealed memfd, passed as the only content of an empty datagram.
 bool JournalSink::send_in_memfd(std::string_view entry) {
-    const int memfd = memfd_create("dnsvis-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    // Older journalds want exactly the four seals below, and MFD_NOEXEC_SEAL
+    // adds a fifth; only a kernel that insists on it (vm.memfd_noexec=2),
+    // and so refuses the plain call, gets it.
+    int memfd = memfd_create("dnsvis-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (memfd < 0 && errno == EACCES)
+        memfd = memfd_create("dnsvis-journal-entry", MFD_CLOEXEC | MFD_ALLOW_SEALING | memfd_noexec_seal);
     if (memfd < 0)
         return false;
     bool sent = write_all(memfd, entry) &&
