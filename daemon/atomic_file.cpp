@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "write_all.hpp"
+
 namespace dnsvis {
 
 namespace {
@@ -32,19 +34,6 @@ bool make_directories(const std::string& directory) {
     if (parent != directory && !make_directories(parent))
         return false;
     return mkdir(directory.c_str(), 0755) == 0 || errno == EEXIST;
-}
-
-bool write_all(int fd, std::string_view contents) {
-    while (!contents.empty()) {
-        const ssize_t n = write(fd, contents.data(), contents.size());
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return false;
-        }
-        contents.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "log.hpp"
+#include "write_all.hpp"
 
 namespace dnsvis {
 
@@ -26,18 +27,6 @@ constexpr unsigned memfd_noexec_seal = 0x0008U;
 // A batch is sent at the latest when it holds this many entries; the daemon
 // flushes after every drain of the ring, which is usually fewer.
 constexpr size_t max_batch_entries = 256;
-
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        const ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return false;
-        data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
 
 }  // namespace
 

@@ -1,8 +1,6 @@
 #include "json_sink.hpp"
 
-#include <unistd.h>
-
-#include <cerrno>
+#include "write_all.hpp"
 
 namespace dnsvis {
 
@@ -27,15 +25,7 @@ void JsonSink::end_entry() {
 
 void JsonSink::flush() {
     const std::string_view text = lines_.text();
-    size_t written = 0;
-    while (written < text.size()) {
-        ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        written += static_cast<size_t>(n);
-    }
+    const size_t written = write_fully(fd_, text);
     // Count the entries whose line did not make it out completely.
     for (size_t i = written; i < text.size(); ++i)
         lost_ += text[i] == '\n';
