@@ -16,11 +16,6 @@ public:
     // and end_entry() completes it.
     virtual FieldWriter& begin_entry() = 0;
     virtual void end_entry() = 0;
-    // An entry whose fields are already in a list.
-    void write(const FieldList& fields) {
-        fields.write_to(begin_entry());
-        end_entry();
-    }
     // Called after each batch of events.
     virtual void flush() {}
     // Entries that could not be delivered so far.
