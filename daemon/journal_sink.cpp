@@ -37,6 +37,16 @@ JournalSink::~JournalSink() {
         close(fd_);
 }
 
+void JournalSink::BatchWriter::add_block(const FieldBlock& block) {
+    if (block.generation != block_generation_) {
+        block_text_.clear();
+        for (const Field& field : block.fields)
+            append_journal_field(block_text_, field.name, field.value);
+        block_generation_ = block.generation;
+    }
+    batch_ += block_text_;
+}
+
 void JournalSink::end_entry() {
     ends_.push_back(batch_.size());
     if (ends_.size() >= max_batch_entries)

@@ -42,9 +42,13 @@ private:
     public:
         explicit BatchWriter(std::string& batch) : batch_(batch) {}
         void add(std::string_view name, std::string_view value) override { append_journal_field(batch_, name, value); }
+        void add_block(const FieldBlock& block) override;
 
     private:
         std::string& batch_;
+        // The last block in the native format, and its generation.
+        std::string block_text_;
+        uint64_t block_generation_ = 0;
     };
 
     bool deliver(std::string_view entry);

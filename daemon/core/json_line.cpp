@@ -203,6 +203,27 @@ void JsonLineWriter::add(std::string_view name, std::string_view value) {
     used_ += static_cast<size_t>(p - start);
 }
 
+void JsonLineWriter::add_block(const FieldBlock& block) {
+    if (block.generation != block_generation_) {
+        block_text_.clear();
+        for (const Field& field : block.fields) {
+            assert(is_journal_field_name(field.name));
+            block_text_ += ",\"";
+            block_text_ += field.name;
+            block_text_ += "\":";
+            append_json_string(block_text_, field.value);
+        }
+        block_generation_ = block.generation;
+    }
+    if (block_text_.empty())
+        return;
+    // The first field of a line has no comma before it.
+    const std::string_view text = first_field_ ? std::string_view(block_text_).substr(1) : block_text_;
+    std::memcpy(reserve(text.size()), text.data(), text.size());
+    used_ += text.size();
+    first_field_ = false;
+}
+
 void JsonLineWriter::end_line() {
     char* p = reserve(2);
     p[0] = '}';

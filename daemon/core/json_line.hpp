@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,7 @@ class JsonLineWriter final : public FieldWriter {
 public:
     void begin_line();
     void add(std::string_view name, std::string_view value) override;
+    void add_block(const FieldBlock& block) override;
     void end_line();
 
     std::string_view text() const { return {buffer_.data(), used_}; }
@@ -41,6 +43,9 @@ private:
     std::string buffer_;
     size_t used_ = 0;
     bool first_field_ = true;
+    // The last block, rendered with a comma before each field, and its generation.
+    std::string block_text_;
+    uint64_t block_generation_ = 0;
 };
 
 }  // namespace dnsvis

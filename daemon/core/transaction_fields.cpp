@@ -1,6 +1,7 @@
 #include "transaction_fields.hpp"
 
 #include <array>
+#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -203,7 +204,67 @@ void format_container_fields(const Attribution& a, FieldWriter& out) {
         out.add("K8S_POD_UID", c.pod_uid);
 }
 
+bool same_units(const CgroupUnits& a, const CgroupUnits& b) {
+    return a.unit == b.unit && a.user_unit == b.user_unit && a.slice == b.slice;
+}
+
+// Only what format_container_fields() reads.
+bool same_container(const CgroupContainer& a, const CgroupContainer& b) {
+    return a.id == b.id && a.runtime == b.runtime && a.pod_uid == b.pod_uid;
+}
+
+// The metadata a runtime sent is never changed afterwards, only replaced, so
+// the same pointer means the same content.
+bool same_attribution(const Attribution& a, const Attribution& b) {
+    return a.exe == b.exe && a.cgroup_path == b.cgroup_path && same_units(a.units, b.units) &&
+           same_container(a.container, b.container) && a.metadata == b.metadata;
+}
+
+void format_owner_fields(const Transaction& t, const Attribution& a, FieldWriter& out) {
+    if (t.owner.pid != 0) {
+        add_number(out, "DNS_PID", t.owner.pid);
+        out.add("DNS_COMM", t.owner.comm);
+        add_number(out, "DNS_UID", t.owner.uid);
+    }
+    if (!a.exe.empty())
+        out.add("DNS_EXE", a.exe);
+    if (!a.cgroup_path.empty())
+        out.add("DNS_CGROUP", a.cgroup_path);
+    if (!a.units.unit.empty())
+        out.add("OBJECT_SYSTEMD_UNIT", a.units.unit);
+    if (!a.units.user_unit.empty())
+        out.add("OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
+    if (!a.units.slice.empty())
+        out.add("OBJECT_SYSTEMD_SLICE", a.units.slice);
+    format_container_fields(a, out);
+}
+
 }  // namespace
+
+void FieldWriter::add_block(const FieldBlock& block) {
+    block.fields.write_to(*this);
+}
+
+uint64_t next_field_block_generation() {
+    static std::atomic<uint64_t> last{0};
+    return ++last;
+}
+
+const FieldBlock& EntryFormatter::owner_block(const Transaction& t, const Attribution& a) {
+    OwnerSource& source = owner_source_;
+    const bool same = owner_block_.generation != 0 && source.pid == t.owner.pid && source.uid == t.owner.uid &&
+                      source.comm == t.owner.comm && same_attribution(source.attribution, a);
+    if (!same) {
+        source.pid = t.owner.pid;
+        source.uid = t.owner.uid;
+        source.comm = t.owner.comm;
+        source.attribution = a;
+        owner_block_.fields.clear();
+        format_owner_fields(t, a, owner_block_.fields);
+        owner_block_.generation = next_field_block_generation();
+    }
+    return owner_block_;
+}
 
 void FieldList::grow() {
     slots_.emplace_back();
@@ -261,22 +322,7 @@ void EntryFormatter::transaction(const Transaction& t, const Attribution& a, std
         add_number(out, "DNS_RETRANSMITS", t.retransmits);
     if (!parse_error.empty())
         out.add("DNS_PARSE_ERROR", parse_error);
-    if (t.owner.pid != 0) {
-        add_number(out, "DNS_PID", t.owner.pid);
-        out.add("DNS_COMM", t.owner.comm);
-        add_number(out, "DNS_UID", t.owner.uid);
-    }
-    if (!a.exe.empty())
-        out.add("DNS_EXE", a.exe);
-    if (!a.cgroup_path.empty())
-        out.add("DNS_CGROUP", a.cgroup_path);
-    if (!a.units.unit.empty())
-        out.add("OBJECT_SYSTEMD_UNIT", a.units.unit);
-    if (!a.units.user_unit.empty())
-        out.add("OBJECT_SYSTEMD_USER_UNIT", a.units.user_unit);
-    if (!a.units.slice.empty())
-        out.add("OBJECT_SYSTEMD_SLICE", a.units.slice);
-    format_container_fields(a, out);
+    out.add_block(owner_block(t, a));
 }
 
 void EntryFormatter::summary(const Statistics& s, FieldWriter& out) {

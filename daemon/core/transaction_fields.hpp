@@ -39,6 +39,8 @@ struct Field {
     std::string value;
 };
 
+struct FieldBlock;
+
 // Receives the fields of one entry, in order. A FieldList keeps them; the
 // sinks write each one out as it comes, so a value is copied once, straight
 // into the output. `name` is a journal field name in static storage; `value`
@@ -46,6 +48,9 @@ struct Field {
 class FieldWriter {
 public:
     virtual void add(std::string_view name, std::string_view value) = 0;
+    // The block's fields, in order. A sink may keep what it made of them
+    // and copy that while the block's generation stays the same.
+    virtual void add_block(const FieldBlock& block);
 
 protected:
     ~FieldWriter() = default;
@@ -87,6 +92,21 @@ private:
     size_t size_ = 0;
 };
 
+// Fields that repeat from entry to entry while the same process asks: who
+// it is (DNS_PID to the Kubernetes fields). A busy client sends thousands of
+// queries a second, and rendering its dozen fields anew for each showed up in
+// profiles, so a sink renders a block once and copies the text.
+struct FieldBlock {
+    FieldList fields;
+    // Names this content: a new number whenever the fields change, never
+    // reused in the process, so a rendering kept for one number is right
+    // for as long as a block carries it.
+    uint64_t generation = 0;
+};
+
+// A generation no block has had.
+uint64_t next_field_block_generation();
+
 // Turns transactions and summaries into fields. It keeps the buffer that
 // MESSAGE and DNS_ANSWERS are composed in, so steady traffic formats its
 // entries without allocating.
@@ -99,7 +119,18 @@ public:
     void summary(const Statistics& statistics, FieldWriter& out);
 
 private:
+    // The owner's fields as last rendered, and what they were made from.
+    struct OwnerSource {
+        uint32_t pid = 0;
+        uint32_t uid = 0;
+        std::string comm;
+        Attribution attribution;
+    };
+    const FieldBlock& owner_block(const Transaction& transaction, const Attribution& attribution);
+
     std::string scratch_;
+    OwnerSource owner_source_;
+    FieldBlock owner_block_;
 };
 
 // The same, into a cleared list, for one-off entries.

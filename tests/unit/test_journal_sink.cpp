@@ -20,6 +20,7 @@
 
 #include "journal_native.hpp"
 #include "journal_sink.hpp"
+#include "transaction_fields.hpp"
 
 using namespace dnsvis;
 
@@ -139,6 +140,41 @@ TEST_CASE("the journal sink sends one datagram per entry, in the native protocol
     CHECK(journald.receive() == "MESSAGE=second\n");  // nothing carried over from the entry before
     CHECK(journald.nothing_waiting());
     CHECK(sink.lost() == 0);
+}
+
+TEST_CASE("a block of fields is sent as its fields would be, and follows its changes") {
+    StandIn journald;
+    JournalSink sink(journald.path);
+    FieldBlock owner;
+    owner.fields.add("DNS_PID", "7");
+    owner.fields.add("DNS_EXE", "/usr/bin/dig");
+    owner.generation = next_field_block_generation();
+    auto send = [&](std::string_view name) {
+        FieldWriter& out = sink.begin_entry();
+        out.add("DNS_NAME", name);
+        out.add_block(owner);
+        sink.end_entry();
+    };
+    send("a.test");
+    send("b.test");  // the same block: its rendering is reused
+    owner.fields.clear();
+    owner.fields.add("DNS_PID", "8");
+    owner.fields.add("DNS_COMM", "two\nlines");
+    owner.generation = next_field_block_generation();
+    send("c.test");
+    sink.flush();
+
+    auto expected = [](std::string_view name, const std::vector<std::pair<std::string, std::string>>& fields) {
+        std::string out;
+        append_journal_field(out, "DNS_NAME", name);
+        for (const auto& [field, value] : fields)
+            append_journal_field(out, field, value);
+        return out;
+    };
+    CHECK(journald.receive() == expected("a.test", {{"DNS_PID", "7"}, {"DNS_EXE", "/usr/bin/dig"}}));
+    CHECK(journald.receive() == expected("b.test", {{"DNS_PID", "7"}, {"DNS_EXE", "/usr/bin/dig"}}));
+    CHECK(journald.receive() == expected("c.test", {{"DNS_PID", "8"}, {"DNS_COMM", "two\nlines"}}));
+    CHECK(journald.nothing_waiting());
 }
 
 TEST_CASE("an entry too large for a datagram arrives in a sealed memfd") {

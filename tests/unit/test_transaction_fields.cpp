@@ -1,7 +1,9 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <vector>
 
+#include "json_line.hpp"
 #include "transaction_fields.hpp"
 
 using namespace dnsvis;
@@ -271,4 +273,104 @@ TEST_CASE("container fields use the names of Docker's journald log driver") {
     f = as_map(fields);
     for (const char* name : {"CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_RUNTIME", "CONTAINER_NAME"})
         CHECK(f.count(name) == 0);
+}
+
+namespace {
+
+// One owner after another, each differing from the one before in one thing
+// the owner's fields show; the first comes back at the end.
+std::vector<std::pair<Transaction, Attribution>> owners_in_turn() {
+    std::vector<std::pair<Transaction, Attribution>> turns;
+    Transaction t = answered();
+    Attribution a;
+    a.exe = "/usr/bin/curl";
+    a.cgroup_path = "/system.slice/backup.service";
+    a.units.unit = "backup.service";
+    a.units.slice = "system.slice";
+    turns.emplace_back(t, a);
+    turns.emplace_back(t, a);  // the same again
+    t.owner.pid = 4243;
+    turns.emplace_back(t, a);
+    t.owner.comm = "wget";
+    turns.emplace_back(t, a);
+    t.owner.uid = 1000;
+    turns.emplace_back(t, a);
+    a.exe = "/usr/bin/wget";
+    turns.emplace_back(t, a);
+    a.cgroup_path = "/user.slice/user-1000.slice/user@1000.service/app.slice/sync.service";
+    a.units = units_from_cgroup_path(a.cgroup_path);
+    turns.emplace_back(t, a);
+    a.container = container_from_cgroup_path(
+        "/docker/4b2d7c1f9e0a3b5c6d7e8f9011223344556677889900aabbccddeeff00112233");
+    turns.emplace_back(t, a);
+    ContainerMetadata metadata;
+    metadata.name = "web";
+    metadata.image = "nginx:1.25";
+    a.metadata = std::make_shared<const ContainerMetadata>(metadata);  // the runtime answered
+    turns.emplace_back(t, a);
+    metadata.name = "web-2";
+    a.metadata = std::make_shared<const ContainerMetadata>(metadata);  // another answer
+    turns.emplace_back(t, a);
+    t.owner.pid = 0;  // unknown process
+    turns.emplace_back(t, Attribution{});
+    turns.push_back(turns.front());
+    return turns;
+}
+
+}  // namespace
+
+TEST_CASE("an owner's fields are rendered once and stay right as the owner changes") {
+    // One formatter and one line writer, as in the daemon, against a fresh
+    // formatter and a field list for every entry: the lines must match.
+    EntryFormatter formatter;
+    JsonLineWriter lines;
+    FieldList expected_fields;
+    std::string expected;
+    for (const auto& [t, a] : owners_in_turn()) {
+        lines.clear();
+        lines.begin_line();
+        formatter.transaction(t, a, "", lines);
+        lines.end_line();
+        format_transaction_fields(t, a, "", expected_fields);
+        expected.clear();
+        append_json_line(expected, expected_fields);
+        CHECK(lines.text() == expected);
+    }
+    // The block is one run of fields like any other in the list form too.
+    FieldList listed;
+    formatter.transaction(answered(), Attribution{}, "", listed);
+    format_transaction_fields(answered(), Attribution{}, "", expected_fields);
+    CHECK(as_map(listed) == as_map(expected_fields));
+}
+
+TEST_CASE("a block at the start of a line has no comma before it") {
+    FieldBlock block;
+    block.fields.add("DNS_PID", "7");
+    block.fields.add("DNS_COMM", "a\"b");
+    block.generation = next_field_block_generation();
+    JsonLineWriter lines;
+    for (int i = 0; i < 2; ++i) {  // rendered, then copied
+        lines.begin_line();
+        lines.add_block(block);
+        lines.add("DNS_UID", "0");
+        lines.end_line();
+        lines.begin_line();
+        lines.add("DNS_UID", "0");
+        lines.add_block(block);
+        lines.end_line();
+    }
+    const std::string one = "{\"DNS_PID\":\"7\",\"DNS_COMM\":\"a\\\"b\",\"DNS_UID\":\"0\"}\n";
+    const std::string two = "{\"DNS_UID\":\"0\",\"DNS_PID\":\"7\",\"DNS_COMM\":\"a\\\"b\"}\n";
+    CHECK(lines.text() == one + two + one + two);
+
+    // An empty block adds nothing, not even a comma.
+    FieldBlock empty;
+    empty.generation = next_field_block_generation();
+    lines.clear();
+    lines.begin_line();
+    lines.add_block(empty);
+    lines.add("DNS_UID", "0");
+    lines.add_block(empty);
+    lines.end_line();
+    CHECK(lines.text() == "{\"DNS_UID\":\"0\"}\n");
 }
