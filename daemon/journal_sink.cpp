@@ -30,7 +30,8 @@ constexpr size_t max_batch_entries = 256;
 
 }  // namespace
 
-JournalSink::JournalSink(std::string socket_path) : socket_path_(std::move(socket_path)) {}
+JournalSink::JournalSink(std::string socket_path, std::chrono::milliseconds stall_timeout)
+    : socket_path_(std::move(socket_path)), stall_timeout_(stall_timeout) {}
 
 JournalSink::~JournalSink() {
     if (fd_ >= 0)
@@ -69,13 +70,22 @@ void JournalSink::flush() {
             lost_ += count - next;
             break;
         }
-        const int sent = sendmmsg(fd_, messages_.data() + next, static_cast<unsigned>(count - next), MSG_NOSIGNAL);
+        const int sent = sendmmsg(fd_, messages_.data() + next, static_cast<unsigned>(count - next),
+                                  MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
         if (sent > 0) {
+            note_progress();
             next += static_cast<size_t>(sent);
             continue;
         }
         if (sent < 0 && errno == EINTR)
             continue;
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            // Waited stall_timeout_ (or, stalled, not at all): the rest of
+            // the batch is lost, and counted.
+            note_stall();
+            lost_ += count - next;
+            break;
+        }
         // The next entry failed on its own: too large for a datagram, or
         // journald went away. deliver() knows what each case needs.
         if (!deliver({static_cast<const char*>(pieces_[next].iov_base), pieces_[next].iov_len}))
@@ -94,13 +104,19 @@ bool JournalSink::deliver(std::string_view entry) {
             return false;
         ssize_t n;
         do
-            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL);
+            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
         while (n < 0 && errno == EINTR);
-        if (n >= 0)
+        if (n >= 0) {
+            note_progress();
             return true;
+        }
         const int error = errno;
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
+        if (error == EAGAIN || error == EWOULDBLOCK) {
+            note_stall();
+            return false;
+        }
         close(fd_);
         fd_ = -1;
         if (error != ECONNREFUSED && error != ENOTCONN)
@@ -117,6 +133,10 @@ bool JournalSink::connect_socket() {
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ >= 0) {
         setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer_bytes, sizeof send_buffer_bytes);  // best effort
+        // Bounds each wait for room in journald's queue.
+        const timeval wait{static_cast<time_t>(stall_timeout_.count() / 1000),
+                           static_cast<suseconds_t>(stall_timeout_.count() % 1000 * 1000)};
+        setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait);
         if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) {
             const int error = errno;
             close(fd_);
@@ -132,6 +152,19 @@ bool JournalSink::connect_socket() {
         log_notice("journald at %s is reachable again", socket_path_.c_str());
     unreachable_ = fd_ < 0;
     return fd_ >= 0;
+}
+
+void JournalSink::note_stall() {
+    if (!stalled_)
+        log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes them again",
+                    socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
+    stalled_ = true;
+}
+
+void JournalSink::note_progress() {
+    if (stalled_)
+        log_notice("journald at %s takes entries again", socket_path_.c_str());
+    stalled_ = false;
 }
 
 // The protocol's way for an entry larger than a datagram: the entry in a
@@ -159,9 +192,13 @@ bool JournalSink::send_in_memfd(std::string_view entry) {
         std::memcpy(CMSG_DATA(header), &memfd, sizeof(int));
         ssize_t n;
         do
-            n = sendmsg(fd_, &message, MSG_NOSIGNAL);
+            n = sendmsg(fd_, &message, MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
         while (n < 0 && errno == EINTR);
         sent = n >= 0;
+        if (sent)
+            note_progress();
+        else if (errno == EAGAIN || errno == EWOULDBLOCK)
+            note_stall();
     }
     close(memfd);
     return sent;

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -260,4 +261,49 @@ TEST_CASE("after journald restarts the sink connects again; while it is gone ent
     sink.flush();
     CHECK(journald.receive() == "MESSAGE=back\n");
     CHECK(sink.lost() == 3);
+}
+
+TEST_CASE("a journald that takes nothing holds the sink for the stall timeout once, then not at all; what it missed is counted") {
+    using std::chrono::steady_clock;
+    StandIn journald;  // reads nothing until the end
+    const auto stall_timeout = std::chrono::milliseconds(200);
+    JournalSink sink(journald.path, stall_timeout);
+    // Fill journald's queue, however long this machine lets it be
+    // (net.unix.max_dgram_qlen, the socket buffers).
+    int written = 0;
+    steady_clock::duration last_flush{};
+    while (sink.lost() == 0 && written < 100'000) {
+        for (int i = 0; i < 100; ++i)
+            write_entry(sink, {{"MESSAGE", "entry " + std::to_string(written++)}});
+        const auto start = steady_clock::now();
+        sink.flush();
+        last_flush = steady_clock::now() - start;
+    }
+    REQUIRE(sink.lost() > 0);
+    CHECK(last_flush >= stall_timeout);  // it waited, once
+
+    // Stalled: the next batch is counted at once, without a wait.
+    const uint64_t lost_before = sink.lost();
+    for (int i = 0; i < 5; ++i)
+        write_entry(sink, {{"MESSAGE", "entry " + std::to_string(written++)}});
+    const auto start = steady_clock::now();
+    sink.flush();
+    CHECK(steady_clock::now() - start < stall_timeout / 2);
+    CHECK(sink.lost() == lost_before + 5);
+
+    // What journald's queue took arrived in order; the rest is what was counted.
+    int received = 0;
+    bool in_order = true;
+    while (!journald.nothing_waiting()) {
+        in_order = in_order && journald.receive() == "MESSAGE=entry " + std::to_string(received) + "\n";
+        ++received;
+    }
+    CHECK(in_order);
+    CHECK(received + sink.lost() == static_cast<uint64_t>(written));
+
+    // Once journald reads again, entries are delivered and waited for again.
+    write_entry(sink, {{"MESSAGE", "back"}});
+    sink.flush();
+    CHECK(journald.receive() == "MESSAGE=back\n");
+    CHECK(sink.lost() == lost_before + 5);
 }
