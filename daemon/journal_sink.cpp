@@ -1,6 +1,7 @@
 #include "journal_sink.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -71,7 +72,7 @@ void JournalSink::flush() {
             break;
         }
         const int sent = sendmmsg(fd_, messages_.data() + next, static_cast<unsigned>(count - next),
-                                  MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
+                                  MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent > 0) {
             note_progress();
             next += static_cast<size_t>(sent);
@@ -80,10 +81,9 @@ void JournalSink::flush() {
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            // Waited stall_timeout_ (or, stalled, not at all): the rest of
-            // the batch is lost, and counted.
-            note_stall();
-            lost_ += count - next;
+            if (wait_for_room())
+                continue;
+            lost_ += count - next;  // journald takes nothing: the rest of the batch is counted
             break;
         }
         // The next entry failed on its own: too large for a datagram, or
@@ -104,8 +104,8 @@ bool JournalSink::deliver(std::string_view entry) {
             return false;
         ssize_t n;
         do
-            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
-        while (n < 0 && errno == EINTR);
+            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
         if (n >= 0) {
             note_progress();
             return true;
@@ -113,10 +113,8 @@ bool JournalSink::deliver(std::string_view entry) {
         const int error = errno;
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
-        if (error == EAGAIN || error == EWOULDBLOCK) {
-            note_stall();
-            return false;
-        }
+        if (error == EAGAIN || error == EWOULDBLOCK)
+            return false;  // journald takes nothing (wait_for_room() said so)
         close(fd_);
         fd_ = -1;
         if (error != ECONNREFUSED && error != ENOTCONN)
@@ -133,10 +131,6 @@ bool JournalSink::connect_socket() {
     fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ >= 0) {
         setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer_bytes, sizeof send_buffer_bytes);  // best effort
-        // Bounds each wait for room in journald's queue.
-        const timeval wait{static_cast<time_t>(stall_timeout_.count() / 1000),
-                           static_cast<suseconds_t>(stall_timeout_.count() % 1000 * 1000)};
-        setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait);
         if (connect(fd_, reinterpret_cast<const sockaddr*>(&address), sizeof address) < 0) {
             const int error = errno;
             close(fd_);
@@ -154,17 +148,32 @@ bool JournalSink::connect_socket() {
     return fd_ >= 0;
 }
 
-void JournalSink::note_stall() {
-    if (!stalled_)
-        log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes them again",
-                    socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
+// Waits for room in journald's queue, as a blocking send would, but for no
+// longer than stall_timeout_ since journald last took an entry: the sends do
+// not block, so a full queue comes here, and the time waited adds up over
+// the calls until an entry goes through. Once that time is up the sink is
+// stalled, and waits no more until journald takes an entry again.
+bool JournalSink::wait_for_room() {
+    if (stalled_)
+        return false;
+    const auto now = std::chrono::steady_clock::now();
+    if (!waiting_since_)
+        waiting_since_ = now;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*waiting_since_ + stall_timeout_ - now);
+    pollfd room{fd_, POLLOUT, 0};
+    if (left.count() > 0 && poll(&room, 1, static_cast<int>(left.count())) != 0)
+        return true;  // room, an error the next send reports, or EINTR: try again
     stalled_ = true;
+    log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes them again",
+                socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
+    return false;
 }
 
 void JournalSink::note_progress() {
     if (stalled_)
         log_notice("journald at %s takes entries again", socket_path_.c_str());
     stalled_ = false;
+    waiting_since_.reset();
 }
 
 // The protocol's way for an entry larger than a datagram: the entry in a
@@ -192,13 +201,11 @@ bool JournalSink::send_in_memfd(std::string_view entry) {
         std::memcpy(CMSG_DATA(header), &memfd, sizeof(int));
         ssize_t n;
         do
-            n = sendmsg(fd_, &message, MSG_NOSIGNAL | (stalled_ ? MSG_DONTWAIT : 0));
-        while (n < 0 && errno == EINTR);
+            n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+        while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
         sent = n >= 0;
         if (sent)
             note_progress();
-        else if (errno == EAGAIN || errno == EWOULDBLOCK)
-            note_stall();
     }
     close(memfd);
     return sent;

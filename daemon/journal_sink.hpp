@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,7 +61,7 @@ private:
     bool deliver(std::string_view entry);
     bool connect_socket();
     bool send_in_memfd(std::string_view entry);
-    void note_stall();
+    bool wait_for_room();
     void note_progress();
 
     std::string socket_path_;
@@ -68,6 +69,7 @@ private:
     int fd_ = -1;  // connected on first use, and again after journald restarts
     bool unreachable_ = false;  // the last attempt to connect failed (and was logged)
     bool stalled_ = false;      // journald took nothing for stall_timeout_ (logged); sends do not wait
+    std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // the first full queue since the last entry went
 
     std::string batch_;        // the entries, back to back
     std::vector<size_t> ends_;  // where each one ends in batch_

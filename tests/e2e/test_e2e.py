@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """dnsvis as an operator meets it: the Debian package installed in a booted
 systemd (a container over an overlay of /), started with systemctl, asked
-over the bus, read with journalctl, flooded with 40,000 queries, stopped.
+over the bus, read with journalctl, flooded with 40,000 queries, run while
+journald is frozen, stopped.
 
 Order matters: each step leaves the service in the state the next expects.
 """
@@ -29,6 +30,8 @@ ID_SUMMARY = "6865af7173214451bda6f168d9555bf0"
 CAP_SYS_PTRACE = 19
 BURST = 40_000
 BURST_QPS = 20_000  # 40,000 queries in two seconds
+FROZEN_QUERIES = 12_000  # sent in three seconds while journald is stopped
+STALL_SECONDS = 5  # how long dnsvisd waits for a journald that takes nothing
 NSD_DIR = "/srv/dnsvis-e2e-nsd"  # inside the container
 RUN = uuid.uuid4().hex[:8]  # names of this run only
 
@@ -97,7 +100,7 @@ def main():
         skip(f"cannot boot systemd in a container here: {error}")
     try:
         operator = Operator(container)
-        steps = (install, start, one_query, scopes, burst, stop)
+        steps = (install, start, one_query, scopes, burst, frozen_journald, stop)
         for step in steps:
             if step(tap, operator, deb) is False:
                 print(f"# {step.__name__} failed in a way the later steps depend on; stopping here", flush=True)
@@ -268,6 +271,59 @@ def burst(tap, op, deb):
     tap.check(0 <= missing <= lost, f"every query of the burst is in the journal or counted lost "
               f"({count} + {lost} lost >= {sent})", counters)
     tap.check(lost > 0 or count == sent, "with nothing counted lost, the journal holds all 40,000", counters)
+    return True
+
+
+def frozen_journald(tap, op, deb):
+    """journald stopped (SIGSTOP) while DNS flows: dnsvisd waits for it once,
+    for STALL_SECONDS, counts what it could not hand over, and keeps serving
+    the bus and SIGTERM. It used to wait for as long as journald did."""
+    op.run("systemctl", "start", "dnsvis.service")
+    if op.active() != "active":
+        tap.check(False, "dnsvis is active before journald is frozen")
+        return False
+    invocation = op.run("systemctl", "show", "-p", "InvocationID", "--value", "dnsvis.service").stdout.strip()
+    with open(op.container.root + "/srv/dnsvis-e2e-frozen.txt", "w") as data:
+        data.writelines(f"f{i}-{RUN}.wild.example.test A\n" for i in range(FROZEN_QUERIES))
+    op.run("systemctl", "kill", "-s", "SIGSTOP", "systemd-journald.service")
+    try:
+        started = time.monotonic()
+        perf = op.run("systemd-run", "--unit=e2e-frozen", "--wait", "--pipe", "--quiet",
+                      "dnsperf", "-s", NSD_ADDRESS, "-d", "/srv/dnsvis-e2e-frozen.txt", "-n", "1",
+                      "-Q", str(FROZEN_QUERIES // 3), "-c", "4", "-q", "200", "-t", "2", timeout=60)
+        sent = re.search(r"Queries sent:\s+(\d+)", perf.stdout)
+        tap.check(sent and int(sent.group(1)) == FROZEN_QUERIES,
+                  f"dnsperf sent {FROZEN_QUERIES} queries while journald is stopped", perf.stdout + perf.stderr)
+        # Past the one wait, the bus answers at once.
+        time.sleep(max(0.0, started + STALL_SECONDS + 1 - time.monotonic()))
+        asked = time.monotonic()
+        code, global_on = op.busctl("get-property", "Global")
+        took = time.monotonic() - asked
+        tap.check(code == 0 and took < 3, f"the bus answers while journald is stopped ({took:.1f} s)", global_on)
+        asked = time.monotonic()
+        stop = op.run("systemctl", "stop", "dnsvis.service", timeout=150)
+        took = time.monotonic() - asked
+        tap.check(stop.returncode == 0 and took < 10 and op.active() == "inactive",
+                  f"systemctl stop returns while journald is stopped ({took:.1f} s)", stop.stderr)
+    finally:
+        op.run("systemctl", "kill", "-s", "SIGCONT", "systemd-journald.service")
+    # dnsvisd's own log (its stderr, a stream journald reads once it runs
+    # again) says what happened; the entries journald did not take are lost.
+    logged = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        logged = [e.get("MESSAGE", "") for e in op.journal(f"_SYSTEMD_INVOCATION_ID={invocation}")]
+        if any(m.startswith("Stopped:") for m in logged):
+            break
+        time.sleep(0.5)
+    stall = [m for m in logged if f"took no entry for {STALL_SECONDS * 1000} ms" in m]
+    tap.equal(len(stall), 1, "dnsvisd logs the stall once", logged[-10:])
+    totals = next((re.match(r"Stopped: (\d+) transactions reported, (\d+) lost", m) for m in logged
+                   if m.startswith("Stopped:")), None)
+    print(f"# frozen journald: {totals.group(0) if totals else 'no stop line'}", flush=True)
+    tap.check(totals is not None and int(totals.group(2)) > 0 and
+              int(totals.group(1)) + int(totals.group(2)) >= FROZEN_QUERIES,
+              "the stop line counts as lost what journald did not take", logged[-10:])
     return True
 
 
