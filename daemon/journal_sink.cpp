@@ -65,7 +65,11 @@ void JournalSink::flush() {
         messages_[i].msg_hdr.msg_iov = &pieces_[i];
         messages_[i].msg_hdr.msg_iovlen = 1;
     }
+    // Every wait of this flush draws on one budget (wait_for_room()).
+    waiting_since_.reset();
+    refused_ = false;
     size_t next = 0;
+    size_t delivered = 0;
     while (next < count) {
         if (fd_ < 0 && !connect_socket()) {
             lost_ += count - next;
@@ -74,8 +78,8 @@ void JournalSink::flush() {
         const int sent = sendmmsg(fd_, messages_.data() + next, static_cast<unsigned>(count - next),
                                   MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent > 0) {
-            note_progress();
             next += static_cast<size_t>(sent);
+            delivered += static_cast<size_t>(sent);
             continue;
         }
         if (sent < 0 && errno == EINTR)
@@ -88,9 +92,17 @@ void JournalSink::flush() {
         }
         // The next entry failed on its own: too large for a datagram, or
         // journald went away. deliver() knows what each case needs.
-        if (!deliver({static_cast<const char*>(pieces_[next].iov_base), pieces_[next].iov_len}))
+        if (deliver({static_cast<const char*>(pieces_[next].iov_base), pieces_[next].iov_len}))
+            ++delivered;
+        else
             ++lost_;
         ++next;
+    }
+    // A stall ends when a whole batch goes through without journald
+    // refusing any of it, not at the first entry a trickle lets in.
+    if (stalled_ && delivered > 0 && !refused_) {
+        stalled_ = false;
+        log_notice("journald at %s takes entries again", socket_path_.c_str());
     }
     batch_.clear();
     ends_.clear();
@@ -106,10 +118,8 @@ bool JournalSink::deliver(std::string_view entry) {
         do
             n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
-        if (n >= 0) {
-            note_progress();
+        if (n >= 0)
             return true;
-        }
         const int error = errno;
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
@@ -148,32 +158,35 @@ bool JournalSink::connect_socket() {
     return fd_ >= 0;
 }
 
-// Waits for room in journald's queue, as a blocking send would, but for no
-// longer than stall_timeout_ since journald last took an entry: the sends do
-// not block, so a full queue comes here, and the time waited adds up over
-// the calls until an entry goes through. Once that time is up the sink is
-// stalled, and waits no more until journald takes an entry again.
+// Waits for room in journald's queue, as a blocking send would, but all the
+// waits of one flush together for no longer than stall_timeout_: the sends
+// do not block, so each full queue comes here. When the time is up the sink
+// is stalled, and waits no more until a batch goes through (flush()).
+// errno is kept for the caller, which reads it after a refused send.
 bool JournalSink::wait_for_room() {
-    if (stalled_)
-        return false;
-    const auto now = std::chrono::steady_clock::now();
-    if (!waiting_since_)
-        waiting_since_ = now;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*waiting_since_ + stall_timeout_ - now);
-    pollfd room{fd_, POLLOUT, 0};
-    if (left.count() > 0 && poll(&room, 1, static_cast<int>(left.count())) != 0)
-        return true;  // room, an error the next send reports, or EINTR: try again
-    stalled_ = true;
-    log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes them again",
-                socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
-    return false;
-}
-
-void JournalSink::note_progress() {
-    if (stalled_)
-        log_notice("journald at %s takes entries again", socket_path_.c_str());
-    stalled_ = false;
-    waiting_since_.reset();
+    const int refused_with = errno;
+    refused_ = true;
+    bool room = false;
+    if (!stalled_) {
+        const auto now = std::chrono::steady_clock::now();
+        if (!waiting_since_)
+            waiting_since_ = now;
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(*waiting_since_ + stall_timeout_ - now);
+        pollfd socket{fd_, POLLOUT, 0};
+        const int ready = left.count() > 0 ? poll(&socket, 1, static_cast<int>(left.count())) : 0;
+        // Room, or an error the next send reports; EINTR: the budget is
+        // worked out again on the next call.
+        room = ready > 0 || (ready < 0 && errno == EINTR);
+        if (!room) {
+            stalled_ = true;
+            log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes "
+                        "them again",
+                        socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
+        }
+    }
+    errno = refused_with;
+    return room;
 }
 
 // The protocol's way for an entry larger than a datagram: the entry in a
@@ -204,8 +217,6 @@ bool JournalSink::send_in_memfd(std::string_view entry) {
             n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
         while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
         sent = n >= 0;
-        if (sent)
-            note_progress();
     }
     close(memfd);
     return sent;

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -309,4 +310,34 @@ TEST_CASE("a journald that takes nothing holds the sink for the stall timeout on
     sink.flush();
     CHECK(journald.receive() == "MESSAGE=back\n");
     CHECK(sink.lost() == lost_before + 5);
+}
+
+TEST_CASE("a journald that takes next to nothing holds a flush for the stall timeout at most") {
+    using std::chrono::steady_clock;
+    StandIn journald;
+    const auto stall_timeout = std::chrono::milliseconds(500);
+    JournalSink sink(journald.path, stall_timeout);
+    // journald wedged on its disk: one entry every 50 ms.
+    std::atomic<bool> done{false};
+    std::thread trickle([&] {
+        char data[256];
+        while (!done) {
+            (void)recv(journald.fd, data, sizeof data, MSG_DONTWAIT);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+    });
+    int written = 0;
+    steady_clock::duration longest{};
+    for (int flush = 0; flush < 30; ++flush) {  // enough to fill any queue many times over
+        for (int i = 0; i < 200; ++i)
+            write_entry(sink, {{"MESSAGE", "entry " + std::to_string(written++)}});
+        const auto start = steady_clock::now();
+        sink.flush();
+        longest = std::max(longest, steady_clock::now() - start);
+    }
+    done = true;
+    trickle.join();
+    CHECK(sink.lost() > 0);
+    // Each entry let in does not buy another full wait.
+    CHECK(longest < stall_timeout * 7 / 4);
 }
