@@ -40,13 +40,10 @@ JournalSink::~JournalSink() {
 }
 
 void JournalSink::BatchWriter::add_block(const FieldBlock& block) {
-    if (block.generation != block_generation_) {
-        block_text_.clear();
-        for (const Field& field : block.fields)
-            append_journal_field(block_text_, field.name, field.value);
-        block_generation_ = block.generation;
-    }
-    batch_ += block_text_;
+    batch_ += block.rendered(BlockFormat::journal_native, [](const FieldList& fields, std::string& out) {
+        for (const Field& field : fields)
+            append_journal_field(out, field.name, field.value);
+    });
 }
 
 void JournalSink::end_entry() {

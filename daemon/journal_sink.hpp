@@ -55,9 +55,6 @@ private:
 
     private:
         std::string& batch_;
-        // The last block in the native format, and its generation.
-        std::string block_text_;
-        uint64_t block_generation_ = 0;
     };
 
     bool deliver(std::string_view entry);

@@ -204,21 +204,19 @@ void JsonLineWriter::add(std::string_view name, std::string_view value) {
 }
 
 void JsonLineWriter::add_block(const FieldBlock& block) {
-    if (block.generation != block_generation_) {
-        block_text_.clear();
-        for (const Field& field : block.fields) {
+    // Each field with a comma before it; the first of a line drops its comma.
+    const std::string& rendered = block.rendered(BlockFormat::json_line, [](const FieldList& fields, std::string& out) {
+        for (const Field& field : fields) {
             assert(is_journal_field_name(field.name));
-            block_text_ += ",\"";
-            block_text_ += field.name;
-            block_text_ += "\":";
-            append_json_string(block_text_, field.value);
+            out += ",\"";
+            out += field.name;
+            out += "\":";
+            append_json_string(out, field.value);
         }
-        block_generation_ = block.generation;
-    }
-    if (block_text_.empty())
+    });
+    if (rendered.empty())
         return;
-    // The first field of a line has no comma before it.
-    const std::string_view text = first_field_ ? std::string_view(block_text_).substr(1) : block_text_;
+    const std::string_view text = first_field_ ? std::string_view(rendered).substr(1) : std::string_view(rendered);
     std::memcpy(reserve(text.size()), text.data(), text.size());
     used_ += text.size();
     first_field_ = false;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -43,9 +42,6 @@ private:
     std::string buffer_;
     size_t used_ = 0;
     bool first_field_ = true;
-    // The last block, rendered with a comma before each field, and its generation.
-    std::string block_text_;
-    uint64_t block_generation_ = 0;
 };
 
 }  // namespace dnsvis

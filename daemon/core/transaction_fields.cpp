@@ -1,7 +1,6 @@
 #include "transaction_fields.hpp"
 
 #include <array>
-#include <atomic>
 #include <charconv>
 #include <cstring>
 
@@ -242,28 +241,22 @@ void format_owner_fields(const Transaction& t, const Attribution& a, FieldWriter
 }  // namespace
 
 void FieldWriter::add_block(const FieldBlock& block) {
-    block.fields.write_to(*this);
-}
-
-uint64_t next_field_block_generation() {
-    static std::atomic<uint64_t> last{0};
-    return ++last;
+    block.fields().write_to(*this);
 }
 
 const FieldBlock& EntryFormatter::owner_block(const Transaction& t, const Attribution& a) {
-    OwnerSource& source = owner_source_;
-    const bool same = owner_block_.generation != 0 && source.pid == t.owner.pid && source.uid == t.owner.uid &&
-                      source.comm == t.owner.comm && same_attribution(source.attribution, a);
-    if (!same) {
-        source.pid = t.owner.pid;
-        source.uid = t.owner.uid;
-        source.comm = t.owner.comm;
-        source.attribution = a;
-        owner_block_.fields.clear();
-        format_owner_fields(t, a, owner_block_.fields);
-        owner_block_.generation = next_field_block_generation();
-    }
-    return owner_block_;
+    OwnerBlock& owner = owners_[t.owner.pid % owner_slots];
+    if (owner.filled && owner.pid == t.owner.pid && owner.uid == t.owner.uid && owner.comm == t.owner.comm &&
+        same_attribution(owner.attribution, a))
+        return owner.block;
+    // A newcomer, or the same process changed (it ran execve(), say).
+    owner.filled = true;
+    owner.pid = t.owner.pid;
+    owner.uid = t.owner.uid;
+    owner.comm = t.owner.comm;
+    owner.attribution = a;
+    format_owner_fields(t, a, owner.block.refill());
+    return owner.block;
 }
 
 void FieldList::grow() {

@@ -4,6 +4,7 @@
 // apart.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <string>
@@ -39,7 +40,7 @@ struct Field {
     std::string value;
 };
 
-struct FieldBlock;
+class FieldBlock;
 
 // Receives the fields of one entry, in order. A FieldList keeps them; the
 // sinks write each one out as it comes, so a value is copied once, straight
@@ -92,20 +93,45 @@ private:
     size_t size_ = 0;
 };
 
+// The formats the sinks render a FieldBlock in.
+enum class BlockFormat : uint8_t { json_line, journal_native };
+inline constexpr size_t block_format_count = 2;
+
 // Fields that repeat from entry to entry while the same process asks: who
 // it is (DNS_PID to the Kubernetes fields). A busy client sends thousands of
 // queries a second, and rendering its dozen fields anew for each showed up in
-// profiles, so a sink renders a block once and copies the text.
-struct FieldBlock {
-    FieldList fields;
-    // Names this content: a new number whenever the fields change, never
-    // reused in the process, so a rendering kept for one number is right
-    // for as long as a block carries it.
-    uint64_t generation = 0;
-};
+// profiles, so a block keeps what each sink made of it, and the sink copies
+// that text into every entry (tests/bench/format_bench.cpp).
+class FieldBlock {
+public:
+    const FieldList& fields() const { return fields_; }
+    // Empties the block for new content; what was rendered goes with it.
+    FieldList& refill() {
+        fields_.clear();
+        for (Rendering& r : renderings_)
+            r.made = false;
+        return fields_;
+    }
+    // The block in `format`, made by render(fields, text) on first use.
+    template <typename Render>
+    const std::string& rendered(BlockFormat format, Render&& render) const {
+        Rendering& r = renderings_[static_cast<size_t>(format)];
+        if (!r.made) {
+            r.text.clear();
+            render(fields_, r.text);
+            r.made = true;
+        }
+        return r.text;
+    }
 
-// A generation no block has had.
-uint64_t next_field_block_generation();
+private:
+    struct Rendering {
+        std::string text;
+        bool made = false;
+    };
+    FieldList fields_;
+    mutable std::array<Rendering, block_format_count> renderings_;
+};
 
 // Turns transactions and summaries into fields. It keeps the buffer that
 // MESSAGE and DNS_ANSWERS are composed in, so steady traffic formats its
@@ -119,18 +145,24 @@ public:
     void summary(const Statistics& statistics, FieldWriter& out);
 
 private:
-    // The owner's fields as last rendered, and what they were made from.
-    struct OwnerSource {
+    // The fields of an owner, and what they were made from.
+    struct OwnerBlock {
+        bool filled = false;
         uint32_t pid = 0;
         uint32_t uid = 0;
         std::string comm;
         Attribution attribution;
+        FieldBlock block;
     };
+    // A busy host interleaves its busy processes' queries: a block per
+    // process, in the slot its pid picks, keeps each one's rendering while
+    // the others' entries come between.
+    static constexpr size_t owner_slots = 256;
+
     const FieldBlock& owner_block(const Transaction& transaction, const Attribution& attribution);
 
     std::string scratch_;
-    OwnerSource owner_source_;
-    FieldBlock owner_block_;
+    std::vector<OwnerBlock> owners_ = std::vector<OwnerBlock>(owner_slots);
 };
 
 // The same, into a cleared list, for one-off entries.

@@ -311,9 +311,32 @@ std::vector<std::pair<Transaction, Attribution>> owners_in_turn() {
     metadata.name = "web-2";
     a.metadata = std::make_shared<const ContainerMetadata>(metadata);  // another answer
     turns.emplace_back(t, a);
+    metadata.labels = {{"io.kubernetes.pod.name", "web-7d4b9c"}, {"io.kubernetes.pod.namespace", "shop"}};
+    a.metadata = std::make_shared<const ContainerMetadata>(metadata);  // labels only
+    turns.emplace_back(t, a);
+    a.container.runtime = ContainerRuntime::containerd;  // the runtime only
+    turns.emplace_back(t, a);
+    a.container.pod_uid = "12345678-1234-1234-1234-123456789abc";  // the pod only
+    turns.emplace_back(t, a);
+    a.units.slice = "app.slice";  // one unit field only
+    turns.emplace_back(t, a);
     t.owner.pid = 0;  // unknown process
     turns.emplace_back(t, Attribution{});
-    turns.push_back(turns.front());
+    // Two processes in turn, then more of them than the formatter keeps,
+    // then the first again.
+    const auto first = turns.front();
+    const auto pod = turns[turns.size() - 2];
+    for (int i = 0; i < 3; ++i) {
+        turns.push_back(first);
+        turns.push_back(pod);
+    }
+    for (uint32_t pid = 5000; pid < 5300; ++pid) {  // some share a slot with the two
+        Transaction other = first.first;
+        other.owner.pid = pid;
+        turns.emplace_back(other, first.second);
+        turns.push_back(pod);
+    }
+    turns.push_back(first);
     return turns;
 }
 
@@ -345,9 +368,9 @@ TEST_CASE("an owner's fields are rendered once and stay right as the owner chang
 
 TEST_CASE("a block at the start of a line has no comma before it") {
     FieldBlock block;
-    block.fields.add("DNS_PID", "7");
-    block.fields.add("DNS_COMM", "a\"b");
-    block.generation = next_field_block_generation();
+    FieldList& fields = block.refill();
+    fields.add("DNS_PID", "7");
+    fields.add("DNS_COMM", "a\"b");
     JsonLineWriter lines;
     for (int i = 0; i < 2; ++i) {  // rendered, then copied
         lines.begin_line();
@@ -365,7 +388,6 @@ TEST_CASE("a block at the start of a line has no comma before it") {
 
     // An empty block adds nothing, not even a comma.
     FieldBlock empty;
-    empty.generation = next_field_block_generation();
     lines.clear();
     lines.begin_line();
     lines.add_block(empty);
