@@ -29,6 +29,11 @@ constexpr unsigned memfd_noexec_seal = 0x0008U;
 // flushes after every drain of the ring, which is usually fewer.
 constexpr size_t max_batch_entries = 256;
 
+// A non-blocking send's answer when journald's queue is full.
+bool queue_full(int error) {
+    return error == EAGAIN || error == EWOULDBLOCK;
+}
+
 }  // namespace
 
 JournalSink::JournalSink(std::string socket_path, std::chrono::milliseconds stall_timeout)
@@ -81,7 +86,7 @@ void JournalSink::flush() {
         }
         if (sent < 0 && errno == EINTR)
             continue;
-        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (sent < 0 && queue_full(errno)) {
             if (wait_for_room())
                 continue;
             lost_ += count - next;  // journald takes nothing: the rest of the batch is counted
@@ -111,16 +116,16 @@ bool JournalSink::deliver(std::string_view entry) {
     for (int attempt = 0; attempt < 2; ++attempt) {
         if (fd_ < 0 && !connect_socket())
             return false;
-        ssize_t n;
-        do
-            n = ::send(fd_, entry.data(), entry.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
-        if (n >= 0)
+        iovec piece{const_cast<char*>(entry.data()), entry.size()};
+        msghdr message{};
+        message.msg_iov = &piece;
+        message.msg_iovlen = 1;
+        if (send_waiting(message))
             return true;
         const int error = errno;
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
-        if (error == EAGAIN || error == EWOULDBLOCK)
+        if (queue_full(error))
             return false;  // journald takes nothing (wait_for_room() said so)
         close(fd_);
         fd_ = -1;
@@ -153,6 +158,16 @@ bool JournalSink::connect_socket() {
         log_notice("journald at %s is reachable again", socket_path_.c_str());
     unreachable_ = fd_ < 0;
     return fd_ >= 0;
+}
+
+// One datagram, sent again after EINTR and, while wait_for_room() allows,
+// after a full queue. On failure errno says why.
+bool JournalSink::send_waiting(const msghdr& message) {
+    ssize_t n;
+    do
+        n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    while (n < 0 && (errno == EINTR || (queue_full(errno) && wait_for_room())));
+    return n >= 0;
 }
 
 // Waits for room in journald's queue, as a blocking send would, but all the
@@ -209,11 +224,7 @@ bool JournalSink::send_in_memfd(std::string_view entry) {
         header->cmsg_type = SCM_RIGHTS;
         header->cmsg_len = CMSG_LEN(sizeof(int));
         std::memcpy(CMSG_DATA(header), &memfd, sizeof(int));
-        ssize_t n;
-        do
-            n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-        while ((n < 0 && errno == EINTR) || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && wait_for_room()));
-        sent = n >= 0;
+        sent = send_waiting(message);
     }
     close(memfd);
     return sent;

@@ -60,6 +60,7 @@ private:
     bool deliver(std::string_view entry);
     bool connect_socket();
     bool send_in_memfd(std::string_view entry);
+    bool send_waiting(const msghdr& message);
     bool wait_for_room();
 
     std::string socket_path_;

@@ -49,8 +49,8 @@ class FieldBlock;
 class FieldWriter {
 public:
     virtual void add(std::string_view name, std::string_view value) = 0;
-    // The block's fields, in order. A sink may keep what it made of them
-    // and copy that while the block's generation stays the same.
+    // The block's fields, in order. A sink may render them once and keep
+    // the text in the block (FieldBlock::rendered()).
     virtual void add_block(const FieldBlock& block);
 
 protected:
