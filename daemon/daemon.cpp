@@ -372,7 +372,7 @@ void Daemon::shutdown() {
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     sink_->flush();  // first, so the summary counts what the sink could not deliver
     write_summary();
-    sink_->flush();
+    sink_->finish();
     // The totals once more in dnsvisd's own log, where `systemctl status`
     // shows them, whatever became of the output (a closed pipe, /dev/null).
     const Statistics totals = statistics();

@@ -1,7 +1,6 @@
 #include "journal_sink.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -37,7 +36,7 @@ bool queue_full(int error) {
 }  // namespace
 
 JournalSink::JournalSink(std::string socket_path, std::chrono::milliseconds stall_timeout)
-    : socket_path_(std::move(socket_path)), stall_timeout_(stall_timeout) {}
+    : socket_path_(std::move(socket_path)), stall_("journald at " + socket_path_, stall_timeout) {}
 
 JournalSink::~JournalSink() {
     if (fd_ >= 0)
@@ -67,9 +66,7 @@ void JournalSink::flush() {
         messages_[i].msg_hdr.msg_iov = &pieces_[i];
         messages_[i].msg_hdr.msg_iovlen = 1;
     }
-    // Every wait of this flush draws on one budget (wait_for_room()).
-    waiting_since_.reset();
-    refused_ = false;
+    stall_.begin_flush();
     size_t next = 0;
     size_t delivered = 0;
     while (next < count) {
@@ -87,7 +84,7 @@ void JournalSink::flush() {
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent < 0 && queue_full(errno)) {
-            if (wait_for_room())
+            if (stall_.wait_for_room(fd_))
                 continue;
             lost_ += count - next;  // journald takes nothing: the rest of the batch is counted
             break;
@@ -100,12 +97,7 @@ void JournalSink::flush() {
             ++lost_;
         ++next;
     }
-    // A stall ends when a whole batch goes through without journald
-    // refusing any of it, not at the first entry a trickle lets in.
-    if (stalled_ && delivered > 0 && !refused_) {
-        stalled_ = false;
-        log_notice("journald at %s takes entries again", socket_path_.c_str());
-    }
+    stall_.end_flush(delivered > 0);
     batch_.clear();
     ends_.clear();
 }
@@ -126,7 +118,7 @@ bool JournalSink::deliver(std::string_view entry) {
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
         if (queue_full(error))
-            return false;  // journald takes nothing (wait_for_room() said so)
+            return false;  // journald takes nothing (stall_ said so)
         close(fd_);
         fd_ = -1;
         if (error != ECONNREFUSED && error != ENOTCONN)
@@ -160,45 +152,14 @@ bool JournalSink::connect_socket() {
     return fd_ >= 0;
 }
 
-// One datagram, sent again after EINTR and, while wait_for_room() allows,
-// after a full queue. On failure errno says why.
+// One datagram, sent again after EINTR and, while stall_ allows, after a
+// full queue. On failure errno says why.
 bool JournalSink::send_waiting(const msghdr& message) {
     ssize_t n;
     do
         n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (n < 0 && (errno == EINTR || (queue_full(errno) && wait_for_room())));
+    while (n < 0 && (errno == EINTR || (queue_full(errno) && stall_.wait_for_room(fd_))));
     return n >= 0;
-}
-
-// Waits for room in journald's queue, as a blocking send would, but all the
-// waits of one flush together for no longer than stall_timeout_: the sends
-// do not block, so each full queue comes here. When the time is up the sink
-// is stalled, and waits no more until a batch goes through (flush()).
-// errno is kept for the caller, which reads it after a refused send.
-bool JournalSink::wait_for_room() {
-    const int refused_with = errno;
-    refused_ = true;
-    bool room = false;
-    if (!stalled_) {
-        const auto now = std::chrono::steady_clock::now();
-        if (!waiting_since_)
-            waiting_since_ = now;
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(*waiting_since_ + stall_timeout_ - now);
-        pollfd socket{fd_, POLLOUT, 0};
-        const int ready = left.count() > 0 ? poll(&socket, 1, static_cast<int>(left.count())) : 0;
-        // Room, or an error the next send reports; EINTR: the budget is
-        // worked out again on the next call.
-        room = ready > 0 || (ready < 0 && errno == EINTR);
-        if (!room) {
-            stalled_ = true;
-            log_warning("journald at %s took no entry for %lld ms: entries are counted as lost until it takes "
-                        "them again",
-                        socket_path_.c_str(), static_cast<long long>(stall_timeout_.count()));
-        }
-    }
-    errno = refused_with;
-    return room;
 }
 
 // The protocol's way for an entry larger than a datagram: the entry in a

@@ -11,22 +11,20 @@
 //
 // As with sd_journal_sendv(), a send waits while journald's queue is full,
 // and an entry too large for a datagram goes in a sealed memfd. Unlike it,
-// the waits are bounded: all those of one flush together last at most
-// `stall_timeout`, since a journald that takes nothing or next to nothing (it
-// is stopped, or wedged on its disk) would otherwise hold dnsvisd's one event
-// loop, and with it the bus and SIGTERM. Then the rest of the batch is
-// counted as lost, and the sink does not wait at all until a whole batch
-// goes through.
+// the waits are bounded (output_stall.hpp), since a journald that takes
+// nothing or next to nothing (it is stopped, or wedged on its disk) would
+// otherwise hold dnsvisd's one event loop; past the bound, the rest of the
+// batch is counted as lost.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <chrono>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "journal_native.hpp"
+#include "output_stall.hpp"
 #include "sink.hpp"
 
 namespace dnsvis {
@@ -61,15 +59,11 @@ private:
     bool connect_socket();
     bool send_in_memfd(std::string_view entry);
     bool send_waiting(const msghdr& message);
-    bool wait_for_room();
 
     std::string socket_path_;
-    std::chrono::milliseconds stall_timeout_;
+    OutputStall stall_;
     int fd_ = -1;  // connected on first use, and again after journald restarts
     bool unreachable_ = false;  // the last attempt to connect failed (and was logged)
-    bool stalled_ = false;      // a flush waited stall_timeout_ (logged); sends do not wait
-    std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // this flush's first full queue
-    bool refused_ = false;      // this flush met a full queue
 
     std::string batch_;        // the entries, back to back
     std::vector<size_t> ends_;  // where each one ends in batch_

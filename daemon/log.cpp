@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
+
+#include "write_all.hpp"
 
 namespace dnsvis {
 
@@ -32,6 +35,26 @@ bool stderr_is_journal() {
     return is_journal;
 }
 
+// One line to stderr, in one write. Like the output (json_sink.hpp), it does
+// not wait for a reader that stopped reading: with `dnsvisd --output=json
+// 2>&1 | less` held, a blocking write here would hold the event loop the
+// sinks keep free. Such a line is dropped; a line of a log fits a pipe's
+// atomic write, so it arrives whole or not at all. A file or a terminal is
+// written to as it is.
+void write_line(std::string_view line) {
+    static bool nowait = may_wait_for_reader(STDERR_FILENO);
+    size_t written = 0;
+    while (written < line.size()) {
+        const ssize_t n = write_some(STDERR_FILENO, line.substr(written), nowait);
+        if (n > 0)
+            written += static_cast<size_t>(n);
+        else if (n < 0 && errno == EINTR)
+            continue;
+        else
+            break;
+    }
+}
+
 }  // namespace
 
 void log_set_max_level(LogLevel level) { max_level = level; }
@@ -48,11 +71,11 @@ void log_message(LogLevel level, const char* format, ...) {
     va_end(args);
     if (length < 0)
         return;
-    if (stderr_is_journal())
-        std::fprintf(stderr, "<%d>%s\n", static_cast<int>(level), text);
-    else
-        std::fprintf(stderr, "dnsvisd: %s\n", text);
+    std::string line = stderr_is_journal() ? "<" + std::to_string(static_cast<int>(level)) + ">" : "dnsvisd: ";
+    line += text;
+    line += '\n';
     std::free(text);
+    write_line(line);
 }
 
 }  // namespace dnsvis

@@ -18,6 +18,9 @@ public:
     virtual void end_entry() = 0;
     // Called after each batch of events.
     virtual void flush() {}
+    // The last flush: nothing follows, so what the sink still holds is
+    // counted as lost.
+    virtual void finish() { flush(); }
     // Entries that could not be delivered so far.
     uint64_t lost() const { return lost_; }
 

@@ -182,6 +182,12 @@ void JsonLineWriter::grow(size_t room) {
     buffer_.resize(std::max(2 * buffer_.size(), used_ + room));
 }
 
+void JsonLineWriter::keep(size_t offset, size_t count) {
+    assert(offset + count <= used_);
+    std::memmove(buffer_.data(), buffer_.data() + offset, count);
+    used_ = count;
+}
+
 void JsonLineWriter::begin_line() {
     *reserve(1) = '{';
     ++used_;

@@ -27,6 +27,8 @@ public:
 
     std::string_view text() const { return {buffer_.data(), used_}; }
     void clear() { used_ = 0; }
+    // Keeps the `count` bytes at `offset` and nothing else.
+    void keep(size_t offset, size_t count);
 
 private:
     // The next `room` bytes, written or not, may be touched.

@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""`dnsvisd --output=json | reader` with a reader that stops reading, as a
+pager held on its screen does. dnsvisd must not stop with it: after the
+stall timeout it says so and counts what the reader misses, it still stops
+on SIGTERM at once, the reader never gets a cut line, and once the reader
+reads again the entries flow again."""
+import os
+import re
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dnsvis_testlib import NSD_ADDRESS, NotifySocket, Nsd, Tap, dnsvisd_path, require_root_and_tools, workdir
+
+QUERIES = 3000  # about 2 MB of lines: many times what a pipe holds (64 KiB)
+STALL_SECONDS = 5  # the sinks' bound (dnsvisd(8))
+
+
+def dnsperf(work, name, count):
+    queries = os.path.join(work, "queries")
+    with open(queries, "w") as f:
+        f.write(f"{name} A\n")
+    run = subprocess.run(["dnsperf", "-s", NSD_ADDRESS, "-d", queries, "-n", str(count), "-c", "4", "-q", "100"],
+                         capture_output=True, text=True, timeout=120)
+    sent = re.search(r"Queries sent:\s+(\d+)", run.stdout)
+    return int(sent.group(1)) if sent else 0
+
+
+def read_available(fd):
+    data = b""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return data
+        if not chunk:
+            return data
+        data += chunk
+
+
+def wait_for_text(path, text, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if text in open(path).read():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main():
+    require_root_and_tools("nsd", "dig", "dnsperf")
+    tap = Tap()
+    work = workdir()
+    nsd = Nsd(work, addresses=(NSD_ADDRESS,))
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)  # the test's end only
+    stderr_path = os.path.join(work, "dnsvisd.stderr")
+    notify = NotifySocket(work)
+    daemon = subprocess.Popen([dnsvisd_path(), "--output=json", "--config=/dev/null", "--no-bus"],
+                              stdout=writer, stderr=open(stderr_path, "w"),
+                              env=dict(os.environ, NOTIFY_SOCKET=notify.path))
+    os.close(writer)
+    try:
+        tap.check(notify.wait_for("READY=1", 30), "dnsvisd is ready with its stdout on a pipe")
+        sent = dnsperf(work, "www.example.test", QUERIES)
+        tap.check(sent == QUERIES, f"dnsperf sent {QUERIES} queries while the reader reads nothing", sent)
+        stalled = wait_for_text(stderr_path, f"took no entry for {STALL_SECONDS * 1000} ms", STALL_SECONDS + 10)
+        tap.check(stalled, "dnsvisd says the reader of its output takes nothing", open(stderr_path).read())
+        tap.check(daemon.poll() is None, "dnsvisd keeps running")
+
+        # The pager goes on: what was held arrives, then new entries again.
+        received = read_available(reader)
+        again = dnsperf(work, "host.example.test", 50)
+        time.sleep(1)
+        received += read_available(reader)
+        tap.check(wait_for_text(stderr_path, "takes entries again", 5) and again == 50,
+                  "once the reader reads again, dnsvisd says so", open(stderr_path).read())
+
+        # And it stops on SIGTERM at once, though the reader holds again.
+        dnsperf(work, "www.example.test", QUERIES)
+        time.sleep(0.5)
+        started = time.monotonic()
+        daemon.terminate()
+        try:
+            code = daemon.wait(10)
+        except subprocess.TimeoutExpired:
+            code = None
+        took = time.monotonic() - started
+        tap.check(code == 0 and took < STALL_SECONDS + 2,
+                  f"SIGTERM with the reader held: dnsvisd exits ({code}) in {took:.1f} s")
+        received += read_available(reader)
+
+        # The start of one last line may wait in the pipe: it was going out
+        # when the reader held again, and dnsvisd stopped before its end
+        # could (it is counted as lost).
+        text = received.decode(errors="replace")
+        lines = text.split("\n")
+        bad = [line[:80] for line in lines[:-1] if not (line.startswith("{") and line.endswith("}"))]
+        tap.equal(bad, [], "every line the reader got is whole, but for one it was taking when dnsvisd stopped")
+        names = [m.group(1) for m in re.finditer(r'"DNS_NAME":"([^"]+)"', text)]
+        tap.check("host.example.test" in names, "the entries after the stall arrived",
+                  f"{names.count('www.example.test')} www, {names.count('host.example.test')} host")
+        stopped = re.search(r"Stopped: (\d+) transactions reported, (\d+) lost", open(stderr_path).read())
+        reported, lost = (int(stopped.group(1)), int(stopped.group(2))) if stopped else (0, 0)
+        tap.check(stopped and len(names) + lost >= 2 * QUERIES + 50 and lost > 0,
+                  f"every transaction arrived or was counted: {len(names)} arrived, {lost} counted lost, "
+                  f"{reported} reported, {2 * QUERIES + 50} queries", stopped.group(0) if stopped else "no stop line")
+        print(f"# {len(names)} entries arrived, {lost} counted lost", flush=True)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        os.close(reader)
+        nsd.stop()
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()

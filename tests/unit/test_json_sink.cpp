@@ -1,0 +1,240 @@
+// The JSON sink against real pipes, a file and a terminal: lines arrive
+// whole and in order, a reader that stops reading holds the sink for the
+// stall timeout once and then not at all, what it missed is counted, and
+// no line is ever cut, however little the reader takes at a time.
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "json_sink.hpp"
+
+using namespace dnsvis;
+using std::chrono::steady_clock;
+
+namespace {
+
+struct Pipe {
+    int read_end = -1;
+    int write_end = -1;
+
+    Pipe() {
+        int fds[2];
+        REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+        read_end = fds[0];
+        write_end = fds[1];
+        // The test's reads never wait; the sink's end stays as a shell would make it.
+        REQUIRE(fcntl(read_end, F_SETFL, O_NONBLOCK) == 0);
+        // One page: a line of the tests below never fits it evenly.
+        REQUIRE(fcntl(write_end, F_SETPIPE_SZ, 4096) >= 4096);
+    }
+    ~Pipe() {
+        close_read_end();
+        close(write_end);
+    }
+    void close_read_end() {
+        if (read_end >= 0)
+            close(read_end);
+        read_end = -1;
+    }
+    // Everything waiting in the pipe, without waiting for more.
+    std::string take(size_t at_most = SIZE_MAX) {
+        std::string text;
+        char data[4096];
+        while (text.size() < at_most) {
+            const ssize_t n = read(read_end, data, std::min(sizeof data, at_most - text.size()));
+            if (n <= 0)
+                break;
+            text.append(data, static_cast<size_t>(n));
+        }
+        return text;
+    }
+};
+
+// Padding makes each line a little over 600 bytes, like a transaction's.
+void write_entry(JsonSink& sink, int number) {
+    FieldWriter& out = sink.begin_entry();
+    out.add("MESSAGE", "entry " + std::to_string(number));
+    out.add("DNS_NAME", std::string(560, 'x'));
+    sink.end_entry();
+}
+
+// The entry numbers of `text`, which must be whole JSON lines.
+std::vector<int> entry_numbers(const std::string& text) {
+    std::vector<int> numbers;
+    size_t begin = 0;
+    while (begin < text.size()) {
+        const size_t end = text.find('\n', begin);
+        REQUIRE_MESSAGE(end != std::string::npos, "a line without its end: " << text.substr(begin, 80));
+        const auto line = nlohmann::json::parse(text.substr(begin, end - begin), nullptr, false);
+        REQUIRE_MESSAGE(line.is_object(), "not a whole JSON line: " << text.substr(begin, 80));
+        const std::string message = line["MESSAGE"];
+        numbers.push_back(std::stoi(message.substr(6)));
+        begin = end + 1;
+    }
+    return numbers;
+}
+
+bool increasing(const std::vector<int>& numbers) {
+    for (size_t i = 1; i < numbers.size(); ++i) {
+        if (numbers[i] <= numbers[i - 1])
+            return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+TEST_CASE("JSON lines reach a pipe's reader whole, one per entry, when a batch is flushed") {
+    Pipe pipe;
+    JsonSink sink(pipe.write_end);
+    write_entry(sink, 0);
+    write_entry(sink, 1);
+    CHECK(pipe.take().empty());
+    sink.flush();
+    CHECK(entry_numbers(pipe.take()) == std::vector<int>{0, 1});
+    CHECK(sink.lost() == 0);
+}
+
+TEST_CASE("a reader that takes nothing holds the sink for the stall timeout once, then not at all; no line is cut") {
+    Pipe pipe;
+    const auto stall_timeout = std::chrono::milliseconds(1000);
+    JsonSink sink(pipe.write_end, stall_timeout);
+    int written = 0;
+    for (int i = 0; i < 20; ++i)
+        write_entry(sink, written++);
+    auto start = steady_clock::now();
+    sink.flush();
+    const auto first_flush = steady_clock::now() - start;
+    REQUIRE(sink.lost() > 0);
+    CHECK(first_flush >= stall_timeout);
+    CHECK(first_flush < stall_timeout * 7 / 4);
+
+    // Stalled: the next batch is counted at once.
+    const uint64_t lost_before = sink.lost();
+    for (int i = 0; i < 5; ++i)
+        write_entry(sink, written++);
+    start = steady_clock::now();
+    sink.flush();
+    CHECK(steady_clock::now() - start < stall_timeout / 2);
+    CHECK(sink.lost() == lost_before + 5);
+
+    // The pipe holds the start of a line. The reader reads again: the
+    // line's rest goes out before the next line.
+    std::string received = pipe.take();
+    CHECK(received.back() != '\n');
+    write_entry(sink, written++);
+    sink.flush();
+    received += pipe.take();
+    const std::vector<int> numbers = entry_numbers(received);
+    CHECK(increasing(numbers));
+    CHECK(numbers.back() == written - 1);
+    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+}
+
+TEST_CASE("a reader that takes next to nothing holds a flush for the stall timeout at most, and gets whole lines") {
+    Pipe pipe;
+    const auto stall_timeout = std::chrono::milliseconds(500);
+    JsonSink sink(pipe.write_end, stall_timeout);
+    // A pager that reads 100 bytes every 20 ms: lines go out a piece at a time.
+    std::atomic<bool> done{false};
+    std::string received;
+    std::thread trickle([&] {
+        while (!done) {
+            received += pipe.take(100);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    int written = 0;
+    steady_clock::duration longest{};
+    for (int flush = 0; flush < 12; ++flush) {
+        for (int i = 0; i < 40; ++i)
+            write_entry(sink, written++);
+        const auto start = steady_clock::now();
+        sink.flush();
+        longest = std::max(longest, steady_clock::now() - start);
+    }
+    done = true;
+    trickle.join();
+    CHECK(sink.lost() > 0);
+    CHECK(longest < stall_timeout * 7 / 4);
+
+    // Once it reads everything, the begun line is finished and the next arrives.
+    received += pipe.take();
+    write_entry(sink, written++);
+    sink.flush();
+    received += pipe.take();
+    const std::vector<int> numbers = entry_numbers(received);
+    CHECK(increasing(numbers));
+    CHECK(numbers.back() == written - 1);
+    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+}
+
+TEST_CASE("a reader that is gone costs every line, counted, without a wait") {
+    signal(SIGPIPE, SIG_IGN);  // as systemd runs services; without it the write would kill the writer
+    Pipe pipe;
+    pipe.close_read_end();
+    JsonSink sink(pipe.write_end, std::chrono::milliseconds(1000));
+    for (int i = 0; i < 3; ++i)
+        write_entry(sink, i);
+    const auto start = steady_clock::now();
+    sink.flush();
+    CHECK(steady_clock::now() - start < std::chrono::milliseconds(500));
+    CHECK(sink.lost() == 3);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+TEST_CASE("a file and a terminal, which cannot be written to without blocking, are written to whole") {
+    SUBCASE("a file") {
+        FILE* file = std::tmpfile();
+        REQUIRE(file);
+        JsonSink sink(fileno(file));
+        for (int i = 0; i < 500; ++i)  // more than one flush threshold's worth
+            write_entry(sink, i);
+        sink.flush();
+        std::string text(static_cast<size_t>(lseek(fileno(file), 0, SEEK_END)), '\0');
+        REQUIRE(pread(fileno(file), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()));
+        const std::vector<int> numbers = entry_numbers(text);
+        CHECK(numbers.size() == 500);
+        CHECK(increasing(numbers));
+        CHECK(sink.lost() == 0);
+        std::fclose(file);
+    }
+    SUBCASE("a terminal") {
+        const int controller = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        REQUIRE(controller >= 0);
+        REQUIRE(grantpt(controller) == 0);
+        REQUIRE(unlockpt(controller) == 0);
+        const int terminal = open(ptsname(controller), O_RDWR | O_NOCTTY | O_CLOEXEC);
+        REQUIRE(terminal >= 0);
+        termios raw{};
+        REQUIRE(tcgetattr(terminal, &raw) == 0);
+        cfmakeraw(&raw);  // no newline translation
+        REQUIRE(tcsetattr(terminal, TCSANOW, &raw) == 0);
+        JsonSink sink(terminal);
+        write_entry(sink, 7);
+        sink.flush();
+        std::string text;
+        char data[4096];
+        while (text.find('\n') == std::string::npos) {
+            const ssize_t n = read(controller, data, sizeof data);
+            REQUIRE(n > 0);
+            text.append(data, static_cast<size_t>(n));
+        }
+        CHECK(entry_numbers(text) == std::vector<int>{7});
+        CHECK(sink.lost() == 0);
+        close(terminal);
+        close(controller);
+    }
+}
