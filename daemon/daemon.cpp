@@ -262,7 +262,7 @@ void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
-    else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0) {
+    else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0 && !sink_->holds_output()) {
         sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
         return;
     }

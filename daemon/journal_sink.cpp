@@ -53,10 +53,16 @@ void JournalSink::BatchWriter::add_block(const FieldBlock& block) {
 void JournalSink::end_entry() {
     ends_.push_back(batch_.size());
     if (ends_.size() >= max_batch_entries)
-        flush();
+        send_entries();
 }
 
 void JournalSink::flush() {
+    send_entries();
+    stall_.end_batch(delivered_);
+    delivered_ = false;
+}
+
+void JournalSink::send_entries() {
     const size_t count = ends_.size();
     pieces_.resize(count);
     messages_.resize(count);
@@ -66,7 +72,6 @@ void JournalSink::flush() {
         messages_[i].msg_hdr.msg_iov = &pieces_[i];
         messages_[i].msg_hdr.msg_iovlen = 1;
     }
-    stall_.begin_flush();
     size_t next = 0;
     size_t delivered = 0;
     while (next < count) {
@@ -97,7 +102,7 @@ void JournalSink::flush() {
             ++lost_;
         ++next;
     }
-    stall_.end_flush(delivered > 0);
+    delivered_ = delivered_ || delivered > 0;
     batch_.clear();
     ends_.clear();
 }

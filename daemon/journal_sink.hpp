@@ -40,7 +40,7 @@ public:
 
     FieldWriter& begin_entry() override { return writer_; }
     void end_entry() override;
-    // Sends the entries written since the last flush.
+    // Sends the entries written since the last flush: a batch ends.
     void flush() override;
 
 private:
@@ -55,6 +55,7 @@ private:
         std::string& batch_;
     };
 
+    void send_entries();
     bool deliver(std::string_view entry);
     bool connect_socket();
     bool send_in_memfd(std::string_view entry);
@@ -64,6 +65,7 @@ private:
     OutputStall stall_;
     int fd_ = -1;  // connected on first use, and again after journald restarts
     bool unreachable_ = false;  // the last attempt to connect failed (and was logged)
+    bool delivered_ = false;    // an entry of this batch went out
 
     std::string batch_;        // the entries, back to back
     std::vector<size_t> ends_;  // where each one ends in batch_

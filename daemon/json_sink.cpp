@@ -1,6 +1,12 @@
 #include "json_sink.hpp"
 
-#include "write_all.hpp"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cassert>
+#include <cerrno>
+
+#include "log.hpp"
 
 namespace dnsvis {
 
@@ -14,10 +20,17 @@ bool reader_full(int error) {
     return error == EAGAIN || error == EWOULDBLOCK;
 }
 
+bool same_file(int fd, int other) {
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && fstat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 }  // namespace
 
 JsonSink::JsonSink(int fd, std::chrono::milliseconds stall_timeout)
-    : fd_(fd), nowait_(may_wait_for_reader(fd)), stall_("The reader of standard output", stall_timeout) {}
+    : out_(fd), stall_("The reader of standard output", stall_timeout) {
+    shares_stderr_ = out_.has_reader() && fd != STDERR_FILENO && same_file(fd, STDERR_FILENO);
+}
 
 FieldWriter& JsonSink::begin_entry() {
     lines_.begin_line();
@@ -27,40 +40,49 @@ FieldWriter& JsonSink::begin_entry() {
 void JsonSink::end_entry() {
     lines_.end_line();
     if (lines_.text().size() >= flush_threshold)
-        flush();
+        write_out();
 }
 
 void JsonSink::flush() {
+    write_out();
+    stall_.end_batch(delivered_);
+    delivered_ = false;
+}
+
+void JsonSink::write_out() {
     const std::string_view text = lines_.text();
     if (text.empty())
         return;
-    stall_.begin_flush();
+    if (shares_stderr_)
+        log_hold(true);  // the stall warning, too, would land inside a line
     size_t written = 0;
-    int error = 0;
     while (written < text.size()) {
-        const ssize_t n = write_some(fd_, text.substr(written), nowait_);
+        const ssize_t n = out_.write(text.substr(written));
         if (n > 0) {
             written += static_cast<size_t>(n);
             continue;
         }
-        if (n < 0 && (errno == EINTR || (reader_full(errno) && stall_.wait_for_room(fd_))))
+        if (n < 0 && (errno == EINTR || (reader_full(errno) && stall_.wait_for_room(out_.fd()))))
             continue;
-        error = n < 0 ? errno : EIO;
         break;
     }
-    // A line the reader took the start of is finished first thing next
-    // time, or the reader would see it run into the next one. After any
-    // other failure (the reader is gone, the disk full) it is as lost as
-    // the lines after it.
+    delivered_ = delivered_ || written > 0;
+    // A line whose start went out is finished first thing next time,
+    // whatever stopped it (a held reader, a full disk): the reader would
+    // otherwise see it run into the next line. The lines after it are lost.
     const bool line_begun = written > 0 ? text[written - 1] != '\n' : begun_tail_ > 0;
     size_t begun = 0;
-    if (written < text.size() && line_begun && reader_full(error))
-        begun = text.find('\n', written) + 1 - written;
+    if (written < text.size() && line_begun) {
+        const size_t end = text.find('\n', written);
+        assert(end != std::string_view::npos);  // only whole entries are written out
+        begun = (end == std::string_view::npos ? text.size() : end + 1) - written;
+    }
     for (size_t i = written + begun; i < text.size(); ++i)
         lost_ += text[i] == '\n';
-    stall_.end_flush(written > 0);
     lines_.keep(written, begun);
     begun_tail_ = begun;
+    if (shares_stderr_)
+        log_hold(begun_tail_ > 0);
 }
 
 void JsonSink::finish() {
@@ -69,6 +91,8 @@ void JsonSink::finish() {
         ++lost_;  // its start went out, its end never will
         lines_.clear();
         begun_tail_ = 0;
+        if (shares_stderr_)
+            log_hold(false);
     }
 }
 

@@ -3,18 +3,18 @@
 // of events.
 //
 // A reader that stops reading (a pager held on a pipe, a frozen journald
-// behind a service's stdout) must not hold dnsvisd's one event loop: writes
-// to pipes and sockets do not block, and the waits for their reader are
+// behind a service's stdout) must not hold dnsvisd's one event loop: the
+// writes do not wait for it (output_fd.hpp), and the waits for room are
 // bounded (output_stall.hpp). Past the bound, whole lines are counted as
-// lost; a line is never cut, one begun goes out before anything else (only
-// a reader still held when dnsvisd stops may be left with the start of the
-// last line, which is counted as lost). A file never waits for a reader and is written to as it is. A terminal
-// cannot be written to without blocking: one held with Ctrl-S holds dnsvisd.
+// lost. A line whose start went out is finished before anything else, so
+// the reader never sees one run into the next; only a line begun when
+// dnsvisd stops can stay unfinished, and is counted as lost.
 #pragma once
 
 #include <chrono>
 
 #include "json_line.hpp"
+#include "output_fd.hpp"
 #include "output_stall.hpp"
 #include "sink.hpp"
 
@@ -27,13 +27,19 @@ public:
     void end_entry() override;
     void flush() override;
     void finish() override;
+    bool holds_output() const override { return begun_tail_ > 0; }
 
 private:
-    int fd_;
-    bool nowait_;  // writes to fd_ fail instead of waiting for its reader (write_some())
-    size_t begun_tail_ = 0;  // the buffer starts with the rest of a line the reader has the start of
+    void write_out();
+
+    OutputFd out_;
     OutputStall stall_;
     JsonLineWriter lines_;
+    size_t begun_tail_ = 0;  // the buffer starts with the rest of a line whose start went out
+    bool delivered_ = false; // something of this batch went out
+    // `2>&1`: a log line written while a line of ours is half out would
+    // land inside it, so the log holds its lines meanwhile (log.hpp).
+    bool shares_stderr_ = false;
 };
 
 }  // namespace dnsvis

@@ -13,6 +13,11 @@ bool log_enabled(LogLevel level);
 
 void log_message(LogLevel level, const char* format, ...) __attribute__((format(printf, 2, 3)));
 
+// While held, log lines are not written but counted, and the count is said
+// with the next line that is. The JSON sink holds the log while a line of
+// its own is half out on the file stderr shares with stdout (`2>&1`).
+void log_hold(bool held);
+
 #define log_error(...) ::dnsvis::log_message(::dnsvis::LogLevel::error, __VA_ARGS__)
 #define log_warning(...) ::dnsvis::log_message(::dnsvis::LogLevel::warning, __VA_ARGS__)
 #define log_notice(...) ::dnsvis::log_message(::dnsvis::LogLevel::notice, __VA_ARGS__)

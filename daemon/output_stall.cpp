@@ -11,11 +11,6 @@ namespace dnsvis {
 OutputStall::OutputStall(std::string reader, std::chrono::milliseconds timeout)
     : reader_(std::move(reader)), timeout_(timeout) {}
 
-void OutputStall::begin_flush() {
-    waiting_since_.reset();
-    refused_ = false;
-}
-
 bool OutputStall::wait_for_room(int fd) {
     const int refused_with = errno;
     refused_ = true;
@@ -40,11 +35,13 @@ bool OutputStall::wait_for_room(int fd) {
     return room;
 }
 
-void OutputStall::end_flush(bool delivered) {
+void OutputStall::end_batch(bool delivered) {
     if (stalled_ && delivered && !refused_) {
         stalled_ = false;
         log_notice("%s takes entries again", reader_.c_str());
     }
+    waiting_since_.reset();
+    refused_ = false;
 }
 
 }  // namespace dnsvis

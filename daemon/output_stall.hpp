@@ -3,12 +3,12 @@
 // dnsvisd has one event loop: a write that blocks because journald, or
 // whatever reads standard output, has stopped reading holds the bus, the
 // timers and SIGTERM with it. So the sinks write without blocking and come
-// here when the reader is full: the waits of one flush together last at
-// most `timeout`, as long as a blocking write would have waited, and then
-// the reader counts as stalled. The sink counts what it holds as lost, and
-// no write waits until a whole batch goes through without a refusal: a
-// reader that takes next to nothing (one entry now and then) would
-// otherwise be waited for again at every flush.
+// here when the reader is full: the waits of one batch (what one drain of
+// the ring buffer reported, however many writes it took) together last at
+// most `timeout`, and then the reader counts as stalled. The sink counts
+// what it holds as lost, and no write waits until a whole batch goes
+// through without a refusal: a reader that takes next to nothing (one
+// entry now and then) would otherwise be waited for again at every batch.
 #pragma once
 
 #include <chrono>
@@ -22,16 +22,15 @@ public:
     // `reader` names the reader in the log: "journald at /run/...".
     OutputStall(std::string reader, std::chrono::milliseconds timeout);
 
-    // A flush begins: its waits draw on one budget.
-    void begin_flush();
     // A write to `fd` was refused for want of room. Waits until there is
-    // room, within the flush's budget: true means "try again". False once
+    // room, within the batch's budget: true means "try again". False once
     // the reader is stalled (said once in the log). errno is kept for the
     // caller, which reads it after the refused write.
     bool wait_for_room(int fd);
-    // A flush ends, with entries delivered or not. A stall ends (said in
-    // the log) when a batch went through without a single refusal.
-    void end_flush(bool delivered);
+    // A batch ends, with entries delivered or not; the next one has a
+    // budget of its own. A stall ends (said in the log) when a batch went
+    // through without a single refusal.
+    void end_batch(bool delivered);
 
     bool stalled() const { return stalled_; }
 
@@ -39,8 +38,8 @@ private:
     std::string reader_;
     std::chrono::milliseconds timeout_;
     bool stalled_ = false;
-    bool refused_ = false;  // this flush met a full reader
-    std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // this flush's first refusal
+    bool refused_ = false;  // this batch met a full reader
+    std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // this batch's first refusal
 };
 
 }  // namespace dnsvis

@@ -21,6 +21,9 @@ public:
     // The last flush: nothing follows, so what the sink still holds is
     // counted as lost.
     virtual void finish() { flush(); }
+    // Whether the sink holds output it will write at its next flush even
+    // without new entries: the daemon's tick then keeps running.
+    virtual bool holds_output() const { return false; }
     // Entries that could not be delivered so far.
     uint64_t lost() const { return lost_; }
 

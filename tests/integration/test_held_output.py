@@ -4,6 +4,7 @@ pager held on its screen does. dnsvisd must not stop with it: after the
 stall timeout it says so and counts what the reader misses, it still stops
 on SIGTERM at once, the reader never gets a cut line, and once the reader
 reads again the entries flow again."""
+import json
 import os
 import re
 import subprocess
@@ -37,6 +38,19 @@ def read_available(fd):
         if not chunk:
             return data
         data += chunk
+
+
+def whole_lines(data):
+    """The JSON lines of `data`, and what else it holds but a last line's start."""
+    entries, bad = [], []
+    lines = data.decode(errors="replace").split("\n")
+    for line in lines[:-1]:
+        try:
+            entries.append(json.loads(line))
+        except ValueError:
+            if not line.startswith("dnsvisd: "):  # a log line, when stderr shares the pipe
+                bad.append(line[:80])
+    return entries, bad
 
 
 def wait_for_text(path, text, timeout):
@@ -94,25 +108,66 @@ def main():
         # The start of one last line may wait in the pipe: it was going out
         # when the reader held again, and dnsvisd stopped before its end
         # could (it is counted as lost).
-        text = received.decode(errors="replace")
-        lines = text.split("\n")
-        bad = [line[:80] for line in lines[:-1] if not (line.startswith("{") and line.endswith("}"))]
-        tap.equal(bad, [], "every line the reader got is whole, but for one it was taking when dnsvisd stopped")
-        names = [m.group(1) for m in re.finditer(r'"DNS_NAME":"([^"]+)"', text)]
+        entries, bad = whole_lines(received)
+        tap.equal(bad, [], "every line the reader got is whole JSON, but for one it was taking when dnsvisd stopped")
+        names = [entry.get("DNS_NAME") for entry in entries]
         tap.check("host.example.test" in names, "the entries after the stall arrived",
                   f"{names.count('www.example.test')} www, {names.count('host.example.test')} host")
         stopped = re.search(r"Stopped: (\d+) transactions reported, (\d+) lost", open(stderr_path).read())
         reported, lost = (int(stopped.group(1)), int(stopped.group(2))) if stopped else (0, 0)
-        tap.check(stopped and len(names) + lost >= 2 * QUERIES + 50 and lost > 0,
-                  f"every transaction arrived or was counted: {len(names)} arrived, {lost} counted lost, "
-                  f"{reported} reported, {2 * QUERIES + 50} queries", stopped.group(0) if stopped else "no stop line")
-        print(f"# {len(names)} entries arrived, {lost} counted lost", flush=True)
+        # Lines written: every transaction and the summary at the stop.
+        tap.check(stopped and reported >= 2 * QUERIES + 50 and len(entries) + lost == reported + 1,
+                  f"each line arrived whole or was counted once: {len(entries)} arrived, {lost} counted lost, "
+                  f"{reported} transactions reported, {2 * QUERIES + 50} queries",
+                  stopped.group(0) if stopped else "no stop line")
+        print(f"# {len(entries)} lines arrived, {lost} counted lost", flush=True)
     finally:
         if daemon.poll() is None:
             daemon.kill()
         os.close(reader)
+    try:
+        shared_with_stderr(tap, work)
+    finally:
         nsd.stop()
     tap.finish()
+
+
+def shared_with_stderr(tap, work):
+    """`dnsvisd --output=json 2>&1 | less`, held: dnsvisd's own log lines
+    share the pipe, and must not land inside a JSON line."""
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)
+    notify = NotifySocket(work)
+    daemon = subprocess.Popen([dnsvisd_path(), "--output=json", "--config=/dev/null", "--no-bus"],
+                              stdout=writer, stderr=writer, env=dict(os.environ, NOTIFY_SOCKET=notify.path))
+    os.close(writer)
+    try:
+        tap.check(notify.wait_for("READY=1", 30), "2>&1: dnsvisd is ready")
+        dnsperf(work, "www.example.test", QUERIES)
+        time.sleep(STALL_SECONDS + 2)
+        received = read_available(reader)
+        dnsperf(work, "host.example.test", 50)
+        time.sleep(1.5)
+        received += read_available(reader)
+        daemon.terminate()
+        try:
+            code = daemon.wait(STALL_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            code = None
+        received += read_available(reader)
+        tap.equal(code, 0, "2>&1: dnsvisd stops on SIGTERM")
+        entries, bad = whole_lines(received)
+        tap.equal(bad, [], "2>&1: every line is whole, JSON or dnsvisd's log")
+        text = received.decode(errors="replace")
+        tap.check("earlier log line(s) dropped" in text and "takes entries again" in text and
+                  any(entry.get("DNS_NAME") == "host.example.test" for entry in entries),
+                  "2>&1: the log lines held while a JSON line was half out are counted in the log, "
+                  "and the entries after the stall arrived",
+                  [line for line in text.split("\n") if line.startswith("dnsvisd: ")])
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        os.close(reader)
 
 
 if __name__ == "__main__":
