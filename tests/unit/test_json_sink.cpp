@@ -94,6 +94,20 @@ bool increasing(const std::vector<int>& numbers) {
     return true;
 }
 
+// The reader, which got `received` so far, reads again: the rest of a line
+// half out goes first, then a new entry. Every line it got is whole and in
+// order, and every entry written arrived or was counted once.
+void check_catching_up(Pipe& pipe, JsonSink& sink, std::string received, int& written) {
+    received += pipe.take();
+    write_entry(sink, written++);
+    sink.flush();
+    received += pipe.take();
+    const std::vector<int> numbers = entry_numbers(received);
+    CHECK(increasing(numbers));
+    CHECK(numbers.back() == written - 1);
+    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+}
+
 }  // namespace
 
 TEST_CASE("JSON lines reach a pipe's reader whole, one per entry, when a batch is flushed") {
@@ -132,15 +146,9 @@ TEST_CASE("a reader that takes nothing holds the sink for the stall timeout once
 
     // The pipe holds the start of a line. The reader reads again: the
     // line's rest goes out before the next line.
-    std::string received = pipe.take();
+    const std::string received = pipe.take();
     CHECK(received.back() != '\n');
-    write_entry(sink, written++);
-    sink.flush();
-    received += pipe.take();
-    const std::vector<int> numbers = entry_numbers(received);
-    CHECK(increasing(numbers));
-    CHECK(numbers.back() == written - 1);
-    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+    check_catching_up(pipe, sink, received, written);
 }
 
 TEST_CASE("a line half out keeps the sink's tick alive, and is counted as lost if it is still half out at the stop") {
@@ -229,14 +237,7 @@ TEST_CASE("a reader that takes next to nothing holds a flush for the stall timeo
     CHECK(longest < stall_timeout * 7 / 4);
 
     // Once it reads everything, the begun line is finished and the next arrives.
-    received += pipe.take();
-    write_entry(sink, written++);
-    sink.flush();
-    received += pipe.take();
-    const std::vector<int> numbers = entry_numbers(received);
-    CHECK(increasing(numbers));
-    CHECK(numbers.back() == written - 1);
-    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+    check_catching_up(pipe, sink, received, written);
 }
 
 TEST_CASE("a reader that is gone costs every line, counted, without a wait") {
