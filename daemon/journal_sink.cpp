@@ -28,11 +28,6 @@ constexpr unsigned memfd_noexec_seal = 0x0008U;
 // flushes after every drain of the ring, which is usually fewer.
 constexpr size_t max_batch_entries = 256;
 
-// A non-blocking send's answer when journald's queue is full.
-bool queue_full(int error) {
-    return error == EAGAIN || error == EWOULDBLOCK;
-}
-
 }  // namespace
 
 JournalSink::JournalSink(std::string socket_path, std::chrono::milliseconds stall_timeout)
@@ -58,8 +53,7 @@ void JournalSink::end_entry() {
 
 void JournalSink::flush() {
     send_entries();
-    stall_.end_batch(delivered_);
-    delivered_ = false;
+    stall_.end_batch();
 }
 
 void JournalSink::send_entries() {
@@ -73,7 +67,6 @@ void JournalSink::send_entries() {
         messages_[i].msg_hdr.msg_iovlen = 1;
     }
     size_t next = 0;
-    size_t delivered = 0;
     while (next < count) {
         if (fd_ < 0 && !connect_socket()) {
             lost_ += count - next;
@@ -83,12 +76,12 @@ void JournalSink::send_entries() {
                                   MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent > 0) {
             next += static_cast<size_t>(sent);
-            delivered += static_cast<size_t>(sent);
+            stall_.delivered();
             continue;
         }
         if (sent < 0 && errno == EINTR)
             continue;
-        if (sent < 0 && queue_full(errno)) {
+        if (sent < 0 && OutputStall::no_room(errno)) {
             if (stall_.wait_for_room(fd_))
                 continue;
             lost_ += count - next;  // journald takes nothing: the rest of the batch is counted
@@ -97,12 +90,11 @@ void JournalSink::send_entries() {
         // The next entry failed on its own: too large for a datagram, or
         // journald went away. deliver() knows what each case needs.
         if (deliver({static_cast<const char*>(pieces_[next].iov_base), pieces_[next].iov_len}))
-            ++delivered;
+            stall_.delivered();
         else
             ++lost_;
         ++next;
     }
-    delivered_ = delivered_ || delivered > 0;
     batch_.clear();
     ends_.clear();
 }
@@ -122,7 +114,7 @@ bool JournalSink::deliver(std::string_view entry) {
         const int error = errno;
         if (error == EMSGSIZE || error == ENOBUFS)
             return send_in_memfd(entry);
-        if (queue_full(error))
+        if (OutputStall::no_room(error))
             return false;  // journald takes nothing (stall_ said so)
         close(fd_);
         fd_ = -1;
@@ -163,7 +155,7 @@ bool JournalSink::send_waiting(const msghdr& message) {
     ssize_t n;
     do
         n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (n < 0 && (errno == EINTR || (queue_full(errno) && stall_.wait_for_room(fd_))));
+    while (n < 0 && (errno == EINTR || (OutputStall::no_room(errno) && stall_.wait_for_room(fd_))));
     return n >= 0;
 }
 

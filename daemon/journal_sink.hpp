@@ -65,7 +65,6 @@ private:
     OutputStall stall_;
     int fd_ = -1;  // connected on first use, and again after journald restarts
     bool unreachable_ = false;  // the last attempt to connect failed (and was logged)
-    bool delivered_ = false;    // an entry of this batch went out
 
     std::string batch_;        // the entries, back to back
     std::vector<size_t> ends_;  // where each one ends in batch_

@@ -16,10 +16,6 @@ namespace {
 // stays bounded under a flood.
 constexpr size_t flush_threshold = 256 * 1024;
 
-bool reader_full(int error) {
-    return error == EAGAIN || error == EWOULDBLOCK;
-}
-
 bool same_file(int fd, int other) {
     struct stat a, b;
     return fstat(fd, &a) == 0 && fstat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
@@ -45,8 +41,7 @@ void JsonSink::end_entry() {
 
 void JsonSink::flush() {
     write_out();
-    stall_.end_batch(delivered_);
-    delivered_ = false;
+    stall_.end_batch();
 }
 
 void JsonSink::write_out() {
@@ -62,11 +57,12 @@ void JsonSink::write_out() {
             written += static_cast<size_t>(n);
             continue;
         }
-        if (n < 0 && (errno == EINTR || (reader_full(errno) && stall_.wait_for_room(out_.fd()))))
+        if (n < 0 && (errno == EINTR || (OutputStall::no_room(errno) && stall_.wait_for_room(out_.fd()))))
             continue;
         break;
     }
-    delivered_ = delivered_ || written > 0;
+    if (written > 0)
+        stall_.delivered();
     // A line whose start went out is finished first thing next time,
     // whatever stopped it (a held reader, a full disk): the reader would
     // otherwise see it run into the next line. The lines after it are lost.

@@ -36,7 +36,6 @@ private:
     OutputStall stall_;
     JsonLineWriter lines_;
     size_t begun_tail_ = 0;  // the buffer starts with the rest of a line whose start went out
-    bool delivered_ = false; // something of this batch went out
     // `2>&1`: a log line written while a line of ours is half out would
     // land inside it, so the log holds its lines meanwhile (log.hpp).
     bool shares_stderr_ = false;

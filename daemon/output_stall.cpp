@@ -11,6 +11,10 @@ namespace dnsvis {
 OutputStall::OutputStall(std::string reader, std::chrono::milliseconds timeout)
     : reader_(std::move(reader)), timeout_(timeout) {}
 
+bool OutputStall::no_room(int error) {
+    return error == EAGAIN || error == EWOULDBLOCK;
+}
+
 bool OutputStall::wait_for_room(int fd) {
     const int refused_with = errno;
     refused_ = true;
@@ -35,13 +39,14 @@ bool OutputStall::wait_for_room(int fd) {
     return room;
 }
 
-void OutputStall::end_batch(bool delivered) {
-    if (stalled_ && delivered && !refused_) {
+void OutputStall::end_batch() {
+    if (stalled_ && delivered_ && !refused_) {
         stalled_ = false;
         log_notice("%s takes entries again", reader_.c_str());
     }
     waiting_since_.reset();
     refused_ = false;
+    delivered_ = false;
 }
 
 }  // namespace dnsvis

@@ -22,23 +22,26 @@ public:
     // `reader` names the reader in the log: "journald at /run/...".
     OutputStall(std::string reader, std::chrono::milliseconds timeout);
 
+    // Whether a non-blocking write failed with `error` for want of room.
+    static bool no_room(int error);
+
     // A write to `fd` was refused for want of room. Waits until there is
     // room, within the batch's budget: true means "try again". False once
     // the reader is stalled (said once in the log). errno is kept for the
     // caller, which reads it after the refused write.
     bool wait_for_room(int fd);
-    // A batch ends, with entries delivered or not; the next one has a
-    // budget of its own. A stall ends (said in the log) when a batch went
-    // through without a single refusal.
-    void end_batch(bool delivered);
-
-    bool stalled() const { return stalled_; }
+    // Something of this batch reached the reader.
+    void delivered() { delivered_ = true; }
+    // A batch ends; the next one has a budget of its own. A stall ends
+    // (said in the log) when a batch went through without a single refusal.
+    void end_batch();
 
 private:
     std::string reader_;
     std::chrono::milliseconds timeout_;
     bool stalled_ = false;
-    bool refused_ = false;  // this batch met a full reader
+    bool refused_ = false;    // this batch met a full reader
+    bool delivered_ = false;  // something of this batch went out
     std::optional<std::chrono::steady_clock::time_point> waiting_since_;  // this batch's first refusal
 };
 
