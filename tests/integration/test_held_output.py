@@ -7,8 +7,10 @@ reads again the entries flow again."""
 import json
 import os
 import re
+import select
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -38,6 +40,56 @@ def read_available(fd):
         if not chunk:
             return data
         data += chunk
+
+
+class PagerReading:
+    """The pager goes on: a thread reads all the while, as `less` paging on
+    does. Reading once and then sending queries is not enough: dnsvisd may
+    still be working off its backlog, fill the pipe again, and the new
+    entries would meet a full reader and be counted lost."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.data = b""
+        self.last_read = time.monotonic()
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        while not self.stopping.is_set():
+            select.select([self.fd], [], [], 0.05)
+            chunk = read_available(self.fd)
+            if chunk:
+                with self.lock:
+                    self.data += chunk
+                    self.last_read = time.monotonic()
+
+    def wait_until_quiet(self, seconds, timeout):
+        """Until nothing arrived for `seconds`: the backlog is worked off."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if time.monotonic() - self.last_read >= seconds:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def wait_for(self, text, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if text in self.data:
+                    return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self):
+        """Holds again; what it read so far."""
+        self.stopping.set()
+        self.thread.join()
+        return self.data
 
 
 def whole_lines(data):
@@ -84,12 +136,11 @@ def main():
         tap.check(daemon.poll() is None, "dnsvisd keeps running")
 
         # The pager goes on: what was held arrives, then new entries again.
-        received = read_available(reader)
+        pager = PagerReading(reader)
+        pager.wait_until_quiet(1, 30)  # the sanitizer build is slow to work off its backlog
         again = dnsperf(work, "host.example.test", 50)
-        deadline = time.monotonic() + 15  # the sanitizer build is slow to work off the backlog
-        while b"host.example.test" not in received and time.monotonic() < deadline:
-            time.sleep(0.2)
-            received += read_available(reader)
+        pager.wait_for(b"host.example.test", 15)
+        received = pager.stop()
         tap.check(wait_for_text(stderr_path, "takes entries again", 5) and again == 50,
                   "once the reader reads again, dnsvisd says so", open(stderr_path).read())
 
@@ -147,10 +198,12 @@ def shared_with_stderr(tap, work):
         tap.check(notify.wait_for("READY=1", 30), "2>&1: dnsvisd is ready")
         dnsperf(work, "www.example.test", QUERIES)
         time.sleep(STALL_SECONDS + 2)
-        received = read_available(reader)
+        pager = PagerReading(reader)
+        pager.wait_until_quiet(1, 30)
         dnsperf(work, "host.example.test", 50)
-        time.sleep(1.5)
-        received += read_available(reader)
+        pager.wait_for(b"host.example.test", 15)
+        pager.wait_for(b"takes entries again", 5)
+        received = pager.stop()
         daemon.terminate()
         try:
             code = daemon.wait(STALL_SECONDS + 5)
