@@ -211,6 +211,7 @@ class Dnsvisd:
                 return self.process.wait(20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()  # gone, and its programs with it, before the next test
                 return None
         return self.process.returncode
 

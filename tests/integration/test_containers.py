@@ -49,7 +49,7 @@ def main():
         # (Timeout= + MetadataWait= + 5 s), so the test can see it forgotten.
         daemon = Dnsvisd(work, f"[Transactions]\nTimeout=1s\n"
                                f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
-                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=1s\n",
+                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=3s\n",
                          extra_args=["--log-level=debug"])
 
         # Docker, with the labels the kubelet would set.

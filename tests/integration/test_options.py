@@ -37,6 +37,7 @@ def main():
     tap = Tap()
     work = workdir()
     server = dnsmasq()
+    daemon = None
     try:
         # Extra port and server side: one exchange, seen from both ends.
         daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\n")
@@ -84,6 +85,8 @@ def main():
                   "SnapLength=: the entry says the capture was cut", cut)
         tap.check(int(summary.get("DNSVIS_CUT", "0")) >= 1, "SnapLength=: the cut is counted", summary)
     finally:
+        if daemon:
+            daemon.stop()
         server.terminate()
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)

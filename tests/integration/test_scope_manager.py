@@ -159,8 +159,12 @@ def main():
         waiting.communicate(b"go\n", timeout=30)
         time.sleep(0.2)
         tap.equal(driver.counters()[0] - before[0], 2, "the process rule wins over its unit's disabled rule")
-        time.sleep(1.5)  # the rule of an exited process goes
-        scopes = driver.call("list").get("scopes")
+        deadline = time.monotonic() + 10  # the rule of an exited process goes at the next rescan
+        while True:
+            scopes = driver.call("list").get("scopes")
+            if not [s for s in scopes if s[0] == "process"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
         tap.check(not [s for s in scopes if s[0] == "process"], "the rule of an exited process is dropped", scopes)
 
         # Reset: no rules, global back to the configured default (off).

@@ -126,7 +126,7 @@ def main():
         late_cg = cgroups.make(f"{slice_name}/{late}")
         # A new cgroup a rule names is in the kernel map as soon as dnsvisd
         # sees it appear (inotify), not at the once-a-second rescan.
-        time.sleep(0.2)
+        time.sleep(0.4)
         dig_in(late_cg, "late.wild.example.test")
 
         unit_seen = daemon.wait_for(by_name("unit.wild.example.test"))
@@ -135,7 +135,7 @@ def main():
         # The unit restarts: a new cgroup (a new id) under the same name.
         os.rmdir(late_cg)
         os.mkdir(late_cg)
-        time.sleep(0.2)
+        time.sleep(0.4)
         dig_in(late_cg, "restarted.wild.example.test")
         restarted_seen = daemon.wait_for(by_name("restarted.wild.example.test"))
         container_seen = daemon.wait_for(by_name("container.wild.example.test"))
