@@ -79,11 +79,9 @@ void JournalSink::send_entries() {
             stall_.delivered();
             continue;
         }
-        if (sent < 0 && errno == EINTR)
+        if (sent < 0 && stall_.try_again(fd_))
             continue;
         if (sent < 0 && OutputStall::no_room(errno)) {
-            if (stall_.wait_for_room(fd_))
-                continue;
             lost_ += count - next;  // journald takes nothing: the rest of the batch is counted
             break;
         }
@@ -155,7 +153,7 @@ bool JournalSink::send_waiting(const msghdr& message) {
     ssize_t n;
     do
         n = sendmsg(fd_, &message, MSG_NOSIGNAL | MSG_DONTWAIT);
-    while (n < 0 && (errno == EINTR || (OutputStall::no_room(errno) && stall_.wait_for_room(fd_))));
+    while (n < 0 && stall_.try_again(fd_));
     return n >= 0;
 }
 

@@ -57,7 +57,7 @@ void JsonSink::write_out() {
             written += static_cast<size_t>(n);
             continue;
         }
-        if (n < 0 && (errno == EINTR || (OutputStall::no_room(errno) && stall_.wait_for_room(out_.fd()))))
+        if (n < 0 && stall_.try_again(out_.fd()))
             continue;
         break;
     }

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "output_fd.hpp"
+#include "write_all.hpp"
 
 namespace dnsvis {
 
@@ -58,15 +59,8 @@ std::string format_line(LogLevel level, std::string_view text) {
 // atomic write (PIPE_BUF), so it arrives whole or not at all.
 bool write_line(const std::string& line) {
     static OutputFd err(STDERR_FILENO);
-    size_t written = 0;
-    while (written < line.size()) {
-        const ssize_t n = err.write(std::string_view(line).substr(written));
-        if (n > 0)
-            written += static_cast<size_t>(n);
-        else if (!(n < 0 && errno == EINTR))
-            break;
-    }
-    return written > 0;  // a line begun is as good as said
+    // A line begun is as good as said.
+    return write_fully([](std::string_view rest) { return err.write(rest); }, line) > 0;
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 // entry now and then) would otherwise be waited for again at every batch.
 #pragma once
 
+#include <cerrno>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -30,6 +31,10 @@ public:
     // the reader is stalled (said once in the log). errno is kept for the
     // caller, which reads it after the refused write.
     bool wait_for_room(int fd);
+    // A non-blocking write to `fd` failed: whether to make it again, because
+    // a signal interrupted it, or because room came within the budget
+    // (wait_for_room()). errno is kept.
+    bool try_again(int fd) { return errno == EINTR || (no_room(errno) && wait_for_room(fd)); }
     // Something of this batch reached the reader.
     void delivered() { delivered_ = true; }
     // A batch ends; the next one has a budget of its own. A stall ends

@@ -4,6 +4,7 @@ pager held on its screen does. dnsvisd must not stop with it: after the
 stall timeout it says so and counts what the reader misses, it still stops
 on SIGTERM at once, the reader never gets a cut line, and once the reader
 reads again the entries flow again."""
+import contextlib
 import json
 import os
 import re
@@ -37,6 +38,15 @@ def dnsperf(work, name, count):
                          capture_output=True, text=True, timeout=120)
     sent = re.search(r"Queries sent:\s+(\d+)", run.stdout)
     return int(sent.group(1)) if sent else 0
+
+
+def poll_until(condition, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def read_available(fd):
@@ -77,22 +87,16 @@ class PagerReading:
 
     def wait_until_quiet(self, seconds, timeout):
         """Until nothing arrived for `seconds`: the backlog is worked off."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def quiet():
             with self.lock:
-                if time.monotonic() - self.last_read >= seconds:
-                    return True
-            time.sleep(0.1)
-        return False
+                return time.monotonic() - self.last_read >= seconds
+        return poll_until(quiet, timeout)
 
     def wait_for(self, text, timeout):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def arrived():
             with self.lock:
-                if text in self.data:
-                    return True
-            time.sleep(0.1)
-        return False
+                return text in self.data
+        return poll_until(arrived, timeout)
 
     def stop(self):
         """Holds again; what it read so far."""
@@ -115,12 +119,47 @@ def whole_lines(data):
 
 
 def wait_for_text(path, text, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if text in open(path).read():
-            return True
-        time.sleep(0.1)
-    return False
+    return poll_until(lambda: text in open(path).read(), timeout)
+
+
+@contextlib.contextmanager
+def dnsvisd_on_pipe(work, stderr):
+    """dnsvisd with its stdout on a pipe whose reader takes nothing yet, and
+    its stderr on `stderr`: a file, or None for the same pipe (`2>&1`).
+    Yields the process, the pipe's read end and whether it said READY=1."""
+    reader, writer = os.pipe()
+    os.set_blocking(reader, False)  # the test's end only
+    notify = NotifySocket(work)
+    daemon = subprocess.Popen([dnsvisd_path(), "--output=json", f"--config={write_config(work)}", "--no-bus"],
+                              stdout=writer, stderr=writer if stderr is None else stderr,
+                              env=dict(os.environ, NOTIFY_SOCKET=notify.path))
+    os.close(writer)
+    try:
+        yield daemon, reader, notify.wait_for("READY=1", 30)
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        os.close(reader)
+
+
+def terminate(daemon, timeout):
+    """SIGTERM; the exit code, or None if dnsvisd did not stop in time."""
+    daemon.terminate()
+    try:
+        return daemon.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def read_again(work, reader):
+    """The pager goes on, once the stall was declared: what was held
+    arrives, then the entries of 50 new queries. Returns the pager, still
+    reading, and how many queries were sent."""
+    pager = PagerReading(reader)
+    pager.wait_until_quiet(1, 30)  # the sanitizer build is slow to work off its backlog
+    sent = dnsperf(work, "host.example.test", 50)
+    pager.wait_for(b"host.example.test", 15)
+    return pager, sent
 
 
 def main():
@@ -128,27 +167,26 @@ def main():
     tap = Tap()
     work = workdir()
     nsd = Nsd(work, addresses=(NSD_ADDRESS,))
-    reader, writer = os.pipe()
-    os.set_blocking(reader, False)  # the test's end only
-    stderr_path = os.path.join(work, "dnsvisd.stderr")
-    notify = NotifySocket(work)
-    daemon = subprocess.Popen([dnsvisd_path(), "--output=json", f"--config={write_config(work)}", "--no-bus"],
-                              stdout=writer, stderr=open(stderr_path, "w"),
-                              env=dict(os.environ, NOTIFY_SOCKET=notify.path))
-    os.close(writer)
     try:
-        tap.check(notify.wait_for("READY=1", 30), "dnsvisd is ready with its stdout on a pipe")
+        to_a_file(tap, work)
+        shared_with_stderr(tap, work)
+    finally:
+        nsd.stop()
+    tap.finish()
+
+
+def to_a_file(tap, work):
+    """`dnsvisd --output=json | less`, held, with dnsvisd's log in a file."""
+    stderr_path = os.path.join(work, "dnsvisd.stderr")
+    with dnsvisd_on_pipe(work, open(stderr_path, "w")) as (daemon, reader, ready):
+        tap.check(ready, "dnsvisd is ready with its stdout on a pipe")
         sent = dnsperf(work, "www.example.test", QUERIES)
         tap.check(sent == QUERIES, f"dnsperf sent {QUERIES} queries while the reader reads nothing", sent)
         stalled = wait_for_text(stderr_path, f"took no entry for {STALL_SECONDS * 1000} ms", STALL_SECONDS + 10)
         tap.check(stalled, "dnsvisd says the reader of its output takes nothing", open(stderr_path).read())
         tap.check(daemon.poll() is None, "dnsvisd keeps running")
 
-        # The pager goes on: what was held arrives, then new entries again.
-        pager = PagerReading(reader)
-        pager.wait_until_quiet(1, 30)  # the sanitizer build is slow to work off its backlog
-        again = dnsperf(work, "host.example.test", 50)
-        pager.wait_for(b"host.example.test", 15)
+        pager, again = read_again(work, reader)
         received = pager.stop()
         tap.check(wait_for_text(stderr_path, "takes entries again", 5) and again == 50,
                   "once the reader reads again, dnsvisd says so", open(stderr_path).read())
@@ -157,11 +195,7 @@ def main():
         dnsperf(work, "www.example.test", QUERIES)
         time.sleep(0.5)
         started = time.monotonic()
-        daemon.terminate()
-        try:
-            code = daemon.wait(3 * STALL_SECONDS)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = terminate(daemon, 3 * STALL_SECONDS)
         took = time.monotonic() - started
         # At most one batch's budget, then the sanitizer build's work on the
         # rest; a daemon held by its reader would never stop.
@@ -170,71 +204,45 @@ def main():
         print(f"# stopped {took:.1f} s after SIGTERM", flush=True)
         received += read_available(reader)
 
-        # The start of one last line may wait in the pipe: it was going out
-        # when the reader held again, and dnsvisd stopped before its end
-        # could (it is counted as lost).
-        entries, bad = whole_lines(received)
-        tap.equal(bad, [], "every line the reader got is whole JSON, but for one it was taking when dnsvisd stopped")
-        names = [entry.get("DNS_NAME") for entry in entries]
-        tap.check("host.example.test" in names, "the entries after the stall arrived",
-                  f"{names.count('www.example.test')} www, {names.count('host.example.test')} host")
-        stopped = re.search(r"Stopped: (\d+) transactions reported, (\d+) lost", open(stderr_path).read())
-        reported, lost = (int(stopped.group(1)), int(stopped.group(2))) if stopped else (0, 0)
-        # Lines written: every transaction and the summary at the stop.
-        tap.check(stopped and reported >= 2 * QUERIES + 50 and len(entries) + lost == reported + 1,
-                  f"each line arrived whole or was counted once: {len(entries)} arrived, {lost} counted lost, "
-                  f"{reported} transactions reported, {2 * QUERIES + 50} queries",
-                  stopped.group(0) if stopped else "no stop line")
-        print(f"# {len(entries)} lines arrived, {lost} counted lost", flush=True)
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        os.close(reader)
-    try:
-        shared_with_stderr(tap, work)
-    finally:
-        nsd.stop()
-    tap.finish()
+    # The start of one last line may wait in the pipe: it was going out
+    # when the reader held again, and dnsvisd stopped before its end
+    # could (it is counted as lost).
+    entries, bad = whole_lines(received)
+    tap.equal(bad, [], "every line the reader got is whole JSON, but for one it was taking when dnsvisd stopped")
+    names = [entry.get("DNS_NAME") for entry in entries]
+    tap.check("host.example.test" in names, "the entries after the stall arrived",
+              f"{names.count('www.example.test')} www, {names.count('host.example.test')} host")
+    stopped = re.search(r"Stopped: (\d+) transactions reported, (\d+) lost", open(stderr_path).read())
+    reported, lost = (int(stopped.group(1)), int(stopped.group(2))) if stopped else (0, 0)
+    # Lines written: every transaction and the summary at the stop.
+    tap.check(stopped and reported >= 2 * QUERIES + 50 and len(entries) + lost == reported + 1,
+              f"each line arrived whole or was counted once: {len(entries)} arrived, {lost} counted lost, "
+              f"{reported} transactions reported, {2 * QUERIES + 50} queries",
+              stopped.group(0) if stopped else "no stop line")
+    print(f"# {len(entries)} lines arrived, {lost} counted lost", flush=True)
 
 
 def shared_with_stderr(tap, work):
     """`dnsvisd --output=json 2>&1 | less`, held: dnsvisd's own log lines
     share the pipe, and must not land inside a JSON line."""
-    reader, writer = os.pipe()
-    os.set_blocking(reader, False)
-    notify = NotifySocket(work)
-    daemon = subprocess.Popen([dnsvisd_path(), "--output=json", f"--config={write_config(work)}", "--no-bus"],
-                              stdout=writer, stderr=writer, env=dict(os.environ, NOTIFY_SOCKET=notify.path))
-    os.close(writer)
-    try:
-        tap.check(notify.wait_for("READY=1", 30), "2>&1: dnsvisd is ready")
+    with dnsvisd_on_pipe(work, None) as (daemon, reader, ready):
+        tap.check(ready, "2>&1: dnsvisd is ready")
         dnsperf(work, "www.example.test", QUERIES)
         time.sleep(STALL_SECONDS + 4)  # the stall is declared first
-        pager = PagerReading(reader)
-        pager.wait_until_quiet(1, 30)
-        dnsperf(work, "host.example.test", 50)
-        pager.wait_for(b"host.example.test", 15)
+        pager, _ = read_again(work, reader)
         pager.wait_for(b"takes entries again", 5)
         received = pager.stop()
-        daemon.terminate()
-        try:
-            code = daemon.wait(STALL_SECONDS + 5)
-        except subprocess.TimeoutExpired:
-            code = None
+        code = terminate(daemon, STALL_SECONDS + 5)
         received += read_available(reader)
-        tap.equal(code, 0, "2>&1: dnsvisd stops on SIGTERM")
-        entries, bad = whole_lines(received)
-        tap.equal(bad, [], "2>&1: every line is whole, JSON or dnsvisd's log")
-        text = received.decode(errors="replace")
-        tap.check("earlier log line(s) dropped" in text and "takes entries again" in text and
-                  any(entry.get("DNS_NAME") == "host.example.test" for entry in entries),
-                  "2>&1: the log lines held while a JSON line was half out are counted in the log, "
-                  "and the entries after the stall arrived",
-                  [line for line in text.split("\n") if line.startswith("dnsvisd: ")])
-    finally:
-        if daemon.poll() is None:
-            daemon.kill()
-        os.close(reader)
+    tap.equal(code, 0, "2>&1: dnsvisd stops on SIGTERM")
+    entries, bad = whole_lines(received)
+    tap.equal(bad, [], "2>&1: every line is whole, JSON or dnsvisd's log")
+    text = received.decode(errors="replace")
+    tap.check("earlier log line(s) dropped" in text and "takes entries again" in text and
+              any(entry.get("DNS_NAME") == "host.example.test" for entry in entries),
+              "2>&1: the log lines held while a JSON line was half out are counted in the log, "
+              "and the entries after the stall arrived",
+              [line for line in text.split("\n") if line.startswith("dnsvisd: ")])
 
 
 if __name__ == "__main__":

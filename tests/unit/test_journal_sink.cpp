@@ -12,7 +12,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +21,7 @@
 
 #include "journal_native.hpp"
 #include "journal_sink.hpp"
+#include "sink_timing.hpp"
 #include "transaction_fields.hpp"
 
 using namespace dnsvis;
@@ -311,30 +311,20 @@ TEST_CASE("a journald that takes nothing holds the sink for the stall timeout on
 }
 
 TEST_CASE("a journald that takes next to nothing holds a flush for the stall timeout at most") {
-    using std::chrono::steady_clock;
     StandIn journald;
     const auto stall_timeout = std::chrono::milliseconds(500);
     JournalSink sink(journald.path, stall_timeout);
     // journald wedged on its disk: one entry every 50 ms.
-    std::atomic<bool> done{false};
-    std::thread trickle([&] {
+    PacedReader trickle(std::chrono::milliseconds(50), [&] {
         char data[256];
-        while (!done) {
-            (void)recv(journald.fd, data, sizeof data, MSG_DONTWAIT);
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        }
+        (void)recv(journald.fd, data, sizeof data, MSG_DONTWAIT);
     });
     int written = 0;
-    steady_clock::duration longest{};
-    for (int flush = 0; flush < 30; ++flush) {  // enough to fill any queue many times over
-        for (int i = 0; i < 200; ++i)
-            write_entry(sink, {{"MESSAGE", "entry " + std::to_string(written++)}});
-        const auto start = steady_clock::now();
-        sink.flush();
-        longest = std::max(longest, steady_clock::now() - start);
-    }
-    done = true;
-    trickle.join();
+    // 30 batches of 200: enough to fill any queue many times over.
+    const auto longest = longest_flush(sink, 30, 200, written, [&](int number) {
+        write_entry(sink, {{"MESSAGE", "entry " + std::to_string(number)}});
+    });
+    trickle.stop();
     CHECK(sink.lost() > 0);
     // Each entry let in does not buy another full wait.
     CHECK(longest < stall_timeout * 3);

@@ -10,15 +10,14 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "json_sink.hpp"
+#include "sink_timing.hpp"
 
 using namespace dnsvis;
 using std::chrono::steady_clock;
@@ -186,21 +185,14 @@ TEST_CASE("the writes of one batch share the stall timeout, however many the bat
     JsonSink sink(pipe.write_end, stall_timeout);
     // A slow reader, about 640 KB/s: each 256 KiB write-out of the batch
     // alone would get through within the timeout, all of them would not.
-    std::atomic<bool> done{false};
     std::string received;
-    std::thread slow([&] {
-        while (!done) {
-            received += pipe.take(65536);
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-    });
+    PacedReader slow(std::chrono::milliseconds(100), [&] { received += pipe.take(65536); });
     const auto start = steady_clock::now();
     for (int i = 0; i < 2000; ++i)  // about 1.2 MB, written out every 256 KiB
         write_entry(sink, i);
     sink.flush();
     const auto took = steady_clock::now() - start;
-    done = true;
-    slow.join();
+    slow.stop();
     CHECK(took >= stall_timeout);
     CHECK(took < stall_timeout * 5 / 2);  // a budget per write-out: all 1.2 MB, about 1.9 s
     // Each line arrived whole or was counted, but for one half out.
@@ -214,25 +206,11 @@ TEST_CASE("a reader that takes next to nothing holds a flush for the stall timeo
     const auto stall_timeout = std::chrono::milliseconds(500);
     JsonSink sink(pipe.write_end, stall_timeout);
     // A pager that reads 100 bytes every 20 ms: lines go out a piece at a time.
-    std::atomic<bool> done{false};
     std::string received;
-    std::thread trickle([&] {
-        while (!done) {
-            received += pipe.take(100);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
+    PacedReader trickle(std::chrono::milliseconds(20), [&] { received += pipe.take(100); });
     int written = 0;
-    steady_clock::duration longest{};
-    for (int flush = 0; flush < 12; ++flush) {
-        for (int i = 0; i < 40; ++i)
-            write_entry(sink, written++);
-        const auto start = steady_clock::now();
-        sink.flush();
-        longest = std::max(longest, steady_clock::now() - start);
-    }
-    done = true;
-    trickle.join();
+    const auto longest = longest_flush(sink, 12, 40, written, [&](int number) { write_entry(sink, number); });
+    trickle.stop();
     CHECK(sink.lost() > 0);
     CHECK(longest < stall_timeout * 3);
 
