@@ -46,6 +46,11 @@ const volatile __u32 read_leader_comm = 0;
 /* Wake user space only when this much data waits; a timer drains the rest.
  * One wake-up per event is what makes naive ring-buffer tracers slow. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
+/* How often a CPU asks the ring how full it is: every this many events it
+ * captures. The question is a helper call; asked for every event, it was a
+ * share of each capturing run, and between two checks a CPU adds a few KiB
+ * to a threshold of a quarter of the ring. A power of two. */
+#define WAKE_CHECK_EVERY 32
 
 /* Just the fields dnsvis reads; CO-RE finds their offsets in the running
  * kernel's BTF, so no vmlinux.h is needed. */
@@ -73,9 +78,13 @@ struct {
 	__type(value, __u64);
 } dnsvis_counters SEC(".maps");
 
+/* Memory-mapped: user space re-arms the batch wake-up after every drain,
+ * a thousand times a second at full load, with a store instead of a
+ * system call. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, struct dnsvis_settings);
 } dnsvis_settings SEC(".maps");
@@ -94,12 +103,15 @@ struct {
 	__type(value, __u32); /* DNSVIS_SCOPE_ENABLED or DNSVIS_SCOPE_DISABLED */
 } dnsvis_scope_processes SEC(".maps");
 
-static __always_inline void count(__u32 counter)
+/* Returns the counter's new value on this CPU. */
+static __always_inline __u64 count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &counter);
 
-	if (value)
-		*value += 1; /* per-CPU slot: no atomic needed */
+	if (!value)
+		return 0;
+	*value += 1; /* per-CPU slot: no atomic needed */
+	return *value;
 }
 
 static __always_inline int is_dns_port(__u16 port)
@@ -275,7 +287,7 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	__u16 source_port, dest_port;
 	__u8 protocol, tcp_flags = 0;
 	__u32 tcp_seq = 0;
-	__u64 cookie, flags, event_cgroup_id;
+	__u64 cookie, flags, event_cgroup_id, captured;
 
 	__u8 source_addr[16], dest_addr[16];
 	__u8 family_flags;
@@ -373,7 +385,6 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		return SK_PASS;
 	}
 	event->flags = family_flags;
-	event_cgroup_id = bpf_skb_cgroup_id(skb);
 	__builtin_memcpy(event->source_addr, source_addr, sizeof(source_addr));
 	__builtin_memcpy(event->dest_addr, dest_addr, sizeof(dest_addr));
 
@@ -390,16 +401,23 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		if (!owner || owner->pid != pid) {
 			struct dnsvis_socket_owner fresh;
 
+			event_cgroup_id = bpf_skb_cgroup_id(skb);
 			owner_from_current(&fresh, event_cgroup_id);
 			if (fresh.pid)
 				bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
 			set_owner(event, &fresh, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
 		} else {
+			event_cgroup_id = owner->cgroup_id;
 			set_owner(event, owner, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
 		}
 	} else if (owner) {
+		/* A socket keeps the cgroup it was made in, and its owner was
+		 * recorded with it: asking the packet again is a helper call
+		 * per event for the same answer. */
+		event_cgroup_id = owner->cgroup_id;
 		set_owner(event, owner, DNSVIS_EVENT_F_OWNER_FROM_SOCKET);
 	} else {
+		event_cgroup_id = bpf_skb_cgroup_id(skb);
 		event->pid = 0;
 		event->tid = 0;
 		event->uid = 0;
@@ -422,16 +440,16 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 		return SK_PASS;
 	}
 
+	captured = count(DNSVIS_COUNTER_CAPTURED);
 	flags = BPF_RB_NO_WAKEUP;
 	if (config->wake_on_next) {
 		flags = BPF_RB_FORCE_WAKEUP;
-	} else if (config->batch_wake_armed &&
+	} else if (config->batch_wake_armed && (captured & (WAKE_CHECK_EVERY - 1)) == 0 &&
 		   bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
 		config->batch_wake_armed = 0;
 		flags = BPF_RB_FORCE_WAKEUP;
 	}
 	bpf_ringbuf_submit(event, flags);
-	count(DNSVIS_COUNTER_CAPTURED);
 	return SK_PASS;
 }
 
@@ -463,6 +481,9 @@ static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
 	if (known && known->pid == bpf_get_current_pid_tgid() >> 32)
 		return SK_PASS;
 
+	/* The connecting process's cgroup: the one the socket was made in,
+	 * unless the process moved in between. Every event of the socket
+	 * reports it (see capture()). */
 	owner_from_current(&fresh, bpf_get_current_cgroup_id());
 	bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
 	return SK_PASS;

@@ -49,7 +49,7 @@ enum dnsvis_counter {
 struct dnsvis_event {
 	__u64 timestamp_ns; /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 socket_cookie;
-	__u64 cgroup_id;    /* cgroup v2 id of the owning socket's cgroup */
+	__u64 cgroup_id;    /* cgroup v2 id of the socket's cgroup, as recorded with its owner */
 	__u32 pid;          /* thread group id of the socket owner, 0 if unknown */
 	__u32 tid;
 	__u32 uid;

@@ -4,8 +4,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -83,13 +85,13 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         return nullptr;
     }
 
-    capture->settings_.global_enabled = options.global_enabled;
-    capture->settings_.wake_on_next = 1;
-    capture->settings_.batch_wake_armed = 1;
-    if (!capture->write_settings()) {
-        error = "cannot initialise the settings map: " + errno_text(errno);
+    if (!capture->map_settings()) {
+        error = "cannot map the settings map: " + errno_text(errno);
         return nullptr;
     }
+    capture->store_setting(&dnsvis_settings::global_enabled, options.global_enabled);
+    capture->store_setting(&dnsvis_settings::wake_on_next, 1);
+    capture->store_setting(&dnsvis_settings::batch_wake_armed, 1);
 
     capture->cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (capture->cgroup_fd_ < 0) {
@@ -149,6 +151,8 @@ int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_co
 }
 
 BpfCapture::~BpfCapture() {
+    if (settings_)
+        munmap(settings_, settings_mapped_bytes_);
     if (ring_)
         ring_buffer__free(ring_);
     if (skeleton_)
@@ -167,10 +171,9 @@ int BpfCapture::ring_fd() const { return ring_buffer__epoll_fd(ring_); }
 
 int BpfCapture::drain() {
     const int records = ring_buffer__consume(ring_);
-    if (records > 0 && !settings_.wake_on_next) {
+    if (records > 0 && !settings_->wake_on_next) {
         // Re-arm the one batch wake-up the kernel may send (see dnsvis_event.h).
-        settings_.batch_wake_armed = 1;
-        write_settings();
+        store_setting(&dnsvis_settings::batch_wake_armed, 1);
     }
     return records;
 }
@@ -191,15 +194,30 @@ KernelCounters BpfCapture::read_counters() const {
     return totals;
 }
 
-bool BpfCapture::write_settings() {
-    uint32_t zero = 0;
-    return bpf_map_update_elem(bpf_map__fd(skeleton_->maps.dnsvis_settings), &zero, &settings_, BPF_ANY) == 0;
+bool BpfCapture::map_settings() {
+    // An array map is mapped from its first entry, in whole pages.
+    const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    const size_t bytes = (sizeof(dnsvis_settings) + page - 1) / page * page;
+    void* mapped = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+                        bpf_map__fd(skeleton_->maps.dnsvis_settings), 0);
+    if (mapped == MAP_FAILED)
+        return false;
+    settings_ = static_cast<dnsvis_settings*>(mapped);
+    settings_mapped_bytes_ = bytes;
+    return true;
 }
 
-bool BpfCapture::set_global(bool enabled) {
-    settings_.global_enabled = enabled;
-    return write_settings();
+void BpfCapture::store_setting(uint32_t dnsvis_settings::*field, uint32_t value) {
+    // The programs read these words while user space writes them; each is
+    // stored whole. The fence orders the store before whatever this thread
+    // reads next, the ring buffer's positions above all: set_wake_on_next()
+    // is followed by a drain that must see an event whose program read the
+    // old value. The system call this replaced was such a barrier.
+    std::atomic_ref<uint32_t>(settings_->*field).store(value, std::memory_order_release);
+    std::atomic_thread_fence(std::memory_order_seq_cst);
 }
+
+void BpfCapture::set_global(bool enabled) { store_setting(&dnsvis_settings::global_enabled, enabled); }
 
 bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     const int cgroups_fd = bpf_map__fd(skeleton_->maps.dnsvis_scope_cgroups);
@@ -229,10 +247,8 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     }
     const uint32_t rules = (scopes.cgroups.empty() ? 0 : DNSVIS_SCOPE_F_CGROUPS) |
                            (scopes.processes.empty() ? 0 : DNSVIS_SCOPE_F_PROCESSES);
-    if (settings_.scope_rules != rules) {
-        settings_.scope_rules = rules;
-        ok = write_settings() && ok;
-    }
+    if (settings_->scope_rules != rules)
+        store_setting(&dnsvis_settings::scope_rules, rules);
     for (auto it = scopes_.cgroups.begin(); it != scopes_.cgroups.end();) {
         if (scopes.cgroups.count(it->first) ||
             (bpf_map_delete_elem(cgroups_fd, &it->first) < 0 && errno != ENOENT)) {
@@ -253,10 +269,7 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
            scopes_.processes.size() == scopes.processes.size();
 }
 
-bool BpfCapture::set_wake_on_next(bool wake) {
-    settings_.wake_on_next = wake;
-    return write_settings();
-}
+void BpfCapture::set_wake_on_next(bool wake) { store_setting(&dnsvis_settings::wake_on_next, wake); }
 
 void BpfCapture::detach() {
     bpf_link** links[] = {

@@ -54,12 +54,13 @@ public:
     // Hands every waiting record to the handler; returns how many.
     int drain();
     KernelCounters read_counters() const;
-    bool set_global(bool enabled);
+    // Takes effect with the programs' next run; a store that cannot fail.
+    void set_global(bool enabled);
     // Makes the scope maps hold exactly `scopes`, writing only what changed.
     // On failure (errno set) the maps hold part of it; a later call retries.
     bool set_scopes(const KernelScopes& scopes);
     // Asks the kernel to wake user space on the next event (before going idle).
-    bool set_wake_on_next(bool wake);
+    void set_wake_on_next(bool wake);
     // Detaches every program; the ring buffer stays readable for a last drain.
     void detach();
 
@@ -75,11 +76,15 @@ private:
     ring_buffer* ring_ = nullptr;
     int cgroup_fd_ = -1;
     RecordHandler handler_;
-    dnsvis_settings settings_{};
+    // The settings map's one entry, mapped into memory: the programs read
+    // what is stored here on their next run, no system call between.
+    dnsvis_settings* settings_ = nullptr;
+    size_t settings_mapped_bytes_ = 0;
     bool names_processes_ = false;
     KernelScopes scopes_;  // what the scope maps hold
 
-    bool write_settings();
+    bool map_settings();
+    void store_setting(uint32_t dnsvis_settings::*field, uint32_t value);
 };
 
 // Routes libbpf's messages through the daemon's log.

@@ -77,7 +77,8 @@ void KernelScopeManager::restore() {
             break;
     }
     const bool dropped = drop_exited_processes();
-    if (!capture_.set_global(global()) || !apply_to_kernel(rules_))
+    capture_.set_global(global());
+    if (!apply_to_kernel(rules_))
         log_error("Cannot write the scope maps: %s; the rules apply from the next change", std::strerror(errno));
     if (result.status == ScopeStateLoad::loaded)
         log_info("Restored %zu scope rule(s) from %s; global visibility %s", rules_.rule_count(),
@@ -219,8 +220,8 @@ ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& chang
                       "there are " + std::to_string(max_scope_rules) + " rules already; remove some or reset first");
     const bool global_before = global();
     const bool global_after = next.global.value_or(settings_.default_global);
-    if (global_after != global_before && !capture_.set_global(global_after))
-        return refuse(ScopeError::failed, std::string("cannot write the settings map: ") + std::strerror(errno));
+    if (global_after != global_before)
+        capture_.set_global(global_after);
     if (!apply_to_kernel(next)) {
         const int error = errno;
         // Back to what was there, as far as the kernel lets us.
