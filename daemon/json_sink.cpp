@@ -5,6 +5,7 @@
 
 #include <cassert>
 #include <cerrno>
+#include <cstring>
 
 #include "log.hpp"
 
@@ -26,6 +27,8 @@ bool same_file(int fd, int other) {
 JsonSink::JsonSink(int fd, std::chrono::milliseconds stall_timeout)
     : out_(fd), stall_("The reader of standard output", stall_timeout) {
     shares_stderr_ = out_.has_reader() && fd != STDERR_FILENO && same_file(fd, STDERR_FILENO);
+    if (!out_.has_reader())
+        file_ = std::make_unique<FileWriter>(fd);
 }
 
 FieldWriter& JsonSink::begin_entry() {
@@ -41,13 +44,31 @@ void JsonSink::end_entry() {
 
 void JsonSink::flush() {
     write_out();
+    if (file_)
+        collect_file_losses();
     stall_.end_batch();
+}
+
+void JsonSink::collect_file_losses() {
+    lost_ += file_->take_lost();
+    const int error = file_->error();
+    if (error != 0 && !file_error_reported_)
+        log_warning("Cannot write the output (%s); the entries that do not fit are counted as lost",
+                    std::strerror(error));
+    else if (error == 0 && file_error_reported_)
+        log_info("The output takes entries again");
+    file_error_reported_ = error != 0;
 }
 
 void JsonSink::write_out() {
     const std::string_view text = lines_.text();
     if (text.empty())
         return;
+    if (file_) {
+        file_->write(text);
+        lines_.clear();
+        return;
+    }
     if (shares_stderr_)
         log_hold(true);  // the stall warning, too, would land inside a line
     size_t written = 0;
@@ -82,6 +103,12 @@ void JsonSink::write_out() {
 }
 
 void JsonSink::finish() {
+    if (file_) {
+        write_out();
+        file_->finish();
+        collect_file_losses();
+        return;
+    }
     flush();
     if (begun_tail_ > 0) {
         ++lost_;  // its start went out, its end never will

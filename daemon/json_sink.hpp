@@ -9,9 +9,15 @@
 // lost. A line whose start went out is finished before anything else, so
 // the reader never sees one run into the next; only a line begun when
 // dnsvisd stops can stay unfinished, and is counted as lost.
+//
+// A regular file has no reader to wait for: its lines are handed to a
+// writer thread of lower priority (file_writer.hpp).
 #pragma once
 
 #include <chrono>
+#include <memory>
+
+#include "file_writer.hpp"
 
 #include "json_line.hpp"
 #include "output_fd.hpp"
@@ -31,6 +37,7 @@ public:
 
 private:
     void write_out();
+    void collect_file_losses();
 
     OutputFd out_;
     OutputStall stall_;
@@ -39,6 +46,8 @@ private:
     // `2>&1`: a log line written while a line of ours is half out would
     // land inside it, so the log holds its lines meanwhile (log.hpp).
     bool shares_stderr_ = false;
+    std::unique_ptr<FileWriter> file_;  // set for a regular file
+    bool file_error_reported_ = false;
 };
 
 }  // namespace dnsvis

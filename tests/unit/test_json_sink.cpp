@@ -7,10 +7,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -83,6 +89,12 @@ std::vector<int> entry_numbers(const std::string& text) {
         begin = end + 1;
     }
     return numbers;
+}
+
+std::string file_text(int fd) {
+    std::string text(static_cast<size_t>(lseek(fd, 0, SEEK_END)), '\0');
+    REQUIRE(pread(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()));
+    return text;
 }
 
 bool increasing(const std::vector<int>& numbers) {
@@ -239,10 +251,8 @@ TEST_CASE("a file and a terminal, which cannot be written to without blocking, a
         JsonSink sink(fileno(file));
         for (int i = 0; i < 500; ++i)  // more than one flush threshold's worth
             write_entry(sink, i);
-        sink.flush();
-        std::string text(static_cast<size_t>(lseek(fileno(file), 0, SEEK_END)), '\0');
-        REQUIRE(pread(fileno(file), text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()));
-        const std::vector<int> numbers = entry_numbers(text);
+        sink.finish();  // the writer thread is done
+        const std::vector<int> numbers = entry_numbers(file_text(fileno(file)));
         CHECK(numbers.size() == 500);
         CHECK(increasing(numbers));
         CHECK(sink.lost() == 0);
@@ -274,4 +284,98 @@ TEST_CASE("a file and a terminal, which cannot be written to without blocking, a
         close(terminal);
         close(controller);
     }
+}
+
+// A file's lines are written by a thread of the sink's own at a nice value
+// 10 higher (file_writer.hpp).
+
+namespace {
+
+// The nice values of this process's threads.
+std::vector<int> thread_nice_values() {
+    std::vector<int> values;
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        std::ifstream stat(task.path() / "stat");
+        std::string line;
+        std::getline(stat, line);
+        // After the command in parentheses: field 3 onwards; the nice value is field 19.
+        std::istringstream fields(line.substr(line.rfind(')') + 2));
+        std::string field;
+        for (int number = 3; number <= 19; ++number)
+            fields >> field;
+        values.push_back(std::stoi(field));
+    }
+    return values;
+}
+
+}  // namespace
+
+TEST_CASE("a file is written by a thread of lower priority, whole lines in order across many flushes") {
+    FILE* file = std::tmpfile();
+    REQUIRE(file);
+    const int own = getpriority(PRIO_PROCESS, 0);
+    {
+        JsonSink sink(fileno(file));
+        int written = 0;
+        for (int batch = 0; batch < 200; ++batch) {
+            for (int i = 0; i < 7; ++i)
+                write_entry(sink, written++);
+            sink.flush();
+        }
+        // The writer lowers its priority before it writes anything.
+        const auto give_up = steady_clock::now() + std::chrono::seconds(5);
+        struct stat written_so_far {};
+        while (fstat(fileno(file), &written_so_far) == 0 && written_so_far.st_size == 0 &&
+               steady_clock::now() < give_up)
+            usleep(1000);
+        const std::vector<int> nice_values = thread_nice_values();
+        CHECK_MESSAGE(std::count(nice_values.begin(), nice_values.end(), std::min(own + 10, 19)) == 1,
+                      "one thread, the writer, 10 nicer than the test");
+        sink.finish();
+        const std::vector<int> numbers = entry_numbers(file_text(fileno(file)));
+        CHECK(numbers.size() == 1400);
+        CHECK(increasing(numbers));
+        CHECK(sink.lost() == 0);
+    }
+    std::fclose(file);
+}
+
+TEST_CASE("a file that takes no more costs the lines that did not fit, counted; a line begun is finished first") {
+    FILE* file = std::tmpfile();
+    REQUIRE(file);
+    // A file size limit makes the disk "full" after 100 KiB: write(2)
+    // fails with EFBIG, and SIGXFSZ is ignored, as it would have to be.
+    struct sigaction ignore{}, previous_action{};
+    ignore.sa_handler = SIG_IGN;
+    REQUIRE(sigaction(SIGXFSZ, &ignore, &previous_action) == 0);
+    rlimit previous_limit{};
+    REQUIRE(getrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
+    rlimit limit = previous_limit;
+    limit.rlim_cur = 100 * 1024;
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
+
+    JsonSink sink(fileno(file));
+    int written = 0;
+    for (int batch = 0; batch < 10; ++batch) {
+        for (int i = 0; i < 100; ++i)
+            write_entry(sink, written++);
+        sink.flush();
+    }
+    sink.finish();
+    REQUIRE(setrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
+    REQUIRE(sigaction(SIGXFSZ, &previous_action, nullptr) == 0);
+
+    std::string text = file_text(fileno(file));
+    CHECK(text.size() == 100 * 1024);
+    CHECK(text.back() != '\n');  // the limit cut a line: its start is out, its end is not
+    text.erase(text.rfind('\n') + 1);
+    const std::vector<int> numbers = entry_numbers(text);
+    REQUIRE(!numbers.empty());
+    // Every entry before the cut is there, none missing.
+    CHECK(numbers.front() == 0);
+    CHECK(numbers.back() == static_cast<int>(numbers.size()) - 1);
+    CHECK(increasing(numbers));
+    // The cut line counts as lost, so the file's whole lines and the count make up every entry.
+    CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+    std::fclose(file);
 }
