@@ -9,6 +9,9 @@
 #include <cerrno>
 #include <utility>
 
+#include "unwritten_lines.hpp"
+#include "write_all.hpp"
+
 namespace dnsvis {
 
 namespace {
@@ -17,8 +20,6 @@ namespace {
 constexpr int writer_niceness = 10;
 // Written chunks kept for the next ones' memory.
 constexpr size_t max_spare_chunks = 2;
-
-uint64_t count_lines(std::string_view text) { return static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n')); }
 
 // Linux gives each thread its own nice value. The service's system call
 // filter may refuse it (EPERM); the thread then writes at the loop's priority.
@@ -113,38 +114,27 @@ void FileWriter::write_chunk(const std::string& chunk) {
         begun_tail_.erase(0, write_out(begun_tail_));
         if (!begun_tail_.empty()) {
             std::lock_guard lock(mutex_);
-            lost_ += count_lines(chunk);
+            lost_ += unwritten_lines(chunk, 0, false).lost_lines;
             return;
         }
     }
     const size_t written = write_out(chunk);
-    std::string_view rest = std::string_view(chunk).substr(written);
-    if (!rest.empty() && written > 0 && chunk[written - 1] != '\n') {
-        // The rest of a line whose start went out: kept, to be finished
-        // before anything else. The chunk holds whole lines.
-        const size_t end = rest.find('\n');
-        const size_t length = end == std::string_view::npos ? rest.size() : end + 1;
-        begun_tail_.assign(rest.substr(0, length));
-        rest.remove_prefix(length);
-    }
+    const UnwrittenLines rest = unwritten_lines(chunk, written, false);
+    begun_tail_.assign(chunk, written, rest.begun_rest);
     std::lock_guard lock(mutex_);
-    lost_ += count_lines(rest);
+    lost_ += rest.lost_lines;
 }
 
 size_t FileWriter::write_out(std::string_view text) {
-    size_t written = 0;
-    int failure = 0;
-    while (written < text.size()) {
-        const ssize_t n = ::write(fd_, text.data() + written, text.size() - written);
-        if (n > 0) {
-            written += static_cast<size_t>(n);
-        } else if (n < 0 && errno == EINTR) {
-            continue;
-        } else {
-            failure = n < 0 ? errno : ENOSPC;  // a write of nothing: the disk takes no more
-            break;
-        }
-    }
+    // errno is cleared before each write(2): one that writes nothing sets
+    // none, and then the disk takes no more.
+    const size_t written = write_fully(
+        [this](std::string_view rest) {
+            errno = 0;
+            return ::write(fd_, rest.data(), rest.size());
+        },
+        text);
+    const int failure = written == text.size() ? 0 : (errno != 0 ? errno : ENOSPC);
     std::lock_guard lock(mutex_);
     error_ = failure;
     return written;

@@ -3,11 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 
 #include "log.hpp"
+#include "unwritten_lines.hpp"
 
 namespace dnsvis {
 
@@ -85,19 +85,12 @@ void JsonSink::write_out() {
     if (written > 0)
         stall_.delivered();
     // A line whose start went out is finished first thing next time,
-    // whatever stopped it (a held reader, a full disk): the reader would
-    // otherwise see it run into the next line. The lines after it are lost.
-    const bool line_begun = written > 0 ? text[written - 1] != '\n' : begun_tail_ > 0;
-    size_t begun = 0;
-    if (written < text.size() && line_begun) {
-        const size_t end = text.find('\n', written);
-        assert(end != std::string_view::npos);  // only whole entries are written out
-        begun = (end == std::string_view::npos ? text.size() : end + 1) - written;
-    }
-    for (size_t i = written + begun; i < text.size(); ++i)
-        lost_ += text[i] == '\n';
-    lines_.keep(written, begun);
-    begun_tail_ = begun;
+    // whatever stopped it (a held reader): the reader would otherwise see it
+    // run into the next line. The lines after it are lost.
+    const UnwrittenLines rest = unwritten_lines(text, written, begun_tail_ > 0);
+    lost_ += rest.lost_lines;
+    lines_.keep(written, rest.begun_rest);
+    begun_tail_ = rest.begun_rest;
     if (shares_stderr_)
         log_hold(begun_tail_ > 0);
 }

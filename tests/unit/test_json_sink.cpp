@@ -75,6 +75,12 @@ void write_entry(JsonSink& sink, int number) {
     sink.end_entry();
 }
 
+// The next `count` entries, numbered on from `written`.
+void write_entries(JsonSink& sink, int& written, int count) {
+    for (int i = 0; i < count; ++i)
+        write_entry(sink, written++);
+}
+
 // The entry numbers of `text`, which must be whole JSON lines.
 std::vector<int> entry_numbers(const std::string& text) {
     std::vector<int> numbers;
@@ -103,6 +109,15 @@ bool increasing(const std::vector<int>& numbers) {
             return false;
     }
     return true;
+}
+
+// After the sink finished: the file holds `count` entries, whole lines in
+// order, and none was lost.
+void check_file_holds_every_entry(int fd, const JsonSink& sink, size_t count) {
+    const std::vector<int> numbers = entry_numbers(file_text(fd));
+    CHECK(numbers.size() == count);
+    CHECK(increasing(numbers));
+    CHECK(sink.lost() == 0);
 }
 
 // The reader, which got `received` so far, reads again: the rest of a line
@@ -137,8 +152,7 @@ TEST_CASE("a reader that takes nothing holds the sink for the stall timeout once
     const auto stall_timeout = std::chrono::milliseconds(1000);
     JsonSink sink(pipe.write_end, stall_timeout);
     int written = 0;
-    for (int i = 0; i < 20; ++i)
-        write_entry(sink, written++);
+    write_entries(sink, written, 20);
     auto start = steady_clock::now();
     sink.flush();
     const auto first_flush = steady_clock::now() - start;
@@ -148,8 +162,7 @@ TEST_CASE("a reader that takes nothing holds the sink for the stall timeout once
 
     // Stalled: the next batch is counted at once.
     const uint64_t lost_before = sink.lost();
-    for (int i = 0; i < 5; ++i)
-        write_entry(sink, written++);
+    write_entries(sink, written, 5);
     start = steady_clock::now();
     sink.flush();
     CHECK(steady_clock::now() - start < stall_timeout / 2);
@@ -167,8 +180,7 @@ TEST_CASE("a line half out keeps the sink's tick alive, and is counted as lost i
     const auto stall_timeout = std::chrono::milliseconds(200);
     JsonSink sink(pipe.write_end, stall_timeout);
     int written = 0;
-    for (int i = 0; i < 20; ++i)
-        write_entry(sink, written++);
+    write_entries(sink, written, 20);
     sink.flush();
     REQUIRE(sink.lost() > 0);
     CHECK(sink.holds_output());  // the rest of a line waits for the next flush
@@ -176,8 +188,7 @@ TEST_CASE("a line half out keeps the sink's tick alive, and is counted as lost i
     REQUIRE(received.back() != '\n');
     // The reader holds again before the rest went out, and dnsvisd stops.
     const uint64_t lost_before = sink.lost();
-    for (int i = 0; i < 20; ++i)  // enough to fill the pipe again
-        write_entry(sink, written++);
+    write_entries(sink, written, 20);  // enough to fill the pipe again
     sink.finish();
     CHECK_FALSE(sink.holds_output());
     received += pipe.take();
@@ -252,10 +263,7 @@ TEST_CASE("a file and a terminal, which cannot be written to without blocking, a
         for (int i = 0; i < 500; ++i)  // more than one flush threshold's worth
             write_entry(sink, i);
         sink.finish();  // the writer thread is done
-        const std::vector<int> numbers = entry_numbers(file_text(fileno(file)));
-        CHECK(numbers.size() == 500);
-        CHECK(increasing(numbers));
-        CHECK(sink.lost() == 0);
+        check_file_holds_every_entry(fileno(file), sink, 500);
         std::fclose(file);
     }
     SUBCASE("a terminal") {
@@ -291,6 +299,16 @@ TEST_CASE("a file and a terminal, which cannot be written to without blocking, a
 
 namespace {
 
+// Entries 0, 1, ... in `batches` flushes of `entries_each`; returns how many.
+int write_batches(JsonSink& sink, int batches, int entries_each) {
+    int written = 0;
+    for (int batch = 0; batch < batches; ++batch) {
+        write_entries(sink, written, entries_each);
+        sink.flush();
+    }
+    return written;
+}
+
 // The nice values of this process's threads.
 std::vector<int> thread_nice_values() {
     std::vector<int> values;
@@ -316,12 +334,7 @@ TEST_CASE("a file is written by a thread of lower priority, whole lines in order
     const int own = getpriority(PRIO_PROCESS, 0);
     {
         JsonSink sink(fileno(file));
-        int written = 0;
-        for (int batch = 0; batch < 200; ++batch) {
-            for (int i = 0; i < 7; ++i)
-                write_entry(sink, written++);
-            sink.flush();
-        }
+        write_batches(sink, 200, 7);
         // The writer lowers its priority before it writes anything.
         const auto give_up = steady_clock::now() + std::chrono::seconds(5);
         struct stat written_so_far {};
@@ -332,10 +345,7 @@ TEST_CASE("a file is written by a thread of lower priority, whole lines in order
         CHECK_MESSAGE(std::count(nice_values.begin(), nice_values.end(), std::min(own + 10, 19)) == 1,
                       "one thread, the writer, 10 nicer than the test");
         sink.finish();
-        const std::vector<int> numbers = entry_numbers(file_text(fileno(file)));
-        CHECK(numbers.size() == 1400);
-        CHECK(increasing(numbers));
-        CHECK(sink.lost() == 0);
+        check_file_holds_every_entry(fileno(file), sink, 1400);
     }
     std::fclose(file);
 }
@@ -355,12 +365,7 @@ TEST_CASE("a file that takes no more costs the lines that did not fit, counted; 
     REQUIRE(setrlimit(RLIMIT_FSIZE, &limit) == 0);
 
     JsonSink sink(fileno(file));
-    int written = 0;
-    for (int batch = 0; batch < 10; ++batch) {
-        for (int i = 0; i < 100; ++i)
-            write_entry(sink, written++);
-        sink.flush();
-    }
+    const int written = write_batches(sink, 10, 100);
     sink.finish();
     REQUIRE(setrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
     REQUIRE(sigaction(SIGXFSZ, &previous_action, nullptr) == 0);
