@@ -31,6 +31,9 @@ constexpr uint64_t tick_accuracy_usec = 100;
 constexpr uint64_t idle_tick_usec = 1'000'000;
 // Ticks without a single event before going idle.
 constexpr unsigned ticks_before_idle = 10;
+// The drain after going idle: far longer than a program run takes from
+// reading the wake-up switch to submitting its record.
+constexpr uint64_t idle_recheck_usec = 20'000;
 
 uint64_t monotonic_ns() {
     timespec ts;
@@ -262,10 +265,13 @@ void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
-    else if (!busy && table_.pending() == 0 && reassembler_.flow_count() == 0 && !sink_->holds_output()) {
+    else if (!busy && !recheck_after_idle_ && table_.pending() == 0 && reassembler_.flow_count() == 0 &&
+             !sink_->holds_output()) {
         sd_event_source_set_enabled(tick_source_, SD_EVENT_OFF);
         return;
     }
+    if (recheck_after_idle_)
+        interval = std::min(interval, idle_recheck_usec);
     sd_event_source_set_time_relative(tick_source_, interval);
     sd_event_source_set_enabled(tick_source_, SD_EVENT_ONESHOT);
 }
@@ -287,11 +293,13 @@ int Daemon::on_ring_ready(sd_event_source*, int, uint32_t, void* userdata) {
 
 int Daemon::on_tick(sd_event_source*, uint64_t, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
+    self->recheck_after_idle_ = false;
     self->drain();
     if (!self->idle_ && self->idle_ticks_ >= ticks_before_idle) {
         self->idle_ = true;
         self->capture_->set_wake_on_next(true);
         self->drain();  // an event that raced with the switch would not wake us
+        self->recheck_after_idle_ = true;  // nor one whose program is still running
     }
     self->arm_tick(!self->idle_);
     return 0;

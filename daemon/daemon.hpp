@@ -116,6 +116,11 @@ private:
     DrainPacer pacer_;  // how soon the next drain comes while events flow
     uint64_t now_ns_ = 0;  // CLOCK_MONOTONIC at the start of the current batch
     bool idle_ = true;
+    // Just gone idle: one more drain follows shortly, for an event whose
+    // program read "do not wake" before the switch and submitted after the
+    // drain that went with it. Without it, that event would wait for the
+    // next one, however long the host stays quiet.
+    bool recheck_after_idle_ = false;
 
     bool bus_enabled_ = true;
     std::unique_ptr<BusService> bus_;  // org.dnsvis1; null without a system bus

@@ -2,29 +2,37 @@
 """Capture benchmark: NSD and dnsperf on loopback, without and with dnsvisd,
 in the same run, so the result is a ratio and not a machine-dependent number.
 
-  1. saturation: dnsperf with 4 clients and 200 queries outstanding, alternating
-     baseline and dnsvisd runs (and which of them goes first); reports the
-     median and the range over rounds of qps(dnsvisd) / qps(baseline), with
-     dnsvisd's JSON stored in a tmpfs file. When tcpdump is installed, each
-     round also measures the issue's reference, tcpdump writing loopback DNS
-     to a tmpfs file, against the same baseline, and dnsvisd's qps against
-     tcpdump's directly. Unless --no-discarded, both are measured once more with
-     their output sent to /dev/null: storing every byte in memory costs a
-     share of its own (in tmpfs, each new page is allocated and charged;
-     dnsvisd's entries are about 700 bytes, tcpdump's two packets about 250),
-     and the two figures tell capture from storage.
+  1. saturation: one dnsperf run (4 clients, 200 queries outstanding) that
+     prints its qps every second, while dnsvisd is started and stopped
+     around it: windows of a few seconds with dnsvisd alternate with
+     baseline windows, and each dnsvisd window is set against the mean of
+     the baseline windows just before and after it. This VM's speed drifts
+     by several percent over tens of seconds; paired within seconds, the
+     drift cancels, where separate runs half a minute apart let it decide
+     a round. Reports the median and range over rounds of qps(dnsvisd) /
+     qps(baseline), with dnsvisd's JSON stored in a tmpfs file. When
+     tcpdump is installed, each round also has a window of the issue's
+     reference, tcpdump writing loopback DNS to a tmpfs file, and dnsvisd's
+     qps is set against tcpdump's directly. Unless --no-discarded, both get
+     one more window with their output sent to /dev/null: storing every
+     byte in memory costs a share of its own (in tmpfs, each new page is
+     allocated and charged; dnsvisd's entries are about 700 bytes, tcpdump's
+     two packets about 250), and the two figures tell capture from storage.
+     Before the first round, each contender runs one window unmeasured: the
+     first gigabyte a VM's guest writes to fresh memory costs the host's
+     page faults (a first window measured 0.70 where the rest gave 0.89-0.93).
   2. fixed load: 20k qps for 10 s with dnsvisd; reports the share of dnsperf's
      queries that dnsvisd reported or counted as lost, and dnsvisd's CPU use.
      Then the same with the default output, the journal (journald's socket,
      or a stand-in reader bound to its path when no journald runs here).
   3. dnsvisd's peak RSS, and the kernel time spent in the dnsvis_* programs per
      query during (2), from the kernel's own statistics.
-  4. with --container: the saturation ratio again, with dnsperf inside a Docker
-     container (a private dockerd), so every transaction is attributed to a
-     container through the cgroup and the Docker API. The difference to (1) is
-     what attribution costs.
+  4. with --container: the saturation windows again, with dnsperf inside a
+     Docker container (a private dockerd), so every transaction is attributed
+     to a container through the cgroup and the Docker API. The difference to
+     (1) is what attribution costs.
 
-Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--seconds N] [--rounds N] [--no-reference]
+Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--window N] [--rounds N] [--no-reference]
     [--no-discarded] [--container]
 """
 import argparse
@@ -32,6 +40,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -224,20 +233,142 @@ def fixed_load(args, work, query_file, output):
     return {"coverage": coverage, "cpu": cpu, "rss": rss, "kernel_time": kernel_time}
 
 
-def dnsperf(query_file, seconds, rate=None, prefix=()):
+def dnsperf_command(query_file, seconds, prefix=()):
     """dnsperf on the host, or inside a container when `prefix` is a `docker run ...`."""
-    command = [*prefix, "dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
-    if rate:
-        command += ["-Q", str(rate)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [*prefix, "dnsperf", "-s", NSD_ADDRESS, "-d", query_file, "-l", str(seconds), "-c", "4", "-q", "200"]
+
+
+def dnsperf_totals(out):
     sent = int(re.search(r"Queries sent:\s+(\d+)", out).group(1))
     completed = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
     return {"sent": sent, "completed": completed, "qps": qps}
 
 
+def dnsperf(query_file, seconds, rate=None, prefix=()):
+    command = dnsperf_command(query_file, seconds, prefix)
+    if rate:
+        command += ["-Q", str(rate)]
+    return dnsperf_totals(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+class SaturatingLoad:
+    """One dnsperf run at saturation that reports its qps every second
+    (-S 1), so the qps of any stretch of wall-clock time can be read off
+    afterwards. It runs until stop(): interrupted, dnsperf still prints
+    its figures."""
+
+    LONGEST = 3600  # seconds; stop() ends it long before
+
+    def __init__(self, query_file, prefix=()):
+        self.process = subprocess.Popen(dnsperf_command(query_file, self.LONGEST, prefix) + ["-S", "1"],
+                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.samples = []  # (end of a one-second interval, qps in it); wall clock, as time.time()
+        time.sleep(1.5)  # past dnsperf's start and its first, partial interval
+        if self.process.poll() is not None:
+            raise RuntimeError(f"dnsperf ended at once: {self.process.stdout.read()}")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGINT)
+        out, _ = self.process.communicate(timeout=60)
+        self.samples = [(float(end), float(qps)) for end, qps in re.findall(r"^(\d+\.\d+): ([\d.]+)$", out, re.M)]
+        if not self.samples:
+            raise RuntimeError(f"dnsperf printed no per-second figures: {out}")
+        return dnsperf_totals(out)
+
+    def qps_between(self, start, end):
+        """Mean qps over the one-second intervals that lie wholly within [start, end]."""
+        inside = [qps for interval_end, qps in self.samples if interval_end - 1.0 >= start and interval_end <= end]
+        if not inside:
+            raise RuntimeError(f"no whole second of dnsperf figures between {start:.3f} and {end:.3f}")
+        return sum(inside) / len(inside)
+
+
+class Window:
+    """A stretch of the saturating load with one contender running (or none:
+    the baseline). The stretch begins once the contender is set up, so its
+    start-up is never measured, and ends before it is stopped."""
+
+    def __init__(self, run, seconds, start_contender):
+        self.run = run
+        contender = start_contender() if start_contender else None
+        self.start = time.time()
+        time.sleep(seconds)
+        self.end = time.time()
+        self.note = contender.stop_and_describe(run) if contender else None
+
+
+class DaemonContender:
+    """dnsvisd for one window. With `attributed`, the entries carrying that
+    text are counted too (a container's, say)."""
+
+    def __init__(self, args, work, output, config_text="", attributed=None):
+        self.daemon = CountingDaemon(args.dnsvisd, work, config_text, output=output)
+        self.attributed = attributed
+
+    def stop_and_describe(self, run):
+        summary = self.daemon.stop(count=self.attributed)
+        note = f"{run} reported {summary['DNSVIS_TRANSACTIONS']} transactions, lost {summary['DNSVIS_LOST']}"
+        if "DNSVIS_LOST_UNFINISHED" in summary:
+            # dnsperf keeps 200 queries in flight, and dnsvisd stops amid them.
+            note += f" ({summary['DNSVIS_LOST_UNFINISHED']} of them in flight at its stop)"
+        if self.attributed:
+            note += f" ({self.daemon.counted} of them with {self.attributed})"
+        return note
+
+
+class TcpdumpContender:
+    def __init__(self, work, discarded):
+        self.tcpdump = Tcpdump(work, discarded=discarded)
+
+    def stop_and_describe(self, run):
+        return f"{run} dropped {self.tcpdump.stop()} packets"
+
+
+def interleaved_rounds(args, load, contenders, label):
+    """Windows of each contender (name -> function that starts it) between
+    baseline windows, over rounds in which the contenders' order rotates.
+    Returns {name: [ratio per round]}: each the contender's window against
+    the mean of the baseline windows on either side of it."""
+    def window(run, seconds=args.window):
+        return Window(run, seconds, contenders.get(run))
+
+    names = list(contenders)
+    rounds = []  # per round: {name: (baseline before, window, baseline after)}
+    try:
+        for run in names:  # unmeasured: the first touch of fresh memory, cold caches
+            window(run, 2)
+        for round_number in range(args.rounds):
+            shift = round_number % len(names)
+            previous = window("baseline")
+            this_round = {}
+            for run in names[shift:] + names[:shift]:
+                during = window(run)
+                after = window("baseline")
+                this_round[run] = (previous, during, after)
+                previous = after
+            rounds.append(this_round)
+    finally:
+        totals = load.stop()  # the per-second figures come at the end
+
+    ratios = {run: [] for run in names}
+    for round_number, this_round in enumerate(rounds):
+        parts, notes = [], []
+        for run in names:
+            before, during, after = this_round[run]
+            base = (load.qps_between(before.start, before.end) + load.qps_between(after.start, after.end)) / 2
+            qps = load.qps_between(during.start, during.end)
+            ratios[run].append(qps / base)
+            parts.append(f"{run} {qps:.0f} against {base:.0f} ({qps / base:.3f})")
+            notes.append(during.note)
+        print(f"{label} round {round_number + 1}: {'; '.join(parts)}; {'; '.join(sorted(notes))}", flush=True)
+    print(f"{label}: dnsperf's whole run averaged {totals['qps']:.0f} qps, {totals['completed']} of "
+          f"{totals['sent']} queries answered", flush=True)
+    return ratios
+
+
 def container_rounds(args, work, query_file):
-    """Saturation rounds with dnsperf in a container on the host network."""
+    """Saturation windows with dnsperf in a container on the host network."""
     dockerd = Dockerd(work)
     try:
         rootfs = rootfs_with(work, "dnsperf-rootfs", [shutil.which("dnsperf")])
@@ -246,17 +377,9 @@ def container_rounds(args, work, query_file):
         prefix = ["docker", "-H", f"unix://{dockerd.socket}", "run", "--rm", "--network=host",
                   "dnsvis-dnsperf:bench"]
         config = f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\n"
-        ratios = []
-        for round_number in range(args.rounds):
-            base = dnsperf("/queries", args.seconds, prefix=prefix)["qps"]
-            daemon = CountingDaemon(args.dnsvisd, work, config)
-            traced = dnsperf("/queries", args.seconds, prefix=prefix)["qps"]
-            summary = daemon.stop(count='"CONTAINER_RUNTIME":"docker"')
-            ratios.append(traced / base)
-            print(f"container round {round_number + 1}: baseline {base:.0f} qps, with dnsvisd {traced:.0f} qps, "
-                  f"ratio {traced / base:.3f}; reported {summary['DNSVIS_TRANSACTIONS']} "
-                  f"({daemon.counted} attributed to the container), lost {summary['DNSVIS_LOST']}", flush=True)
-        return ratios
+        load = SaturatingLoad("/queries", prefix=prefix)
+        contender = lambda: DaemonContender(args, work, "stored", config, attributed='"CONTAINER_RUNTIME":"docker"')
+        return interleaved_rounds(args, load, {"dnsvisd": contender}, "container")["dnsvisd"]
     finally:
         dockerd.stop()
 
@@ -267,21 +390,20 @@ def median(values):
 
 
 def spread(values):
-    """The rounds' range: one round's ratio moves by several hundredths on a
+    """The rounds' range: one round's ratio moves by a few hundredths on a
     VM, so a median alone overstates what a run tells."""
     return f"{min(values):.3f}-{max(values):.3f}"
-
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--dnsvisd", default=os.environ.get("DNSVISD", "build-release/daemon/dnsvisd"))
-    parser.add_argument("--seconds", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--window", type=int, default=5, help="seconds of each saturation window")
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--rate", type=int, default=20000)
     parser.add_argument("--fixed-seconds", type=int, default=10, help="length of the fixed-load run (the issue's 10 s)")
-    parser.add_argument("--no-reference", action="store_true", help="skip the tcpdump reference runs")
+    parser.add_argument("--no-reference", action="store_true", help="skip the tcpdump reference windows")
     parser.add_argument("--no-discarded", action="store_true",
-                        help="skip the runs whose output goes to /dev/null instead of a tmpfs file")
+                        help="skip the windows whose output goes to /dev/null instead of a tmpfs file")
     parser.add_argument("--container", action="store_true", help="also run dnsperf inside a Docker container")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -291,6 +413,8 @@ def main():
         if not shutil.which(tool):
             print(f"SKIP: {tool} is not installed")
             return 77
+    if args.window < 3:
+        parser.error("--window must be at least 3 s: a window's first and last partial seconds are not counted")
 
     work = tempfile.mkdtemp(prefix="dnsvis-bench-")
     query_file = os.path.join(work, "queries")
@@ -302,44 +426,18 @@ def main():
         print("note: no tcpdump reference in this run" + ("" if args.no_reference else " (tcpdump is not installed)"))
     # Stored: the output goes to a tmpfs file. Discarded: to /dev/null, which
     # leaves the cost of capturing and processing alone. The goal is judged
-    # on the stored runs.
-    runs = ["baseline", "dnsvisd"] + (["tcpdump"] if reference else [])
+    # on the stored windows.
+    contenders = {"dnsvisd": lambda: DaemonContender(args, work, "stored")}
+    if reference:
+        contenders["tcpdump"] = lambda: TcpdumpContender(work, discarded=False)
     if not args.no_discarded:
-        runs += ["dnsvisd discarded"] + (["tcpdump discarded"] if reference else [])
-    ratios = {run: [] for run in runs if run != "baseline"}
-    against_tcpdump = {"": [], " discarded": []}
+        contenders["dnsvisd discarded"] = lambda: DaemonContender(args, work, "discarded")
+        if reference:
+            contenders["tcpdump discarded"] = lambda: TcpdumpContender(work, discarded=True)
     try:
-        dnsperf(query_file, 2)  # warm-up
-        for round_number in range(args.rounds):
-            # The machine's speed drifts (a VM's neighbours); rotating the
-            # order of the runs from round to round keeps a drift from
-            # favouring any of them.
-            shift = round_number % len(runs)
-            qps, notes = {}, []
-            for run in runs[shift:] + runs[:shift]:
-                discarded = run.endswith("discarded")
-                if run == "baseline":
-                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
-                elif run.startswith("dnsvisd"):
-                    daemon = CountingDaemon(args.dnsvisd, work, output="discarded" if discarded else "stored")
-                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
-                    summary = daemon.stop()
-                    notes.append(f"{run} reported {summary['DNSVIS_TRANSACTIONS']} transactions, lost "
-                                 f"{summary['DNSVIS_LOST']}")
-                else:
-                    tcpdump = Tcpdump(work, discarded=discarded)
-                    qps[run] = dnsperf(query_file, args.seconds)["qps"]
-                    notes.append(f"{run} dropped {tcpdump.stop()} packets")
-            base = qps["baseline"]
-            for run in ratios:
-                ratios[run].append(qps[run] / base)
-            for variant, values in against_tcpdump.items():
-                if "tcpdump" + variant in qps:
-                    values.append(qps["dnsvisd" + variant] / qps["tcpdump" + variant])
-            measured = ", ".join(f"{run} {qps[run]:.0f} ({qps[run] / base:.3f})" for run in ratios)
-            print(f"saturation round {round_number + 1}: baseline {base:.0f} qps; {measured}; {'; '.join(sorted(notes))}",
-                  flush=True)
-
+        ratios = interleaved_rounds(args, SaturatingLoad(query_file), contenders, "saturation")
+        against_tcpdump = {variant: [d / t for d, t in zip(ratios["dnsvisd" + variant], ratios["tcpdump" + variant])]
+                           for variant in ("", " discarded") if "tcpdump" + variant in ratios}
         fixed = fixed_load(args, work, query_file, "stored")
         # The default output. The goal's CPU figure is the JSON one above;
         # this one says what an installed dnsvisd costs at the same rate.
@@ -355,7 +453,8 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
     ratio = median(ratios["dnsvisd"])
-    print(f"RESULT saturation ratio, output stored (median of {args.rounds}) {ratio:.3f}, rounds "
+    print(f"RESULT saturation ratio, output stored (median of {args.rounds} rounds of {args.window} s windows) "
+          f"{ratio:.3f}, rounds "
           f"{spread(ratios['dnsvisd'])} (goal >= 0.85)")
     for run, values in ratios.items():
         if run != "dnsvisd":
@@ -363,7 +462,7 @@ def main():
                   + (" (the issue measured 0.83 for tcpdump)" if run.startswith("tcpdump") else ""))
     for variant, values in against_tcpdump.items():
         if values:
-            print(f"RESULT dnsvisd's qps over tcpdump's{variant or ', output stored'}, round by round (median) "
+            print(f"RESULT dnsvisd's ratio over tcpdump's{variant or ', output stored'}, round by round (median) "
                   f"{median(values):.3f}, rounds {spread(values)}")
     coverage, cpu, rss = fixed["coverage"], fixed["cpu"], fixed["rss"]
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
