@@ -258,19 +258,34 @@ class SaturatingLoad:
     afterwards. It runs until stop(): interrupted, dnsperf still prints
     its figures."""
 
-    LONGEST = 3600  # seconds; stop() ends it long before
+    LONGEST = 86400  # seconds; stop() ends it long before
 
     def __init__(self, query_file, prefix=()):
+        # A file, not a pipe: nobody reads until the end, and a full pipe
+        # would stall dnsperf in a long run.
+        self.output = tempfile.TemporaryFile(mode="w+")
         self.process = subprocess.Popen(dnsperf_command(query_file, self.LONGEST, prefix) + ["-S", "1"],
-                                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                                        stdout=self.output, stderr=subprocess.STDOUT, text=True)
         self.samples = []  # (end of a one-second interval, qps in it); wall clock, as time.time()
         time.sleep(1.5)  # past dnsperf's start and its first, partial interval
         if self.process.poll() is not None:
-            raise RuntimeError(f"dnsperf ended at once: {self.process.stdout.read()}")
+            raise RuntimeError(f"dnsperf ended at once: {self.read_output()}")
+
+    def read_output(self):
+        self.output.seek(0)
+        return self.output.read()
+
+    def abandon(self):
+        """Ends dnsperf without reading its figures (a window failed)."""
+        self.process.kill()
+        self.process.wait()
+        self.output.close()
 
     def stop(self):
         self.process.send_signal(signal.SIGINT)
-        out, _ = self.process.communicate(timeout=60)
+        self.process.wait(timeout=60)
+        out = self.read_output()
+        self.output.close()
         self.samples = [(float(end), float(qps)) for end, qps in re.findall(r"^(\d+\.\d+): ([\d.]+)$", out, re.M)]
         if not self.samples:
             raise RuntimeError(f"dnsperf printed no per-second figures: {out}")
@@ -348,8 +363,10 @@ def interleaved_rounds(args, load, contenders, label):
                 this_round[run] = (previous, during, after)
                 previous = after
             rounds.append(this_round)
-    finally:
-        totals = load.stop()  # the per-second figures come at the end
+    except BaseException:
+        load.abandon()
+        raise
+    totals = load.stop()  # the per-second figures come at the end
 
     ratios = {run: [] for run in names}
     for round_number, this_round in enumerate(rounds):
@@ -390,9 +407,10 @@ def median(values):
 
 
 def spread(values):
-    """The rounds' range: one round's ratio moves by a few hundredths on a
+    """The rounds' range: one round's ratio moves by several hundredths on a
     VM, so a median alone overstates what a run tells."""
     return f"{min(values):.3f}-{max(values):.3f}"
+
 
 def main():
     parser = argparse.ArgumentParser()
