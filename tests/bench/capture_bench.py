@@ -31,9 +31,16 @@ in the same run, so the result is a ratio and not a machine-dependent number.
      Docker container (a private dockerd), so every transaction is attributed
      to a container through the cgroup and the Docker API. The difference to
      (1) is what attribution costs.
+  5. with --against PATH: another dnsvisd build gets windows of its own in
+     the same rounds, and dnsvisd's ratio is set against its ratio round by
+     round: how to tell whether a change helped, on a machine whose mood
+     moves more between runs than most changes do.
+  6. with --programs-only: windows of dnsvisd with visibility off, its
+     programs attached and running on every packet but capturing nothing:
+     what attaching costs by itself, apart from capturing and reporting.
 
 Run as root: tests/bench/capture_bench.py [--dnsvisd PATH] [--window N] [--rounds N] [--no-reference]
-    [--no-discarded] [--container]
+    [--no-discarded] [--container] [--against PATH] [--programs-only]
 """
 import argparse
 import json
@@ -314,11 +321,11 @@ class Window:
 
 
 class DaemonContender:
-    """dnsvisd for one window. With `attributed`, the entries carrying that
-    text are counted too (a container's, say)."""
+    """dnsvisd (or the build at `path`) for one window. With `attributed`,
+    the entries carrying that text are counted too (a container's, say)."""
 
-    def __init__(self, args, work, output, config_text="", attributed=None):
-        self.daemon = CountingDaemon(args.dnsvisd, work, config_text, output=output)
+    def __init__(self, args, work, output, config_text="", attributed=None, path=None):
+        self.daemon = CountingDaemon(path or args.dnsvisd, work, config_text, output=output)
         self.attributed = attributed
 
     def stop_and_describe(self, run):
@@ -406,6 +413,12 @@ def median(values):
     return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
 
 
+def quotients(ours, theirs):
+    """Round by round, one contender's ratio over another's: both windows
+    sat in the same round, a few seconds apart."""
+    return [a / b for a, b in zip(ours, theirs)]
+
+
 def spread(values):
     """The rounds' range: one round's ratio moves by several hundredths on a
     VM, so a median alone overstates what a run tells."""
@@ -423,6 +436,12 @@ def main():
     parser.add_argument("--no-discarded", action="store_true",
                         help="skip the windows whose output goes to /dev/null instead of a tmpfs file")
     parser.add_argument("--container", action="store_true", help="also run dnsperf inside a Docker container")
+    parser.add_argument("--against", metavar="PATH",
+                        help="another dnsvisd build, in windows of its own in the same rounds: a change measured "
+                             "against the build before it")
+    parser.add_argument("--programs-only", action="store_true",
+                        help="also windows of dnsvisd with visibility off: the programs attached and run, nothing "
+                             "captured, what attaching costs by itself")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("SKIP: the benchmark needs root")
@@ -448,13 +467,17 @@ def main():
     contenders = {"dnsvisd": lambda: DaemonContender(args, work, "stored")}
     if reference:
         contenders["tcpdump"] = lambda: TcpdumpContender(work, discarded=False)
+    if args.against:
+        contenders["against"] = lambda: DaemonContender(args, work, "stored", path=args.against)
+    if args.programs_only:
+        contenders["programs only"] = lambda: DaemonContender(args, work, "discarded", "[Visibility]\nGlobal=no\n")
     if not args.no_discarded:
         contenders["dnsvisd discarded"] = lambda: DaemonContender(args, work, "discarded")
         if reference:
             contenders["tcpdump discarded"] = lambda: TcpdumpContender(work, discarded=True)
     try:
         ratios = interleaved_rounds(args, SaturatingLoad(query_file), contenders, "saturation")
-        against_tcpdump = {variant: [d / t for d, t in zip(ratios["dnsvisd" + variant], ratios["tcpdump" + variant])]
+        against_tcpdump = {variant: quotients(ratios["dnsvisd" + variant], ratios["tcpdump" + variant])
                            for variant in ("", " discarded") if "tcpdump" + variant in ratios}
         fixed = fixed_load(args, work, query_file, "stored")
         # The default output. The goal's CPU figure is the JSON one above;
@@ -477,11 +500,16 @@ def main():
     for run, values in ratios.items():
         if run != "dnsvisd":
             print(f"RESULT {run}: saturation ratio (median) {median(values):.3f}, rounds {spread(values)}"
-                  + (" (the issue measured 0.83 for tcpdump)" if run.startswith("tcpdump") else ""))
+                  + (" (the issue measured 0.83 for tcpdump)" if run.startswith("tcpdump") else "")
+                  + (f" ({args.against})" if run == "against" else ""))
     for variant, values in against_tcpdump.items():
         if values:
             print(f"RESULT dnsvisd's ratio over tcpdump's{variant or ', output stored'}, round by round (median) "
                   f"{median(values):.3f}, rounds {spread(values)}")
+    if args.against:
+        values = quotients(ratios["dnsvisd"], ratios["against"])
+        print(f"RESULT dnsvisd's ratio over the --against build's, round by round (median) {median(values):.3f}, "
+              f"rounds {spread(values)}")
     coverage, cpu, rss = fixed["coverage"], fixed["cpu"], fixed["rss"]
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
     receiver = "journald" if journal.socket is None else f"a stand-in socket, which received {journal.entries} entries"
