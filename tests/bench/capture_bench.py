@@ -322,14 +322,20 @@ class Window:
 
 class DaemonContender:
     """dnsvisd (or the build at `path`) for one window. With `attributed`,
-    the entries carrying that text are counted too (a container's, say)."""
+    the entries carrying that text are counted too (a container's, say).
+    With `capturing=False`, visibility is off and a reported transaction
+    means the window measured something else than it claims."""
 
-    def __init__(self, args, work, output, config_text="", attributed=None, path=None):
+    def __init__(self, args, work, output, config_text="", attributed=None, path=None, capturing=True):
         self.daemon = CountingDaemon(path or args.dnsvisd, work, config_text, output=output)
         self.attributed = attributed
+        self.capturing = capturing
 
     def stop_and_describe(self, run):
         summary = self.daemon.stop(count=self.attributed)
+        if not self.capturing and summary["DNSVIS_TRANSACTIONS"] != "0":
+            raise RuntimeError(f"{run}: visibility was off, yet dnsvisd reported {summary['DNSVIS_TRANSACTIONS']} "
+                               "transactions")
         note = f"{run} reported {summary['DNSVIS_TRANSACTIONS']} transactions, lost {summary['DNSVIS_LOST']}"
         if "DNSVIS_LOST_UNFINISHED" in summary:
             # dnsperf keeps 200 queries in flight, and dnsvisd stops amid them.
@@ -450,6 +456,8 @@ def main():
         if not shutil.which(tool):
             print(f"SKIP: {tool} is not installed")
             return 77
+    if args.against and not os.access(args.against, os.X_OK):
+        parser.error(f"--against {args.against}: not an executable file")
     if args.window < 3:
         parser.error("--window must be at least 3 s: a window's first and last partial seconds are not counted")
 
@@ -470,7 +478,8 @@ def main():
     if args.against:
         contenders["against"] = lambda: DaemonContender(args, work, "stored", path=args.against)
     if args.programs_only:
-        contenders["programs only"] = lambda: DaemonContender(args, work, "discarded", "[Visibility]\nGlobal=no\n")
+        contenders["programs only"] = lambda: DaemonContender(args, work, "discarded", "[Visibility]\nGlobal=no\n",
+                                                              capturing=False)
     if not args.no_discarded:
         contenders["dnsvisd discarded"] = lambda: DaemonContender(args, work, "discarded")
         if reference:
