@@ -312,7 +312,6 @@ class Window:
     start-up is never measured, and ends before it is stopped."""
 
     def __init__(self, run, seconds, start_contender):
-        self.run = run
         contender = start_contender() if start_contender else None
         self.start = time.time()
         time.sleep(seconds)
@@ -486,8 +485,13 @@ def main():
             contenders["tcpdump discarded"] = lambda: TcpdumpContender(work, discarded=True)
     try:
         ratios = interleaved_rounds(args, SaturatingLoad(query_file), contenders, "saturation")
-        against_tcpdump = {variant: quotients(ratios["dnsvisd" + variant], ratios["tcpdump" + variant])
-                           for variant in ("", " discarded") if "tcpdump" + variant in ratios}
+        # dnsvisd's ratio over another contender's, round by round, by what
+        # the result line calls the other.
+        comparisons = {f"tcpdump's{variant or ', output stored'}":
+                       quotients(ratios["dnsvisd" + variant], ratios["tcpdump" + variant])
+                       for variant in ("", " discarded") if "tcpdump" + variant in ratios}
+        if args.against:
+            comparisons["the --against build's"] = quotients(ratios["dnsvisd"], ratios["against"])
         fixed = fixed_load(args, work, query_file, "stored")
         # The default output. The goal's CPU figure is the JSON one above;
         # this one says what an installed dnsvisd costs at the same rate.
@@ -511,14 +515,10 @@ def main():
             print(f"RESULT {run}: saturation ratio (median) {median(values):.3f}, rounds {spread(values)}"
                   + (" (the issue measured 0.83 for tcpdump)" if run.startswith("tcpdump") else "")
                   + (f" ({args.against})" if run == "against" else ""))
-    for variant, values in against_tcpdump.items():
+    for other, values in comparisons.items():
         if values:
-            print(f"RESULT dnsvisd's ratio over tcpdump's{variant or ', output stored'}, round by round (median) "
-                  f"{median(values):.3f}, rounds {spread(values)}")
-    if args.against:
-        values = quotients(ratios["dnsvisd"], ratios["against"])
-        print(f"RESULT dnsvisd's ratio over the --against build's, round by round (median) {median(values):.3f}, "
-              f"rounds {spread(values)}")
+            print(f"RESULT dnsvisd's ratio over {other}, round by round (median) {median(values):.3f}, "
+                  f"rounds {spread(values)}")
     coverage, cpu, rss = fixed["coverage"], fixed["cpu"], fixed["rss"]
     print(f"RESULT fixed-load coverage {coverage:.4%} (goal >= 99.9%), CPU {cpu:.1%} of one core (goal <= 15%)")
     receiver = "journald" if journal.socket is None else f"a stand-in socket, which received {journal.entries} entries"
