@@ -103,14 +103,20 @@ struct {
 	__type(value, __u32); /* DNSVIS_SCOPE_ENABLED or DNSVIS_SCOPE_DISABLED */
 } dnsvis_scope_processes SEC(".maps");
 
-/* Returns the counter's new value on this CPU. */
+/* Returns the counter's value on this CPU after the increment. */
 static __always_inline __u64 count(__u32 counter)
 {
 	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &counter);
 
 	if (!value)
 		return 0;
-	*value += 1; /* per-CPU slot: no atomic needed */
+	/* Atomic although the slot is this CPU's own: an egress run in process
+	 * context can be interrupted by an ingress run in softirq on the same
+	 * CPU, and a plain load-add-store would then lose one of the two
+	 * counts, most likely when the ring is full and losses are counted.
+	 * The value read back only paces the wake-up check, where a nested
+	 * run's increment does no harm. */
+	__sync_fetch_and_add(value, 1);
 	return *value;
 }
 
@@ -435,8 +441,11 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	event->direction = direction;
 	event->tcp_flags = tcp_flags;
 
+	/* capture_len never exceeds what the packet holds, so this should not
+	 * fail; if it does, the loss is counted like any other. */
 	if (capture_len > 0 && bpf_skb_load_bytes(skb, payload_offset, event + 1, capture_len)) {
 		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
+		count(DNSVIS_COUNTER_UNREADABLE);
 		return SK_PASS;
 	}
 

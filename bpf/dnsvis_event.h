@@ -31,7 +31,8 @@ enum dnsvis_counter {
 	DNSVIS_COUNTER_RINGBUF_FULL = 1, /* events lost: ring buffer full */
 	DNSVIS_COUNTER_CUT = 2,          /* events whose payload exceeded the snap length */
 	DNSVIS_COUNTER_FILTERED = 3,     /* DNS packets skipped by the visibility scope */
-	DNSVIS_COUNTER_MAX = 4,
+	DNSVIS_COUNTER_UNREADABLE = 4,   /* events lost: the payload could not be copied */
+	DNSVIS_COUNTER_MAX = 5,
 };
 
 /* Flags in dnsvis_event.flags. */

@@ -161,16 +161,23 @@ BpfCapture::~BpfCapture() {
         close(cgroup_fd_);
 }
 
+// A negative return stops libbpf's consume loop; the record just handed
+// over is consumed all the same.
+constexpr int stop_draining = -EAGAIN;
+
 int BpfCapture::on_record(void* self, void* data, size_t size) {
     auto* capture = static_cast<BpfCapture*>(self);
     capture->handler_(std::span<const uint8_t>(static_cast<const uint8_t*>(data), size));
-    return 0;
+    return ++capture->drained_ >= max_records_per_drain ? stop_draining : 0;
 }
 
 int BpfCapture::ring_fd() const { return ring_buffer__epoll_fd(ring_); }
 
 int BpfCapture::drain() {
-    const int records = ring_buffer__consume(ring_);
+    drained_ = 0;
+    const int consumed = ring_buffer__consume(ring_);
+    // Only on_record() makes the loop fail; what it handed over counts.
+    const int records = consumed < 0 ? drained_ : consumed;
     if (records > 0 && !settings_->wake_on_next) {
         // Re-arm the one batch wake-up the kernel may send (see dnsvis_event.h).
         store_setting(&dnsvis_settings::batch_wake_armed, 1);

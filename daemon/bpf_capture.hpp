@@ -51,7 +51,12 @@ public:
 
     // The fd to poll for ring-buffer wake-ups.
     int ring_fd() const;
-    // Hands every waiting record to the handler; returns how many.
+    // Hands waiting records to the handler, at most max_records_per_drain;
+    // returns how many. libbpf's consume loop runs for as long as the ring
+    // is not empty, so under a flood that outpaces the handler an unbounded
+    // drain would never return, and signals, bus calls, timeouts and the
+    // summary would wait with it.
+    static constexpr int max_records_per_drain = 16384;
     int drain();
     KernelCounters read_counters() const;
     // Takes effect with the programs' next run; a store that cannot fail.
@@ -76,6 +81,7 @@ private:
     ring_buffer* ring_ = nullptr;
     int cgroup_fd_ = -1;
     RecordHandler handler_;
+    int drained_ = 0;  // records handed over by the drain in progress
     // The settings map's one entry, mapped into memory: the programs read
     // what is stored here on their next run, no system call between.
     dnsvis_settings* settings_ = nullptr;

@@ -259,6 +259,17 @@ void Daemon::drain() {
     if (containers_)
         containers_->evict_idle(now_ns_);
     sink_->flush();
+    stop_if_output_gone();
+}
+
+void Daemon::stop_if_output_gone() {
+    int already_exiting = 0;
+    if (!sink_->reader_gone() || sd_event_get_exit_code(event_, &already_exiting) >= 0)
+        return;
+    log_warning("The reader of the output has closed it; stopping");
+    // Not a clean run: under systemd, Restart=on-failure brings dnsvisd
+    // back with a fresh output.
+    sd_event_exit(event_, exit_output_gone);
 }
 
 void Daemon::arm_tick(bool busy) {
@@ -310,6 +321,7 @@ int Daemon::on_summary(sd_event_source* source, uint64_t, void* userdata) {
     self->drain();
     self->write_summary();
     self->sink_->flush();
+    self->stop_if_output_gone();
     sd_event_source_set_time_relative(source, self->config_.summary_interval_usec);
     return 0;
 }
@@ -325,6 +337,8 @@ Statistics Daemon::statistics() const {
     s.cut = kernel[DNSVIS_COUNTER_CUT];
     s.filtered = kernel[DNSVIS_COUNTER_FILTERED];
     s.lost_by(LossCause::ringbuf) = kernel[DNSVIS_COUNTER_RINGBUF_FULL];
+    // A packet the kernel could not copy is as lost as one too short to read.
+    s.lost_by(LossCause::malformed) += kernel[DNSVIS_COUNTER_UNREADABLE];
     const TransactionTableCounters& table = table_.counters();
     s.answered = table.answered;
     s.timeouts = table.timeouts;
@@ -374,7 +388,8 @@ void Daemon::shutdown() {
     bus_.reset();  // no more changes from now on
     // Detach first so nothing new arrives, then take what is already queued.
     capture_->detach();
-    capture_->drain();
+    while (capture_->drain() == BpfCapture::max_records_per_drain) {
+    }
     table_.expire(monotonic_ns(), report_);
     unfinished_ += table_.drop_pending();
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
@@ -458,7 +473,7 @@ int Daemon::run() {
         log_error("Event loop failed: %s", std::strerror(-r));
         return 1;
     }
-    return 0;
+    return r;  // 0, or exit_output_gone
 }
 
 }  // namespace dnsvis

@@ -38,7 +38,9 @@ public:
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    // Attaches, runs until SIGTERM/SIGINT, detaches. Returns the exit code.
+    // Attaches, runs until SIGTERM/SIGINT, or until the output's reader
+    // closes it (exit_output_gone), detaches. Returns the exit code.
+    static constexpr int exit_output_gone = 3;
     int run();
 
     // The visibility scopes; valid once run() has attached (and until it
@@ -61,6 +63,7 @@ private:
     void release_held(const std::string& container_id);
     void release_expired(uint64_t now_ns);
     void drain();
+    void stop_if_output_gone();
     void arm_tick(bool busy);
     Statistics statistics() const;
     void write_summary();

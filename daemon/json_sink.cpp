@@ -80,6 +80,9 @@ void JsonSink::write_out() {
         }
         if (n < 0 && stall_.try_again(out_.fd()))
             continue;
+        // SIGPIPE is ignored (main.cpp), so a closed pipe or socket says so here.
+        if (n < 0 && errno == EPIPE)
+            reader_gone_ = true;
         break;
     }
     if (written > 0)

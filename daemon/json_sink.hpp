@@ -34,6 +34,7 @@ public:
     void flush() override;
     void finish() override;
     bool holds_output() const override { return begun_tail_ > 0; }
+    bool reader_gone() const override { return reader_gone_; }
 
 private:
     void write_out();
@@ -46,6 +47,7 @@ private:
     // `2>&1`: a log line written while a line of ours is half out would
     // land inside it, so the log holds its lines meanwhile (log.hpp).
     bool shares_stderr_ = false;
+    bool reader_gone_ = false;  // a write failed with EPIPE
     std::unique_ptr<FileWriter> file_;  // set for a regular file
     bool file_error_reported_ = false;
 };

@@ -2,6 +2,7 @@
 // privilege or kernel feature into one clear sentence.
 #include <bpf/libbpf.h>
 #include <getopt.h>
+#include <signal.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -189,6 +190,11 @@ int main(int argc, char** argv) {
         log_error("This kernel (%s) has no BPF ring buffer; dnsvisd needs Linux 5.8 or later", name.release);
         return 1;
     }
+
+    // A closed output is an error to handle (the sink stops the daemon with
+    // its summary written), not a signal that kills it halfway: systemd
+    // ignores SIGPIPE for services, and a shell's pipeline now gets the same.
+    signal(SIGPIPE, SIG_IGN);
 
     std::unique_ptr<Sink> sink;
     if (arguments.output == Output::json)

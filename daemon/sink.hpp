@@ -24,6 +24,10 @@ public:
     // Whether the sink holds output it will write at its next flush even
     // without new entries: the daemon's tick then keeps running.
     virtual bool holds_output() const { return false; }
+    // Whether the output can never take an entry again: its reader closed
+    // it (EPIPE). The daemon then stops, the way a filter in a pipeline
+    // does, instead of counting every entry from then on as lost.
+    virtual bool reader_gone() const { return false; }
     // Entries that could not be delivered so far.
     uint64_t lost() const { return lost_; }
 

@@ -3,7 +3,9 @@
 pager held on its screen does. dnsvisd must not stop with it: after the
 stall timeout it says so and counts what the reader misses, it still stops
 on SIGTERM at once, the reader never gets a cut line, and once the reader
-reads again the entries flow again."""
+reads again the entries flow again. A reader that closes the pipe, as
+`head` does, is another matter: dnsvisd stops, with its totals in its log
+and exit status 3 (dnsvisd(8)), instead of dying of SIGPIPE."""
 import contextlib
 import json
 import os
@@ -15,7 +17,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import NSD_ADDRESS, NotifySocket, Nsd, Tap, dnsvisd_path, require_root_and_tools, workdir
+from dnsvis_testlib import (NSD_ADDRESS, NotifySocket, Nsd, Tap, attached_dnsvis_programs, dnsvisd_path,
+                            require_root_and_tools, workdir)
 
 QUERIES = 3000  # about 2 MB of lines: many times what a pipe holds (64 KiB)
 STALL_SECONDS = 5  # the sinks' bound (dnsvisd(8))
@@ -163,13 +166,14 @@ def read_again(work, reader):
 
 
 def main():
-    require_root_and_tools("nsd", "dig", "dnsperf")
+    require_root_and_tools("nsd", "dig", "dnsperf", "bpftool")
     tap = Tap()
     work = workdir()
     nsd = Nsd(work, addresses=(NSD_ADDRESS,))
     try:
         to_a_file(tap, work)
         shared_with_stderr(tap, work)
+        closed_by_reader(tap, work)
     finally:
         nsd.stop()
     tap.finish()
@@ -243,6 +247,37 @@ def shared_with_stderr(tap, work):
               "2>&1: the log lines held while a JSON line was half out are counted in the log, "
               "and the entries after the stall arrived",
               [line for line in text.split("\n") if line.startswith("dnsvisd: ")])
+
+
+def closed_by_reader(tap, work):
+    """`dnsvisd --output=json | head -1`: the reader takes one line and
+    closes the pipe. The next write finds no reader (EPIPE, with SIGPIPE
+    ignored as systemd does for services), and dnsvisd stops cleanly."""
+    stderr_path = os.path.join(work, "closed.stderr")
+    with dnsvisd_on_pipe(work, open(stderr_path, "w")) as (daemon, reader, ready):
+        tap.check(ready, "head: dnsvisd is ready with its stdout on a pipe")
+        dnsperf(work, "www.example.test", 10)
+        head = PagerReading(reader)
+        head.wait_for(b"\n", 15)
+        first = head.stop().split(b"\n")[0]
+        # The pipe's only read end goes away; the number stays open (on
+        # /dev/null) for dnsvisd_on_pipe() to close.
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, reader)
+        os.close(devnull)
+        sent = dnsperf(work, "host.example.test", 50)
+        try:
+            code = daemon.wait(15)
+        except subprocess.TimeoutExpired:
+            code = None
+    log = open(stderr_path).read()
+    tap.check(first.startswith(b"{") and json.loads(first).get("DNS_NAME") == "www.example.test",
+              "head: the reader got a whole first entry", first[:120])
+    tap.equal(code, 3, f"head: after {sent} more queries, dnsvisd stops with exit status 3", log)
+    tap.check("The reader of the output has closed it; stopping" in log and
+              re.search(r"Stopped: \d+ transactions reported, [1-9]\d* lost", log) is not None,
+              "head: dnsvisd says why it stops, and counts the entries the reader did not take", log)
+    tap.equal(attached_dnsvis_programs(), [], "head: no dnsvis program is left on the cgroup root")
 
 
 if __name__ == "__main__":
