@@ -42,6 +42,7 @@ CgroupResolver::CgroupResolver(std::string cgroup_root, size_t capacity)
 CgroupResolver::~CgroupResolver() {
     sd_event_source_disable_unref(inotify_source_);
     sd_event_source_disable_unref(purge_source_);
+    sd_event_source_disable_unref(announce_source_);
     if (inotify_fd_ >= 0)
         close(inotify_fd_);  // drops every watch
     sd_event_unref(event_);
@@ -59,28 +60,31 @@ bool CgroupResolver::watch(sd_event* event, uint64_t removed_grace_ns, Forget fo
     int r = sd_event_add_io(event, &inotify_source_, fd, EPOLLIN, on_inotify, this);
     if (r >= 0)
         r = sd_event_add_time(event, &purge_source_, CLOCK_MONOTONIC, 0, 0, on_purge, this);
+    if (r >= 0)
+        r = sd_event_add_defer(event, &announce_source_, on_announce, this);
     if (r < 0) {
         log_notice("Cannot follow the cgroup tree (event loop: %s)", std::strerror(-r));
-        sd_event_source_disable_unref(inotify_source_);
-        inotify_source_ = nullptr;
+        for (sd_event_source** source : {&inotify_source_, &purge_source_})
+            *source = sd_event_source_disable_unref(*source);
         close(fd);
         return false;
     }
     sd_event_source_set_enabled(purge_source_, SD_EVENT_OFF);
+    sd_event_source_set_enabled(announce_source_, SD_EVENT_OFF);
     event_ = sd_event_ref(event);
     inotify_fd_ = fd;
     grace_ns_ = removed_grace_ns;
     forget_ = std::move(forget);
     fallback_.clear();
     complete_ = true;  // until a cgroup cannot be mirrored
-    add_tree("/", nullptr);
+    add_tree("/", nullptr, Announce::never);
     return true;
 }
 
 // Adds `relative` and every cgroup below it. Each directory is watched before
 // fts lists its children, so a child made meanwhile is either listed or
 // announced by inotify (or both: adding is idempotent).
-void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, bool announce) {
+void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, Announce announce) {
     std::string top = relative == "/" ? root_ : root_ + relative;
     char* roots[] = {top.data(), nullptr};
     FTS* fts = fts_open(roots, FTS_PHYSICAL | FTS_NOCHDIR | FTS_XDEV, nullptr);
@@ -93,8 +97,12 @@ void CgroupResolver::add_tree(const std::string& relative, std::unordered_set<ui
         if (path.empty())
             path = "/";
         const bool added = add_cgroup(path, entry->fts_statp->st_ino);
-        if (added && announce && created_)
+        if (added && created_ && announce == Announce::now) {
             created_(entry->fts_statp->st_ino, path);
+        } else if (added && created_ && announce == Announce::later) {
+            unannounced_.emplace_back(entry->fts_statp->st_ino, path);
+            sd_event_source_set_enabled(announce_source_, SD_EVENT_ONESHOT);
+        }
         if (seen)
             seen->insert(entry->fts_statp->st_ino);
     }
@@ -157,9 +165,7 @@ void CgroupResolver::mark_removed(uint64_t cgroup_id, uint64_t now_ns) {
         arm_purge();
 }
 
-// `announce`: tell the caller about new cgroups; not while it is inside
-// path(), where it must not be re-entered.
-void CgroupResolver::read_events(bool announce) {
+void CgroupResolver::read_events(Announce announce) {
     // Large enough for a burst of container starts; aligned for the structs.
     alignas(struct inotify_event) char buffer[16384];
     uint64_t now_ns = 0;
@@ -171,7 +177,7 @@ void CgroupResolver::read_events(bool announce) {
             const auto* event = reinterpret_cast<const struct inotify_event*>(buffer + offset);
             offset += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
             if (event->mask & IN_Q_OVERFLOW) {
-                resync();
+                resync(announce);
                 continue;
             }
             auto parent = id_by_watch_.find(event->wd);
@@ -202,9 +208,9 @@ void CgroupResolver::read_events(bool announce) {
 
 // The kernel dropped events: learn the tree again, and treat what is no
 // longer there as removed.
-void CgroupResolver::resync() {
+void CgroupResolver::resync(Announce announce) {
     std::unordered_set<uint64_t> seen;
-    add_tree("/", &seen);
+    add_tree("/", &seen, announce);
     const uint64_t now_ns = monotonic_ns();
     std::vector<uint64_t> gone;
     for (const auto& [id, cgroup] : mirror_)
@@ -238,7 +244,17 @@ void CgroupResolver::arm_purge() {
 }
 
 int CgroupResolver::on_inotify(sd_event_source*, int, uint32_t, void* self) {
-    static_cast<CgroupResolver*>(self)->read_events(true);
+    static_cast<CgroupResolver*>(self)->read_events(Announce::now);
+    return 0;
+}
+
+int CgroupResolver::on_announce(sd_event_source*, void* self_pointer) {
+    auto* self = static_cast<CgroupResolver*>(self_pointer);
+    // Taken out first: the caller may look paths up, and queue more.
+    auto batch = std::move(self->unannounced_);
+    self->unannounced_.clear();
+    for (const auto& [cgroup_id, path] : batch)
+        self->created_(cgroup_id, path);
     return 0;
 }
 
@@ -292,7 +308,7 @@ const std::string& CgroupResolver::path(uint64_t cgroup_id, uint32_t pid, uint64
         return it->second.path;
     if (watching()) {
         // Its creation may be queued still, behind the packet that named it.
-        read_events(false);
+        read_events(Announce::later);
         if (auto it = mirror_.find(cgroup_id); it != mirror_.end())
             return it->second.path;
         if (complete_)

@@ -21,6 +21,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace dnsvis {
 
@@ -40,7 +41,8 @@ public:
     bool watch(sd_event* event, uint64_t removed_grace_ns, Forget forget);
     // `created` runs (from the event loop, never from within path()) for each
     // cgroup made after watch(), so the caller can learn about a container
-    // while it still exists.
+    // while it still exists. A creation that path() reads on a miss is
+    // announced from the loop's next turn.
     void on_created(Created created) { created_ = std::move(created); }
 
     // Path relative to the cgroup2 root ("/system.slice/nginx.service"),
@@ -59,16 +61,21 @@ private:
     };
 
     // The mirror.
-    void add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, bool announce = false);
+    // How a cgroup newly mirrored is told to the caller: not at all (those
+    // there before watch()), now (from the loop), or on the loop's next turn
+    // (found from within path(), which must not be re-entered).
+    enum class Announce { never, now, later };
+    void add_tree(const std::string& relative, std::unordered_set<uint64_t>* seen, Announce announce);
     bool add_cgroup(const std::string& relative, uint64_t cgroup_id);
     void mark_removed(uint64_t cgroup_id, uint64_t now_ns);
-    void read_events(bool announce);
-    void resync();
+    void read_events(Announce announce);
+    void resync(Announce announce);
     void purge_removed(uint64_t now_ns);
     void arm_purge();
     void mirror_incomplete(const char* why);
     static int on_inotify(sd_event_source* source, int fd, uint32_t revents, void* self);
     static int on_purge(sd_event_source* source, uint64_t usec, void* self);
+    static int on_announce(sd_event_source* source, void* self);
 
     // The fallback.
     bool try_process(uint64_t cgroup_id, uint32_t pid);
@@ -82,6 +89,8 @@ private:
     sd_event* event_ = nullptr;
     sd_event_source* inotify_source_ = nullptr;
     sd_event_source* purge_source_ = nullptr;
+    sd_event_source* announce_source_ = nullptr;  // deferred; on while unannounced_ holds some
+    std::vector<std::pair<uint64_t, std::string>> unannounced_;
     uint64_t grace_ns_ = 0;
     Forget forget_;
     Created created_;

@@ -76,6 +76,9 @@ TEST_CASE("the mirror knows cgroups from their creation, also those that are gon
     const uint64_t quick = tree.make("/system.slice/quick.scope");
     CHECK(resolver.path(quick, 0, 0) == "/system.slice/quick.scope");
     CHECK(created.size() == 2);  // not announced from within path()
+    loop.settle();
+    REQUIRE(created.size() == 3);  // but from the loop's next turn
+    CHECK(created[2] == std::make_pair(quick, std::string("/system.slice/quick.scope")));
     // Removed before the lookup of a query it sent: kept for the grace period.
     tree.remove("/system.slice/quick.scope");
     loop.settle();
