@@ -229,7 +229,13 @@ void BpfCapture::set_global(bool enabled) { store_setting(&dnsvis_settings::glob
 bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     const int cgroups_fd = bpf_map__fd(skeleton_->maps.dnsvis_scope_cgroups);
     const int processes_fd = bpf_map__fd(skeleton_->maps.dnsvis_scope_processes);
-    bool ok = true;
+    // The first failure's errno is what the caller reports; later calls,
+    // a delete's ENOENT among them, would overwrite it.
+    int first_error = 0;
+    auto failed = [&first_error] {
+        if (first_error == 0)
+            first_error = errno;
+    };
     // Entries first, then the switch that makes the programs look at them;
     // when the last rule goes, the switch goes off before the entries.
     for (const auto& [id, verdict] : scopes.cgroups) {
@@ -237,7 +243,7 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
         if (known != scopes_.cgroups.end() && std::memcmp(&known->second, &verdict, sizeof(verdict)) == 0)
             continue;
         if (bpf_map_update_elem(cgroups_fd, &id, &verdict, BPF_ANY) < 0) {
-            ok = false;
+            failed();
             continue;
         }
         scopes_.cgroups[id] = verdict;
@@ -247,7 +253,7 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
         if (known != scopes_.processes.end() && known->second == verdict)
             continue;
         if (bpf_map_update_elem(processes_fd, &tgid, &verdict, BPF_ANY) < 0) {
-            ok = false;
+            failed();
             continue;
         }
         scopes_.processes[tgid] = verdict;
@@ -257,23 +263,31 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     if (settings_->scope_rules != rules)
         store_setting(&dnsvis_settings::scope_rules, rules);
     for (auto it = scopes_.cgroups.begin(); it != scopes_.cgroups.end();) {
-        if (scopes.cgroups.count(it->first) ||
-            (bpf_map_delete_elem(cgroups_fd, &it->first) < 0 && errno != ENOENT)) {
+        if (scopes.cgroups.count(it->first)) {
+            ++it;
+            continue;
+        }
+        if (bpf_map_delete_elem(cgroups_fd, &it->first) < 0 && errno != ENOENT) {
+            failed();
             ++it;
             continue;
         }
         it = scopes_.cgroups.erase(it);
     }
     for (auto it = scopes_.processes.begin(); it != scopes_.processes.end();) {
-        if (scopes.processes.count(it->first) ||
-            (bpf_map_delete_elem(processes_fd, &it->first) < 0 && errno != ENOENT)) {
+        if (scopes.processes.count(it->first)) {
+            ++it;
+            continue;
+        }
+        if (bpf_map_delete_elem(processes_fd, &it->first) < 0 && errno != ENOENT) {
+            failed();
             ++it;
             continue;
         }
         it = scopes_.processes.erase(it);
     }
-    return ok && scopes_.cgroups.size() == scopes.cgroups.size() &&
-           scopes_.processes.size() == scopes.processes.size();
+    errno = first_error;
+    return first_error == 0;
 }
 
 void BpfCapture::set_wake_on_next(bool wake) { store_setting(&dnsvis_settings::wake_on_next, wake); }
