@@ -392,6 +392,7 @@ void Daemon::shutdown() {
     }
     table_.expire(monotonic_ns(), report_);
     unfinished_ += table_.drop_pending();
+    reassembler_.discard_all();  // TCP data still waiting for the rest of its message: counted lost
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     sink_->flush();  // first, so the summary counts what the sink could not deliver
     write_summary();

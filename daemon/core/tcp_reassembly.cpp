@@ -67,8 +67,12 @@ size_t TcpReassembler::flow_count() const {
     return flows_.size();
 }
 
-bool TcpReassembler::has_data(const Flow& flow) {
-    return (flow.header_len > 0 && !flow.discarding) || !flow.held.empty();
+// What dropping the flow's state would lose, in the unit of lost_segments:
+// each held segment, and the message being assembled. A message already being
+// discarded was counted when its discarding began.
+size_t TcpReassembler::pending_losses(const Flow& flow) {
+    const bool partial_message = flow.header_len > 0 && !flow.discarding;
+    return flow.held.size() + (partial_message ? 1 : 0);
 }
 
 void TcpReassembler::touch(Flow& flow) {
@@ -82,9 +86,7 @@ TcpReassembler::Flow& TcpReassembler::create_flow(const TcpFlowKey& key) {
     if (flows_.size() >= limits_.max_flows && !lru_.empty()) {
         Flow& victim = *lru_.front();
         ++counters_.flows_evicted;
-        if (has_data(victim))
-            ++counters_.lost_segments;
-        close_flow(victim);
+        discard_flow(victim);
     }
     auto [it, inserted] = flows_.try_emplace(key);
     Flow& flow = it->second;
@@ -99,6 +101,11 @@ void TcpReassembler::close_flow(Flow& flow) {
     // Erase by iterator: erasing by a key that lives in the node itself is
     // asking for trouble.
     flows_.erase(flows_.find(*flow.key));
+}
+
+void TcpReassembler::discard_flow(Flow& flow) {
+    counters_.lost_segments += pending_losses(flow);
+    close_flow(flow);
 }
 
 void TcpReassembler::reset_message(Flow& flow) {
@@ -348,9 +355,7 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
 
     if (rst) {
         // RST payload is not stream data (RFC 9293 3.5.3).
-        if (has_data(*flow))
-            ++counters_.lost_segments;
-        close_flow(*flow);
+        discard_flow(*flow);
         return;
     }
 
@@ -360,8 +365,7 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
         const int32_t d = seq_diff(data_seq, flow->next_seq);
         if (d > 0 || d < -kSynRetransmitWindow) {
             // A new initial sequence number: a new connection.
-            if (has_data(*flow))
-                ++counters_.lost_segments;
+            counters_.lost_segments += pending_losses(*flow);
             reset_stream(*flow);
             flow->next_seq = data_seq;
         }
@@ -382,9 +386,9 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
     if (fin) {
         while (!flow->held.empty())
             give_up_gap(*flow, sink);
-        if (has_data(*flow))
-            ++counters_.lost_segments;  // the stream ended inside a message
-        close_flow(*flow);
+        // Held segments were all applied above, so at most a message the
+        // stream ended inside of is lost.
+        discard_flow(*flow);
     }
 }
 
@@ -394,12 +398,15 @@ void TcpReassembler::expire(uint64_t now_ns) {
         Flow& flow = *lru_.front();
         if (now_ns < flow.last_seen_ns || now_ns - flow.last_seen_ns < limits_.idle_timeout_ns)
             break;
-        if (has_data(flow)) {
+        if (pending_losses(flow) > 0)
             ++counters_.flows_evicted;
-            ++counters_.lost_segments;
-        }
-        close_flow(flow);
+        discard_flow(flow);
     }
+}
+
+void TcpReassembler::discard_all() {
+    while (!lru_.empty())
+        discard_flow(*lru_.front());
 }
 
 }  // namespace dnsvis

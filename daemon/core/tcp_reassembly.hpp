@@ -36,7 +36,10 @@ struct TcpReassemblyLimits {
 
 struct TcpReassemblyCounters {
     uint64_t messages = 0;        // complete messages delivered
-    uint64_t lost_segments = 0;   // segments (or parts) discarded: gap, cut capture, budget
+    // Segments (or parts) discarded: gap, cut capture, budget, and when a
+    // flow is closed (RST, eviction, idleness, discard_all) each segment it
+    // held plus the message it was assembling.
+    uint64_t lost_segments = 0;
     uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
 };
 
@@ -56,6 +59,10 @@ public:
 
     // Drops flows idle for longer than the limit.
     void expire(uint64_t now_ns);
+
+    // Drops every flow, counting what each still held as lost: for shutdown,
+    // so that the final counters account for data that never completed.
+    void discard_all();
 
     const TcpReassemblyCounters& counters() const { return counters_; }
     size_t flow_count() const;
@@ -101,8 +108,9 @@ private:
 
     Flow& create_flow(const TcpFlowKey& key);
     void close_flow(Flow& flow);
+    void discard_flow(Flow& flow);
     void touch(Flow& flow);
-    static bool has_data(const Flow& flow);
+    static size_t pending_losses(const Flow& flow);
     void reset_message(Flow& flow);
     void reset_stream(Flow& flow);
     void begin_message(Flow& flow, uint32_t length);

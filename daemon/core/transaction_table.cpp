@@ -3,6 +3,9 @@
 #include "intrusive_list.hpp"
 #include "owning_hash_set.hpp"
 
+#include <sys/random.h>
+#include <time.h>
+
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -78,6 +81,23 @@ const Endpoint& peer_of(Side side, uint32_t pid, const Endpoint& client, const E
     return side == Side::client && pid != 0 ? server : client;
 }
 
+// The start of every key hash in one table. Slots are picked by the hash's
+// low bits, and on the server side a remote client picks the name, id and
+// port: with a start it cannot know, it cannot aim its queries at one probe
+// run. getrandom does not wait for the entropy pool here: a daemon started
+// early in boot must not hang on it, and a seed that is merely unpredictable
+// enough (clock and address) still defeats precomputed collisions.
+uint64_t random_seed(const void* table) {
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
+        timespec now{};
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        seed = mix(mix(static_cast<uint64_t>(now.tv_sec), static_cast<uint64_t>(now.tv_nsec)),
+                   reinterpret_cast<uintptr_t>(table));
+    }
+    return seed;
+}
+
 // The parts of a key, borrowed from the message being looked up.
 struct KeyView {
     uint64_t hash = 0;
@@ -88,24 +108,21 @@ struct KeyView {
     uint16_t klass = 0;
     Side side = Side::client;
     std::string_view name;
+    // hash_question of the message looked up; views of stored queries, which
+    // are only compared, leave it zero.
+    uint64_t question_hash = 0;
 };
 
-uint64_t hash_key(const KeyView& k) {
-    uint64_t h = mix(0x243f6a8885a308d3ull, k.origin);
-    uint64_t a = 0;
-    uint64_t b = 0;
-    std::memcpy(&a, k.peer->address.data(), 8);
-    std::memcpy(&b, k.peer->address.data() + 8, 8);
-    h = mix(h, a);
-    h = mix(h, b);
-    h = mix(h, (uint64_t{k.peer->port} << 32) | (uint64_t{k.id} << 16) | (k.peer->ipv6 ? 2u : 0u) |
-                   (k.side == Side::server ? 1u : 0u));
-    h = mix(h, (uint64_t{k.type} << 16) | k.klass);
+// The part of a key's hash that the message alone decides: its id and
+// question, which cost the most to hash. Computed once per message, it is
+// shared by every key the message's query may be stored under.
+uint64_t hash_question(uint64_t seed, uint16_t id, uint16_t type, uint16_t klass, std::string_view name_view) {
+    uint64_t h = mix(seed, (uint64_t{id} << 32) | (uint64_t{type} << 16) | klass);
     // The name eight bytes at a time, case folded: the key must not depend
     // on how the sender spelled the case (RFC 4343, 0x20 encoding). A byte
     // at a time, this loop was the table's largest cost.
-    const char* name = k.name.data();
-    size_t left = k.name.size();
+    const char* name = name_view.data();
+    size_t left = name_view.size();
     for (; left >= 8; name += 8, left -= 8) {
         uint64_t word;
         std::memcpy(&word, name, 8);
@@ -116,11 +133,28 @@ uint64_t hash_key(const KeyView& k) {
         std::memcpy(&word, name, left);
         h = mix(h, fold_case(word) ^ left);
     }
+    return h;
+}
+
+// The whole key's hash: who asked whom, on top of the question. A key by
+// process leaves the pid out, so that a message whose owner the kernel has
+// forgotten can still find a query stored under its process: it knows every
+// part of that hash but the pid (see Impl::find_under_process).
+uint64_t hash_key(uint64_t question_hash, uint64_t origin, const Endpoint& peer, Side side) {
+    const uint64_t hashed_origin = (origin & process_marker) ? process_marker : origin;
+    uint64_t h = mix(question_hash, hashed_origin);
+    uint64_t a = 0;
+    uint64_t b = 0;
+    std::memcpy(&a, peer.address.data(), 8);
+    std::memcpy(&b, peer.address.data() + 8, 8);
+    h = mix(h, a);
+    h = mix(h, b);
+    h = mix(h, (uint64_t{peer.port} << 16) | (peer.ipv6 ? 2u : 0u) | (side == Side::server ? 1u : 0u));
     return h ^ (h >> 32);
 }
 
-KeyView make_view(Side side, uint32_t pid, uint64_t cookie, const Endpoint& client, const Endpoint& server,
-                  uint16_t id, const DnsQuestion& question) {
+KeyView make_view(uint64_t seed, Side side, uint32_t pid, uint64_t cookie, const Endpoint& client,
+                  const Endpoint& server, uint16_t id, const DnsQuestion& question) {
     KeyView view;
     view.side = side;
     view.origin = origin_of(side, cookie, pid);
@@ -129,7 +163,8 @@ KeyView make_view(Side side, uint32_t pid, uint64_t cookie, const Endpoint& clie
     view.type = question.type;
     view.klass = question.klass;
     view.name = question.name;
-    view.hash = hash_key(view);
+    view.question_hash = hash_question(seed, id, question.type, question.klass, question.name);
+    view.hash = hash_key(view.question_hash, view.origin, *view.peer, side);
     return view;
 }
 
@@ -160,7 +195,7 @@ struct PendingQuery {
     Endpoint server;
     SocketOwner owner;
 
-    KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name}; }
+    KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name, 0}; }
 };
 
 bool same_key(const KeyView& a, const KeyView& b) {
@@ -171,6 +206,7 @@ bool same_key(const KeyView& a, const KeyView& b) {
 }  // namespace
 
 struct TransactionTable::Impl {
+    const uint64_t seed = random_seed(this);
     OwningHashSet<PendingQuery> pending;
     IntrusiveList<PendingQuery> by_deadline;  // front: earliest deadline
     std::vector<std::unique_ptr<PendingQuery>> spare;
@@ -183,19 +219,39 @@ struct TransactionTable::Impl {
         return pending.find(view.hash, [&view](const PendingQuery& p) { return same_key(p.view(), view); });
     }
 
-    // By who asked whom; then, for a query whose owner was unknown when it
-    // was stored, by its socket and client endpoint.
-    PendingQuery* find(const KeyView& view, uint64_t cookie, const Endpoint& client) const {
-        PendingQuery* found = find_exact(view);
-        // A key by process is the only one with a second place to look.
-        if (found || view.side != Side::client || client_by_socket(view.side, view.origin) ||
-            client_queries_by_socket == 0)
+    // By who asked whom. A client-side message has a second place to look
+    // when its owner and its query's owner were not both known: the contract
+    // is that a query matches by socket, id and question, and the kernel's
+    // socket map (an LRU) may learn or forget a socket's owner in between.
+    PendingQuery* find(const KeyView& view, uint64_t cookie, const Endpoint& client, const Endpoint& server) const {
+        if (PendingQuery* found = find_exact(view))
             return found;
+        if (view.side != Side::client)
+            return nullptr;
+        if (client_by_socket(view.side, view.origin))
+            return find_under_process(view, cookie, client, server);
+        if (client_queries_by_socket == 0)
+            return nullptr;
+        // The message's owner is known; its query's was not when it was stored.
         KeyView by_socket = view;
         by_socket.origin = origin_of(Side::client, cookie, 0);
         by_socket.peer = &client;
-        by_socket.hash = hash_key(by_socket);
+        by_socket.hash = hash_key(view.question_hash, by_socket.origin, client, Side::client);
         return find_exact(by_socket);
+    }
+
+    // The message's owner is unknown; its query, stored while the owner was
+    // known, is under that process and the server. The pid is not in the
+    // hash of such a key, so the query is in this one probe run: the one with
+    // this socket (the latest copy's), id and question.
+    PendingQuery* find_under_process(const KeyView& view, uint64_t cookie, const Endpoint& client,
+                                     const Endpoint& server) const {
+        const uint64_t hash = hash_key(view.question_hash, process_marker, server, Side::client);
+        return pending.find(hash, [&](const PendingQuery& p) {
+            return (p.origin & process_marker) && p.side == Side::client && p.socket_cookie == cookie &&
+                   p.id == view.id && p.type == view.type && p.klass == view.klass && p.client == client &&
+                   p.peer == server && iequals(p.name, view.name);
+        });
     }
 
     // Timestamps are nearly monotonic, so the walk from the back is almost
@@ -287,6 +343,10 @@ TransactionTable::TransactionTable(TransactionTableLimits limits) : impl_(std::m
 
 TransactionTable::~TransactionTable() = default;
 
+uint64_t TransactionTable::hash_seed() const {
+    return impl_->seed;
+}
+
 size_t TransactionTable::pending() const {
     return impl_->pending.size();
 }
@@ -298,10 +358,10 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     // The query travels from the client: leaving the socket means the socket
     // is the client, arriving means it is the server.
     const Side side = context.direction == Direction::egress ? Side::client : Side::server;
-    const KeyView view = make_view(side, context.owner.pid, context.socket_cookie, context.source,
+    const KeyView view = make_view(impl.seed, side, context.owner.pid, context.socket_cookie, context.source,
                                    context.destination, message.id, question);
 
-    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.source)) {
+    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.source, context.destination)) {
         PendingQuery& p = *found;
         ++p.retransmits;
         ++counters_.retransmits;
@@ -352,7 +412,7 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     // The response travels to the client: arriving at the socket means the
     // socket is the client, leaving means it is the server.
     const Side side = context.direction == Direction::ingress ? Side::client : Side::server;
-    const KeyView view = make_view(side, context.owner.pid, context.socket_cookie, context.destination,
+    const KeyView view = make_view(impl.seed, side, context.owner.pid, context.socket_cookie, context.destination,
                                    context.source, message.id, question);
 
     ResponseSummary summary;
@@ -360,7 +420,7 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.rcode = message.rcode();
     summary.answers.swap(message.answers);
 
-    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.destination)) {
+    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source)) {
         std::unique_ptr<PendingQuery> p = impl.take(*found);
         Transaction t = Impl::report(Outcome::answered, *p);
         // The query's owner is the process that asked; the response only

@@ -3,8 +3,11 @@
 // client side, the asking process and its server, so that a retry from a
 // fresh socket is not a second transaction; on the server side (or when the
 // owner is unknown) it is the socket cookie and the client endpoint, so a
-// server socket keeps its clients apart. The table is bounded; a query that
-// does not fit is counted as lost.
+// server socket keeps its clients apart. Either way a query and its response
+// on one socket match by socket, DNS id and question, even when the kernel
+// knew the socket's owner for only one of them. The table is bounded; a query
+// that does not fit is counted as lost. Keys are hashed from a random seed of
+// each table's own, so remote senders cannot aim them at one slot.
 #pragma once
 
 #include <cstdint>
@@ -68,6 +71,8 @@ public:
 
     size_t pending() const;
     const TransactionTableCounters& counters() const { return counters_; }
+    // The random start of this table's key hashes.
+    uint64_t hash_seed() const;
 
 private:
     struct Impl;

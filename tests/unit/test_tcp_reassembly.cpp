@@ -452,6 +452,97 @@ TEST_CASE("idle flows expire") {
     CHECK(h.r.counters().lost_segments == 1);
 }
 
+namespace {
+
+// Leaves flow_key(cookie) at time `now` with half a message assembled and two
+// later segments held behind a gap: three things a close would lose.
+void start_partial_with_two_held(Harness& h, uint64_t cookie, uint64_t now) {
+    const Bytes wire = cat({framed(body(100, 61)), framed(body(20, 62)), framed(body(20, 63))});
+    const size_t delivered = h.got.size();
+    const uint64_t lost = h.r.counters().lost_segments;
+    const size_t buffered = h.r.buffered_bytes();
+    h.feed(flow_key(cookie), now, 0, 0, slice(wire, 0, 50));
+    h.feed(flow_key(cookie), now, 102, 0, slice(wire, 102, 124));
+    h.feed(flow_key(cookie), now, 124, 0, slice(wire, 124, 146));
+    REQUIRE(h.got.size() == delivered);
+    REQUIRE(h.r.counters().lost_segments == lost);
+    // The whole first message is charged up front, the held segments as captured.
+    REQUIRE(h.r.buffered_bytes() == buffered + 102 + 22 + 22);
+}
+
+}  // namespace
+
+TEST_CASE("closing a flow counts each held segment and the partial message") {
+    TcpReassemblyLimits limits;
+    limits.idle_timeout_ns = 1000;
+    SUBCASE("RST") {
+        Harness h(limits);
+        start_partial_with_two_held(h, 1, 100);
+        h.feed(flow_key(1), 101, 50, tcp_flag::rst, {});
+        CHECK(h.r.counters().lost_segments == 3);
+        CHECK(h.r.counters().flows_evicted == 0);
+        CHECK(h.r.flow_count() == 0);
+        CHECK(h.r.buffered_bytes() == 0);
+    }
+    SUBCASE("idle expiry") {
+        Harness h(limits);
+        start_partial_with_two_held(h, 1, 100);
+        h.r.expire(1100);
+        CHECK(h.r.counters().lost_segments == 3);
+        CHECK(h.r.counters().flows_evicted == 1);
+        CHECK(h.r.flow_count() == 0);
+        CHECK(h.r.buffered_bytes() == 0);
+    }
+    SUBCASE("flow limit eviction") {
+        limits.max_flows = 1;
+        Harness h(limits);
+        start_partial_with_two_held(h, 1, 100);
+        h.feed(flow_key(2), 101, 0, 0, framed(body(5, 64)));
+        CHECK(h.r.counters().lost_segments == 3);
+        CHECK(h.r.counters().flows_evicted == 1);
+        CHECK(h.r.flow_count() == 1);
+        CHECK(h.r.buffered_bytes() == 0);
+        CHECK(h.got.size() == 1);  // the new flow's message
+    }
+    SUBCASE("a SYN starting a new connection on the same flow") {
+        Harness h(limits);
+        start_partial_with_two_held(h, 1, 100);
+        h.feed(flow_key(1), 101, 5'000'000, tcp_flag::syn, {});
+        CHECK(h.r.counters().lost_segments == 3);
+        CHECK(h.r.flow_count() == 1);
+        CHECK(h.r.buffered_bytes() == 0);
+    }
+}
+
+TEST_CASE("discard_all closes every flow and counts what each held") {
+    Harness h;
+    start_partial_with_two_held(h, 1, 100);
+    start_partial_with_two_held(h, 2, 100);
+    // A flow between messages holds nothing to lose.
+    h.feed(flow_key(3), 100, 0, 0, framed(body(5, 65)));
+    CHECK(h.r.flow_count() == 3);
+    h.r.discard_all();
+    CHECK(h.r.counters().lost_segments == 6);
+    CHECK(h.r.counters().flows_evicted == 0);
+    CHECK(h.r.flow_count() == 0);
+    CHECK(h.r.buffered_bytes() == 0);
+    // The reassembler stays usable.
+    h.feed(flow_key(1), 200, 0, 0, framed(body(5, 66)));
+    CHECK(h.got.size() == 2);
+    CHECK(h.r.flow_count() == 1);
+}
+
+TEST_CASE("a message already being skipped is not counted again when its flow closes") {
+    TcpReassemblyLimits limits;
+    limits.max_total_bytes = 50;
+    Harness h(limits);
+    h.feed(flow_key(1), 100, 0, 0, slice(framed(body(100, 67)), 0, 10));  // does not fit: skipped
+    CHECK(h.r.counters().lost_segments == 1);
+    h.r.discard_all();
+    CHECK(h.r.counters().lost_segments == 1);
+    CHECK(h.r.flow_count() == 0);
+}
+
 TEST_CASE("zero-length messages are skipped") {
     Harness h;
     const Bytes a = body(12, 60);

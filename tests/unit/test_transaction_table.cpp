@@ -524,6 +524,88 @@ TEST_CASE("a retransmission fills in an unknown owner") {
     CHECK(h.out[0].owner.pid == 100);
 }
 
+TEST_CASE("a response whose owner the kernel forgot matches its query by socket") {
+    // The socket map is an LRU: under socket churn it may lose a socket's
+    // owner between the query and the response.
+    Harness h;
+    h.q(context(0, Direction::egress, kClient, kServer, 7, 100), query(5, "Example.com"));
+    SUBCASE("same socket, id and question: answered, with the query's owner") {
+        h.r(context(10, Direction::ingress, kServer, kClient, 7, 0), response(5, "example.COM"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::answered);
+        CHECK(h.out[0].owner.pid == 100);
+        CHECK(h.out[0].owner.comm == "app");
+        CHECK(h.out[0].socket_cookie == 7);
+        CHECK(h.out[0].latency_ns() == 10u);
+        CHECK(h.table.counters().answered == 1);
+        CHECK(h.table.counters().unmatched_responses == 0);
+        CHECK(h.table.pending() == 0);
+        h.expire(100 * kSecond);
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().timeouts == 0);
+    }
+    SUBCASE("another socket does not match") {
+        h.r(context(10, Direction::ingress, kServer, kClient, 8, 0), response(5, "example.com"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::unmatched_response);
+        CHECK(h.table.pending() == 1);
+    }
+    SUBCASE("another id does not match") {
+        h.r(context(10, Direction::ingress, kServer, kClient, 7, 0), response(6, "example.com"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::unmatched_response);
+        CHECK(h.table.pending() == 1);
+    }
+    SUBCASE("another question does not match") {
+        h.r(context(10, Direction::ingress, kServer, kClient, 7, 0), response(5, "example.com", kTypeAAAA));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::unmatched_response);
+        CHECK(h.table.pending() == 1);
+    }
+    SUBCASE("another server does not match") {
+        h.r(context(10, Direction::ingress, v4(10, 0, 0, 54, 53), kClient, 7, 0), response(5, "example.com"));
+        REQUIRE(h.out.size() == 1);
+        CHECK(h.out[0].outcome == Outcome::unmatched_response);
+        CHECK(h.table.pending() == 1);
+    }
+}
+
+TEST_CASE("a query copy whose owner the kernel forgot is a retransmission on the same socket") {
+    Harness h;
+    h.q(context(0, Direction::egress, kClient, kServer, 7, 100), query(5, "example.com"));
+    h.q(context(1 * kSecond, Direction::egress, kClient, kServer, 7, 0), query(5, "example.com"));
+    CHECK(h.table.pending() == 1);
+    CHECK(h.table.counters().retransmits == 1);
+    h.r(context(1 * kSecond + 4, Direction::ingress, kServer, kClient, 7, 0), response(5, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].owner.pid == 100);
+    CHECK(h.out[0].retransmits == 1);
+    CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("each table hashes from a random seed of its own, and matches alike") {
+    Harness a;
+    Harness b;
+    // Two equal 64-bit draws, or a zero one, have a chance of about 2^-63.
+    CHECK(a.table.hash_seed() != 0);
+    CHECK(b.table.hash_seed() != 0);
+    CHECK(a.table.hash_seed() != b.table.hash_seed());
+    for (Harness* h : {&a, &b}) {
+        for (uint16_t id = 0; id < 200; ++id)
+            h->q(client_query(id, 1 + id % 3), query(id, "host" + std::to_string(id % 7) + ".example"));
+        for (uint16_t id = 0; id < 200; id += 2)
+            h->r(client_response(1000, 1 + id % 3), response(id, "HOST" + std::to_string(id % 7) + ".example"));
+        h->expire(100 * kSecond);
+    }
+    for (const Harness* h : {&a, &b}) {
+        CHECK(h->table.counters().answered == 100);
+        CHECK(h->table.counters().timeouts == 100);
+        CHECK(h->table.counters().unmatched_responses == 0);
+        CHECK(h->table.pending() == 0);
+    }
+}
+
 TEST_CASE("messages without a question match each other") {
     Harness h;
     DnsMessage q;
