@@ -11,6 +11,7 @@ namespace {
 
 constexpr size_t header_length = 12;
 constexpr size_t min_question_length = 5;  // root name, type, class
+constexpr size_t question_fixed_length = 4;
 constexpr size_t min_record_length = 11;   // root name, type, class, ttl, rdlength
 constexpr size_t record_fixed_length = 10;
 
@@ -70,23 +71,20 @@ struct RecordFields {
 class Parser {
 public:
     Parser(std::span<const uint8_t> wire, DnsMessage& out, DnsParseDepth depth)
-        : wire_(wire), out_(out), owner_names_(depth == DnsParseDepth::full) {}
+        : wire_(wire),
+          out_(out),
+          owner_names_(depth == DnsParseDepth::full),
+          every_question_(depth == DnsParseDepth::full),
+          text_left_(dns_text_budget(wire.size())) {}
 
+    // Reads the questions: all kept at full depth, else only the first, the
+    // others checked alike but not rendered.
     DnsParseStatus questions(uint16_t count) {
-        out_.questions.reserve(plausible(count, left(), min_question_length));
+        const uint16_t kept = every_question_ ? count : std::min<uint16_t>(count, 1);
+        out_.questions.reserve(plausible(kept, left(), min_question_length));
         for (uint16_t i = 0; i < count; ++i) {
-            DnsQuestion& q = out_.questions.emplace_back();
-            size_t next = 0;
-            DnsParseStatus status = append_wire_name(wire_, pos_, q.name, next);
-            if (status == DnsParseStatus::ok && wire_.size() - next < 4)
-                status = DnsParseStatus::truncated;
-            if (status != DnsParseStatus::ok) {
-                out_.questions.pop_back();
-                return status;
-            }
-            q.type = read_u16(wire_, next);
-            q.klass = read_u16(wire_, next + 2);
-            pos_ = next + 4;
+            if (DnsParseStatus s = i < kept ? question() : skip_question(); s != DnsParseStatus::ok)
+                return s;
         }
         return DnsParseStatus::ok;
     }
@@ -125,6 +123,45 @@ public:
 
 private:
     size_t left() const { return wire_.size() - pos_; }
+
+    // Takes `length` characters of rendered text from the budget, or fails
+    // (taking nothing) when fewer are left.
+    DnsParseStatus spend_text(size_t length) {
+        if (length > text_left_)
+            return DnsParseStatus::over_text_budget;
+        text_left_ -= length;
+        return DnsParseStatus::ok;
+    }
+
+    DnsParseStatus question() {
+        DnsQuestion& q = out_.questions.emplace_back();
+        size_t next = 0;
+        DnsParseStatus status = append_wire_name(wire_, pos_, q.name, next);
+        if (status == DnsParseStatus::ok && wire_.size() - next < question_fixed_length)
+            status = DnsParseStatus::truncated;
+        if (status == DnsParseStatus::ok)
+            status = spend_text(q.name.size());
+        if (status != DnsParseStatus::ok) {
+            out_.questions.pop_back();
+            return status;
+        }
+        q.type = read_u16(wire_, next);
+        q.klass = read_u16(wire_, next + 2);
+        pos_ = next + question_fixed_length;
+        return DnsParseStatus::ok;
+    }
+
+    // Fails where question() fails, with the same status, except for the
+    // text budget: nothing is rendered here.
+    DnsParseStatus skip_question() {
+        size_t next = 0;
+        if (DnsParseStatus s = skip_wire_name(wire_, pos_, next); s != DnsParseStatus::ok)
+            return s;
+        if (wire_.size() - next < question_fixed_length)
+            return DnsParseStatus::truncated;
+        pos_ = next + question_fixed_length;
+        return DnsParseStatus::ok;
+    }
 
     // Reads the fixed part of the record whose owner name ends at `next`,
     // and checks that its rdata is within the message.
@@ -167,12 +204,20 @@ private:
         rec.klass = f.klass;
         rec.ttl = f.ttl;
 
-        if (additional && f.type == type_opt) {
+        const bool opt = additional && f.type == type_opt;
+        if (!opt) {
+            if (DnsParseStatus s = render_rdata(wire_, f.rdata, f.rdlength, render_type(f.type, f.klass), rec.data);
+                s != DnsParseStatus::ok)
+                return s;
+        }
+        // Charged once the record is complete: one check covers its name and
+        // rdata, and a record that failed is dropped whatever it cost. The
+        // OPT record's owner name counts too: it was rendered, if not kept.
+        if (DnsParseStatus s = spend_text(rec.name.size() + rec.data.size()); s != DnsParseStatus::ok)
+            return s;
+        if (opt) {
             read_opt(f);
             drop_ = true;
-        } else if (DnsParseStatus s = render_rdata(wire_, f.rdata, f.rdlength, render_type(f.type, f.klass), rec.data);
-                   s != DnsParseStatus::ok) {
-            return s;
         }
         pos_ = f.rdata + f.rdlength;
         return DnsParseStatus::ok;
@@ -180,7 +225,12 @@ private:
 
     std::span<const uint8_t> wire_;
     DnsMessage& out_;
-    const bool owner_names_;  // render the owner names of the records kept
+    const bool owner_names_;     // render the owner names of the records kept
+    const bool every_question_;  // keep every question, not only the first
+    // What is left of dns_text_budget(): one budget for the whole parse, as
+    // a compression bomb may spread its reuse of a long name over every
+    // section and over names and rdata alike.
+    size_t text_left_;
     size_t pos_ = header_length;
     bool drop_ = false;  // the record just read is the OPT pseudo-record
 };
@@ -205,6 +255,8 @@ std::string_view to_string(DnsParseStatus status) {
             return "bad-label-type";
         case DnsParseStatus::bad_rdata:
             return "bad-rdata";
+        case DnsParseStatus::over_text_budget:
+            return "over-text-budget";
         case DnsParseStatus::trailing_garbage:
             return "trailing-garbage";
     }

@@ -103,7 +103,7 @@ DnsParseStatus walk_wire_name(std::span<const uint8_t> message, size_t offset, L
     size_t limit = offset;   // pointers must land strictly below this
     size_t wire_length = 1;  // the root label
     size_t in_place_end = 0;
-    bool jumped = false;
+    size_t jumps = 0;
 
     for (;;) {
         if (pos >= size)
@@ -117,10 +117,11 @@ DnsParseStatus walk_wire_name(std::span<const uint8_t> message, size_t offset, L
             const size_t target = (static_cast<size_t>(len & 0x3f) << 8) | message[pos + 1];
             if (target >= limit)
                 return DnsParseStatus::bad_pointer;
-            if (!jumped) {
+            // Counted per jump, not per label, to keep the label loop as it was.
+            if (jumps == 0)
                 in_place_end = pos + 2;
-                jumped = true;
-            }
+            if (++jumps > max_pointer_jumps)
+                return DnsParseStatus::bad_pointer;
             pos = target;
             limit = target;
             continue;
@@ -130,7 +131,7 @@ DnsParseStatus walk_wire_name(std::span<const uint8_t> message, size_t offset, L
 
         if (len == 0) {
             sink.finish();
-            end = jumped ? in_place_end : pos + 1;
+            end = jumps != 0 ? in_place_end : pos + 1;
             return DnsParseStatus::ok;
         }
 

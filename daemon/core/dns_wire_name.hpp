@@ -18,6 +18,13 @@ namespace dnsvis {
 // The longest name in wire form, length octets and root label included.
 inline constexpr size_t max_wire_name_length = 255;
 
+// The most compression pointers followed while reading one name. An encoder
+// needs at most one jump per label plus one, and a 255-byte name has at most
+// 127 labels; without a cap, a chain of thousands of pointers each two bytes
+// back (legal, as each points strictly backwards) costs every name that
+// enters it thousands of jumps.
+inline constexpr size_t max_pointer_jumps = 128;
+
 // Reads the name starting at `offset` of `message` and appends its
 // presentation form to `out`: ASCII lower case, no trailing dot, "." for the
 // root, and zone-file escapes (\. \\ \DDD) for '.', '\' and bytes outside
@@ -25,7 +32,8 @@ inline constexpr size_t max_wire_name_length = 255;
 //
 // Compression pointers must point strictly before the start of the run of
 // labels that contains them (and so before the pointer itself); every jump
-// therefore lowers the limit and no loop is possible.
+// therefore lowers the limit and no loop is possible. More than
+// max_pointer_jumps jumps in one name is bad_pointer too.
 //
 // On success sets `end` to the offset just past the name where it was
 // written (past the first pointer if there was one). On error `out` and `end`

@@ -103,6 +103,18 @@ void check_sections(const DnsMessage& m, DnsParseStatus status) {
         require(r.type != 41);
 }
 
+// All the text a parse left in `m`, which dns_text_budget() bounds.
+size_t rendered_text(const DnsMessage& m) {
+    size_t total = 0;
+    for (const auto& q : m.questions)
+        total += q.name.size();
+    for (const auto* section : {&m.answers, &m.authority, &m.additional}) {
+        for (const auto& r : *section)
+            total += r.name.size() + r.data.size();
+    }
+    return total;
+}
+
 bool same(const DnsMessage& a, const DnsMessage& b) {
     auto same_records = [](const std::vector<DnsRecord>& x, const std::vector<DnsRecord>& y) {
         if (x.size() != y.size())
@@ -140,18 +152,26 @@ bool same_edns(const DnsMessage& a, const DnsMessage& b) {
 // the parts dnsvisd reports, and nothing else.
 void check_reported(const DnsMessage& full, DnsParseStatus full_status, const DnsMessage& reported,
                     DnsParseStatus reported_status) {
-    // Questions and answers are read alike at both depths (bar the answers'
-    // owner names, checked but not rendered), so they always agree.
+    // Questions and answers are read alike at both depths (bar the questions
+    // after the first and the answers' owner names, checked but not
+    // rendered), so they agree, up to where the full parse ran out of text
+    // budget: the reported one renders less and may have gone further.
+    const bool full_over_budget = full_status == DnsParseStatus::over_text_budget;
     require(reported.id == full.id && reported.flags == full.flags);
     require(reported.question_count == full.question_count && reported.answer_count == full.answer_count &&
             reported.authority_count == full.authority_count && reported.additional_count == full.additional_count);
-    require(reported.questions.size() == full.questions.size());
-    for (size_t i = 0; i < full.questions.size(); ++i) {
+    // One name never exceeds the budget, so the first question is never
+    // what the full parse stops at for want of it.
+    require(reported.questions.size() == std::min<size_t>(full.questions.size(), 1));
+    for (size_t i = 0; i < reported.questions.size(); ++i) {
         require(reported.questions[i].name == full.questions[i].name);
         require(reported.questions[i].type == full.questions[i].type);
         require(reported.questions[i].klass == full.questions[i].klass);
     }
-    require(reported.answers.size() == full.answers.size());
+    if (full_over_budget)
+        require(reported.answers.size() >= full.answers.size());
+    else
+        require(reported.answers.size() == full.answers.size());
     for (size_t i = 0; i < full.answers.size(); ++i) {
         const DnsRecord& r = reported.answers[i];
         const DnsRecord& f = full.answers[i];
@@ -159,6 +179,17 @@ void check_reported(const DnsMessage& full, DnsParseStatus full_status, const Dn
         require(r.type == f.type && r.klass == f.klass && r.ttl == f.ttl && r.data == f.data);
     }
     require(reported.authority.empty() && reported.additional.empty());
+
+    // At every record the reported depth has rendered no more text than the
+    // full one, so its budget cannot run out first. Where the full one's
+    // did, the reported parse went on to anything; an OPT record the full
+    // parse read came before, and the reported parse read it too.
+    if (full_over_budget) {
+        if (full.edns)
+            require(same_edns(reported, full));
+        return;
+    }
+    require(reported_status != DnsParseStatus::over_text_budget);
 
     // Past the answers, the reported depth does not render rdata. Where the
     // full parse stopped there (a failing question or record is never kept,
@@ -203,6 +234,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         require(fresh.flags == ((data[2] << 8) | data[3]));
     }
     check_sections(fresh, status);
+    require(rendered_text(fresh) <= dns_text_budget(size));
     require(!dns_rcode_name(fresh.rcode()).empty());
     require(dns_flags_string(fresh.flags).size() <= 17);  // "aa tc rd ra ad cd"
 
@@ -217,6 +249,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     DnsMessage reported;
     const DnsParseStatus reported_status = parse_dns_message(wire, reported, DnsParseDepth::reported);
     check_reported(fresh, status, reported, reported_status);
+    require(rendered_text(reported) <= dns_text_budget(size));
     require(parse_dns_message(wire, reused, DnsParseDepth::reported) == reported_status);
     require(same(reported, reused));
 

@@ -3,9 +3,11 @@
 // against the full one.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -741,8 +743,9 @@ TEST_CASE("forged counts do not matter beyond the bytes present") {
 namespace {
 
 // What the reported depth promises: of `wire`, the same status, header,
-// questions, answers (all but their names, left empty) and EDNS as the full
-// depth, and no authority or additional records. Returns the status.
+// first question, answers (all but their names, left empty) and EDNS as the
+// full depth, and no other question, authority or additional records.
+// Returns the status.
 DnsParseStatus check_reported_agrees(const std::vector<uint8_t>& wire) {
     DnsMessage full, reported;
     const DnsParseStatus status = parse(wire, full);
@@ -753,8 +756,8 @@ DnsParseStatus check_reported_agrees(const std::vector<uint8_t>& wire) {
     CHECK(reported.answer_count == full.answer_count);
     CHECK(reported.authority_count == full.authority_count);
     CHECK(reported.additional_count == full.additional_count);
-    REQUIRE(reported.questions.size() == full.questions.size());
-    for (size_t i = 0; i < full.questions.size(); ++i) {
+    REQUIRE(reported.questions.size() == std::min<size_t>(full.questions.size(), 1));
+    for (size_t i = 0; i < reported.questions.size(); ++i) {
         CHECK(reported.questions[i].name == full.questions[i].name);
         CHECK(reported.questions[i].type == full.questions[i].type);
         CHECK(reported.questions[i].klass == full.questions[i].klass);
@@ -1043,6 +1046,58 @@ TEST_CASE("reported depth: a message reused across depths carries nothing over")
     CHECK(m.authority.size() == 2);
 }
 
+TEST_CASE("reported depth: only the first question is kept, the others are checked alike") {
+    Packet p;
+    p.header(0x5151, 0x0100, 3, 0, 0, 0);
+    p.question("first.example.test", t_aaaa);
+    p.question("second.example.test", t_mx, c_ch);
+    p.labels("third").pointer(12).u16(t_txt).u16(c_in);
+    auto wire = p.take();
+    DnsMessage full, reported;
+    REQUIRE(parse(wire, full) == DnsParseStatus::ok);
+    CHECK(full.questions.size() == 3);
+    REQUIRE(check_reported_agrees(wire) == DnsParseStatus::ok);
+    REQUIRE(parse(wire, reported, DnsParseDepth::reported) == DnsParseStatus::ok);
+    CHECK(reported.question_count == 3);  // the wire count, not what was kept
+    REQUIRE(reported.questions.size() == 1);
+    CHECK(reported.questions[0].name == "first.example.test");
+    CHECK(reported.questions[0].type == t_aaaa);
+    CHECK(reported.questions[0].klass == c_in);
+
+    // A bad second question (and what follows it): the same error at both
+    // depths, though the reported depth does not render it.
+    std::vector<uint8_t> many_labels;  // 128 labels: 257 bytes
+    for (int i = 0; i < 128; ++i)
+        many_labels.insert(many_labels.end(), {1, 'z'});
+    many_labels.insert(many_labels.end(), {0, 0, 1, 0, 1});
+    struct BadQuestion {
+        std::string what;
+        std::vector<uint8_t> bytes;
+        DnsParseStatus status;
+    };
+    const std::vector<BadQuestion> bad_questions = {
+        {"reserved label type", {0x40, 0, 0, 1, 0, 1}, DnsParseStatus::bad_label_type},
+        {"forward pointer", {0xc0, 0xff, 0, 1, 0, 1}, DnsParseStatus::bad_pointer},
+        {"name too long", many_labels, DnsParseStatus::name_too_long},
+        {"name running past the end", {5, 'a', 'b'}, DnsParseStatus::truncated},
+        {"type and class cut short", {1, 'b', 0, 0, 1, 0}, DnsParseStatus::truncated},
+    };
+    for (const BadQuestion& bad : bad_questions) {
+        CAPTURE(bad.what);
+        Packet q;
+        q.header(0x5152, 0x0100, 3, 0, 0, 0).question("first.example.test", t_a);
+        for (uint8_t b : bad.bytes)
+            q.u8(b);
+        auto bad_wire = q.take();
+        CHECK(parse(bad_wire, full) == bad.status);
+        CHECK(full.questions.size() == 1);
+        CHECK(parse(bad_wire, reported, DnsParseDepth::reported) == bad.status);
+        REQUIRE(reported.questions.size() == 1);
+        CHECK(reported.questions[0].name == "first.example.test");
+        CHECK(check_reported_agrees(bad_wire) == bad.status);
+    }
+}
+
 TEST_CASE("skip_wire_name checks names exactly as append_wire_name reads them") {
     // Every offset of every prefix of two responses, read as a name: mostly
     // garbage, which is the point; the status and the end must agree.
@@ -1065,6 +1120,212 @@ TEST_CASE("skip_wire_name checks names exactly as append_wire_name reads them") 
     }
 }
 
+namespace {
+
+// A response whose second answer has an owner name reaching the question,
+// "a", through `jumps` pointers: its own, then a chain of jumps - 1 hidden
+// in the first answer's opaque rdata, each pointing at the one before.
+std::vector<uint8_t> owner_name_through_pointers(size_t jumps) {
+    Packet p;
+    p.header(0x1280, 0x8180, 1, 2, 0, 0);
+    p.question("a", t_a);
+    p.rr_at(12, 65534);
+    size_t previous = 12;
+    for (size_t i = 1; i < jumps; ++i) {
+        const size_t here = p.here();
+        p.pointer(previous);
+        previous = here;
+    }
+    p.rr_at(previous, t_a).raw({192, 0, 2, 1});
+    return p.take();
+}
+
+}  // namespace
+
+TEST_CASE("compression: at most 128 pointer jumps in one name") {
+    // Every pointer of a chain points strictly backwards, so the chain is
+    // legal link by link; only its length gives it away.
+    SUBCASE("a chain of pointers, read directly") {
+        // "a" at 0, then pointers each to the one before it.
+        std::vector<uint8_t> chain = {1, 'a', 0};
+        std::vector<size_t> reached_in;  // reached_in[n]: the pointer n jumps from "a"
+        reached_in.push_back(0);
+        for (size_t n = 1; n <= 130; ++n) {
+            reached_in.push_back(chain.size());
+            chain.push_back(static_cast<uint8_t>(0xc0 | (reached_in[n - 1] >> 8)));
+            chain.push_back(static_cast<uint8_t>(reached_in[n - 1]));
+        }
+        const std::span<const uint8_t> message(chain);
+        for (size_t jumps : {1, 127, 128, 129, 130}) {
+            CAPTURE(jumps);
+            const DnsParseStatus expected = jumps <= 128 ? DnsParseStatus::ok : DnsParseStatus::bad_pointer;
+            std::string name = "kept:";
+            size_t read_end = 12345, skip_end = 12345;
+            CHECK(append_wire_name(message, reached_in[jumps], name, read_end) == expected);
+            CHECK(skip_wire_name(message, reached_in[jumps], skip_end) == expected);
+            // On error `out` and `end` are untouched.
+            CHECK(name == (jumps <= 128 ? "kept:a" : "kept:"));
+            CHECK(read_end == (jumps <= 128 ? reached_in[jumps] + 2 : 12345));
+            CHECK(skip_end == read_end);
+        }
+    }
+    SUBCASE("the most jumps an encoder can need: one per label and one more") {
+        // The root at 0, then 127 runs of one label each ending in a pointer
+        // to the run before (the first to the root), and a pointer to the
+        // last run: 127 labels, 255 bytes, 128 jumps.
+        std::vector<uint8_t> runs = {0};
+        size_t previous = 0;
+        for (int i = 0; i < 127; ++i) {
+            const size_t here = runs.size();
+            runs.insert(runs.end(), {1, 'z', static_cast<uint8_t>(0xc0 | (previous >> 8)),
+                                     static_cast<uint8_t>(previous)});
+            previous = here;
+        }
+        const size_t start = runs.size();
+        runs.insert(runs.end(), {static_cast<uint8_t>(0xc0 | (previous >> 8)), static_cast<uint8_t>(previous)});
+        std::string name;
+        size_t end = 0;
+        REQUIRE(append_wire_name(std::span<const uint8_t>(runs), start, name, end) == DnsParseStatus::ok);
+        CHECK(name.size() == 253);
+        CHECK(name.substr(0, 6) == "z.z.z.");
+        CHECK(end == start + 2);
+    }
+    SUBCASE("an owner name in a message, at both depths") {
+        auto longest = owner_name_through_pointers(128);
+        DnsMessage m;
+        REQUIRE(parse(longest, m) == DnsParseStatus::ok);
+        REQUIRE(m.answers.size() == 2);
+        CHECK(m.answers[1].name == "a");
+        CHECK(m.answers[1].data == "192.0.2.1");
+        CHECK(check_reported_agrees(longest) == DnsParseStatus::ok);
+
+        auto too_long = owner_name_through_pointers(129);
+        CHECK(parse(too_long, m) == DnsParseStatus::bad_pointer);
+        CHECK(m.answers.size() == 1);
+        CHECK(check_reported_agrees(too_long) == DnsParseStatus::bad_pointer);
+    }
+}
+
+namespace {
+
+// The most one name renders to: 255 bytes in wire form (labels of 63, 63,
+// 63 and 61 bytes), every byte escaped as \DDD, and three dots.
+constexpr size_t longest_text_name = 250 * 4 + 3;
+
+void put_longest_text_name(Packet& p) {
+    for (size_t length : {63, 63, 63, 61})
+        p.label(std::string(length, '\0'));
+    p.u8(0);
+}
+
+// All the text a parse left in `m`.
+size_t rendered_text(const DnsMessage& m) {
+    size_t total = 0;
+    for (const DnsQuestion& q : m.questions)
+        total += q.name.size();
+    for (const auto* section : {&m.answers, &m.authority, &m.additional}) {
+        for (const DnsRecord& r : *section)
+            total += r.name.size() + r.data.size();
+    }
+    return total;
+}
+
+// A TCP-sized message: the longest text name as the question, then as many
+// 14-byte CNAME records as fit, owner and rdata both pointing at it.
+std::vector<uint8_t> cname_bomb() {
+    constexpr size_t records = (65535 - 12 - 255 - 4) / 14;
+    Packet p;
+    p.header(0xb0b0, 0x8180, 1, static_cast<uint16_t>(records), 0, 0);
+    put_longest_text_name(p);
+    p.u16(t_a).u16(c_in);
+    for (size_t i = 0; i < records; ++i)
+        p.rr_at(12, t_cname).pointer(12);
+    return p.take();
+}
+
+}  // namespace
+
+TEST_CASE("text budget: a CNAME compression bomb stops with over-text-budget") {
+    const auto wire = cname_bomb();
+    REQUIRE(wire.size() > 65500);
+    const size_t budget = dns_text_budget(wire.size());
+    for (DnsParseDepth depth : {DnsParseDepth::full, DnsParseDepth::reported}) {
+        CAPTURE(static_cast<int>(depth));
+        DnsMessage m;
+        CHECK(parse(wire, m, depth) == DnsParseStatus::over_text_budget);
+        REQUIRE(m.questions.size() == 1);
+        CHECK(m.questions[0].name.size() == longest_text_name);
+        // Each answer renders its rdata, and its owner name at full depth.
+        const size_t per_answer = (depth == DnsParseDepth::full ? 2 : 1) * longest_text_name;
+        // Every answer that fitted is kept, and none more.
+        CHECK(m.answers.size() == (budget - longest_text_name) / per_answer);
+        CHECK(m.answers.size() < m.answer_count);
+        CHECK(rendered_text(m) <= budget);
+        CHECK(rendered_text(m) + per_answer > budget);
+        REQUIRE(!m.answers.empty());
+        CHECK(m.answers.back().data == m.questions[0].name);
+    }
+}
+
+TEST_CASE("text budget: a question bomb is cut short at full depth, and costs one name at the reported one") {
+    constexpr size_t repeats = (65535 - 12 - 255 - 4) / 6;
+    Packet p;
+    p.header(0xb0b1, 0x0100, static_cast<uint16_t>(1 + repeats), 0, 0, 0);
+    put_longest_text_name(p);
+    p.u16(t_a).u16(c_in);
+    for (size_t i = 0; i < repeats; ++i)
+        p.pointer(12).u16(t_a).u16(c_in);
+    const auto wire = p.take();
+    const size_t budget = dns_text_budget(wire.size());
+
+    DnsMessage m;
+    CHECK(parse(wire, m) == DnsParseStatus::over_text_budget);
+    CHECK(m.questions.size() == budget / longest_text_name);
+    CHECK(rendered_text(m) <= budget);
+
+    CHECK(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
+    CHECK(m.question_count == 1 + repeats);
+    REQUIRE(m.questions.size() == 1);
+    CHECK(m.questions[0].name.size() == longest_text_name);
+}
+
+TEST_CASE("text budget: large legitimate messages parse completely") {
+    SUBCASE("140 AAAA answers in a 4 KB response") {
+        Packet p;
+        p.header(0xaaaa, 0x8180, 1, 140, 0, 0);
+        p.question("many.example.test", t_aaaa);
+        for (uint8_t i = 0; i < 140; ++i)
+            p.rr_at(12, t_aaaa).raw({0x20, 0x01, 0x0d, 0xb8, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x11,
+                                     0x22, 0x33, i});
+        const auto wire = p.take();
+        CHECK(wire.size() > 3900);
+        for (DnsParseDepth depth : {DnsParseDepth::full, DnsParseDepth::reported}) {
+            CAPTURE(static_cast<int>(depth));
+            DnsMessage m;
+            REQUIRE(parse(wire, m, depth) == DnsParseStatus::ok);
+            REQUIRE(m.answers.size() == 140);
+            CHECK(m.answers[139].data == "2001:db8:1234:5678:9abc:def0:1122:338b");
+        }
+    }
+    SUBCASE("a TXT record of 64000 bytes that all need escapes") {
+        Packet p;
+        p.header(0x7777, 0x8180, 1, 1, 0, 0);
+        p.question("binary.example.test", t_txt);
+        p.rr_at(12, t_txt);
+        for (int i = 0; i < 250; ++i)
+            p.u8(255).raw(std::string(255, '\xff'));
+        const auto wire = p.take();
+        for (DnsParseDepth depth : {DnsParseDepth::full, DnsParseDepth::reported}) {
+            CAPTURE(static_cast<int>(depth));
+            DnsMessage m;
+            REQUIRE(parse(wire, m, depth) == DnsParseStatus::ok);
+            REQUIRE(m.answers.size() == 1);
+            // 250 quoted strings of 255 \255 escapes, and the spaces between.
+            CHECK(m.answers[0].data.size() == 250 * (2 + 255 * 4) + 249);
+        }
+    }
+}
+
 TEST_CASE("status names") {
     CHECK(to_string(DnsParseStatus::ok) == "ok");
     CHECK(to_string(DnsParseStatus::too_short) == "too-short");
@@ -1074,5 +1335,6 @@ TEST_CASE("status names") {
     CHECK(to_string(DnsParseStatus::bad_pointer) == "bad-pointer");
     CHECK(to_string(DnsParseStatus::bad_label_type) == "bad-label-type");
     CHECK(to_string(DnsParseStatus::bad_rdata) == "bad-rdata");
+    CHECK(to_string(DnsParseStatus::over_text_budget) == "over-text-budget");
     CHECK(to_string(DnsParseStatus::trailing_garbage) == "trailing-garbage");
 }
