@@ -18,4 +18,15 @@ void DnsMessage::clear() {
     edns.reset();
 }
 
+size_t DnsMessage::rendered_text_size() const {
+    size_t total = 0;
+    for (const DnsQuestion& q : questions)
+        total += q.name.size();
+    for (const auto* section : {&answers, &authority, &additional}) {
+        for (const DnsRecord& r : *section)
+            total += r.name.size() + r.data.size();
+    }
+    return total;
+}
+
 }  // namespace dnsvis

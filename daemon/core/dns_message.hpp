@@ -2,6 +2,7 @@
 // table and the field formatter read it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -64,6 +65,9 @@ struct DnsMessage {
         uint16_t low = flags & 0xf;
         return edns ? static_cast<uint16_t>((edns->extended_rcode << 4) | low) : low;
     }
+    // The text the parse rendered: question names, the records' owner
+    // names and data. dns_text_budget() bounds it.
+    size_t rendered_text_size() const;
     void clear();
 };
 

@@ -103,18 +103,6 @@ void check_sections(const DnsMessage& m, DnsParseStatus status) {
         require(r.type != 41);
 }
 
-// All the text a parse left in `m`, which dns_text_budget() bounds.
-size_t rendered_text(const DnsMessage& m) {
-    size_t total = 0;
-    for (const auto& q : m.questions)
-        total += q.name.size();
-    for (const auto* section : {&m.answers, &m.authority, &m.additional}) {
-        for (const auto& r : *section)
-            total += r.name.size() + r.data.size();
-    }
-    return total;
-}
-
 bool same(const DnsMessage& a, const DnsMessage& b) {
     auto same_records = [](const std::vector<DnsRecord>& x, const std::vector<DnsRecord>& y) {
         if (x.size() != y.size())
@@ -234,7 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         require(fresh.flags == ((data[2] << 8) | data[3]));
     }
     check_sections(fresh, status);
-    require(rendered_text(fresh) <= dns_text_budget(size));
+    require(fresh.rendered_text_size() <= dns_text_budget(size));
     require(!dns_rcode_name(fresh.rcode()).empty());
     require(dns_flags_string(fresh.flags).size() <= 17);  // "aa tc rd ra ad cd"
 
@@ -249,7 +237,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     DnsMessage reported;
     const DnsParseStatus reported_status = parse_dns_message(wire, reported, DnsParseDepth::reported);
     check_reported(fresh, status, reported, reported_status);
-    require(rendered_text(reported) <= dns_text_budget(size));
+    require(reported.rendered_text_size() <= dns_text_budget(size));
     require(parse_dns_message(wire, reused, DnsParseDepth::reported) == reported_status);
     require(same(reported, reused));
 

@@ -1218,18 +1218,6 @@ void put_longest_text_name(Packet& p) {
     p.u8(0);
 }
 
-// All the text a parse left in `m`.
-size_t rendered_text(const DnsMessage& m) {
-    size_t total = 0;
-    for (const DnsQuestion& q : m.questions)
-        total += q.name.size();
-    for (const auto* section : {&m.answers, &m.authority, &m.additional}) {
-        for (const DnsRecord& r : *section)
-            total += r.name.size() + r.data.size();
-    }
-    return total;
-}
-
 // A TCP-sized message: the longest text name as the question, then as many
 // 14-byte CNAME records as fit, owner and rdata both pointing at it.
 std::vector<uint8_t> cname_bomb() {
@@ -1260,8 +1248,8 @@ TEST_CASE("text budget: a CNAME compression bomb stops with over-text-budget") {
         // Every answer that fitted is kept, and none more.
         CHECK(m.answers.size() == (budget - longest_text_name) / per_answer);
         CHECK(m.answers.size() < m.answer_count);
-        CHECK(rendered_text(m) <= budget);
-        CHECK(rendered_text(m) + per_answer > budget);
+        CHECK(m.rendered_text_size() <= budget);
+        CHECK(m.rendered_text_size() + per_answer > budget);
         REQUIRE(!m.answers.empty());
         CHECK(m.answers.back().data == m.questions[0].name);
     }
@@ -1281,7 +1269,7 @@ TEST_CASE("text budget: a question bomb is cut short at full depth, and costs on
     DnsMessage m;
     CHECK(parse(wire, m) == DnsParseStatus::over_text_budget);
     CHECK(m.questions.size() == budget / longest_text_name);
-    CHECK(rendered_text(m) <= budget);
+    CHECK(m.rendered_text_size() <= budget);
 
     CHECK(parse(wire, m, DnsParseDepth::reported) == DnsParseStatus::ok);
     CHECK(m.question_count == 1 + repeats);
