@@ -1,5 +1,7 @@
 #include "tcp_reassembly.hpp"
 
+#include "hash_mix.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -29,22 +31,6 @@ int32_t seq_diff(uint32_t a, uint32_t b) {
 
 uint32_t read_be16(uint8_t high, uint8_t low) {
     return (uint32_t{high} << 8) | low;
-}
-
-uint64_t mix(uint64_t h, uint64_t v) {
-    h ^= v;
-    h *= 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-}
-
-uint64_t mix_endpoint(uint64_t h, const Endpoint& e) {
-    uint64_t a = 0;
-    uint64_t b = 0;
-    std::memcpy(&a, e.address.data(), 8);
-    std::memcpy(&b, e.address.data() + 8, 8);
-    h = mix(h, a);
-    h = mix(h, b);
-    return mix(h, (uint64_t{e.port} << 1) | (e.ipv6 ? 1u : 0u));
 }
 
 }  // namespace

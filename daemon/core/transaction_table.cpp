@@ -1,5 +1,6 @@
 #include "transaction_table.hpp"
 
+#include "hash_mix.hpp"
 #include "intrusive_list.hpp"
 #include "owning_hash_set.hpp"
 
@@ -51,12 +52,6 @@ static_assert(fold_case(0x4847464544434241ull) == 0x6867666564636261ull);  // "A
 static_assert(fold_case(0x7b7a61605b5a4140ull) == 0x7b7a61605b7a6140ull);  // "@AZ[`az{": only A and Z
 static_assert(fold_case(0xdac1dac1dac1dac1ull) == 0xdac1dac1dac1dac1ull);  // 'A' and 'Z' plus 0x80 stay
 
-uint64_t mix(uint64_t h, uint64_t v) {
-    h ^= v;
-    h *= 0x9e3779b97f4a7c15ull;
-    return h ^ (h >> 29);
-}
-
 uint64_t saturating_add(uint64_t a, uint64_t b) {
     return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
@@ -67,6 +62,7 @@ uint64_t saturating_add(uint64_t a, uint64_t b) {
 // transaction, not a second one. Otherwise (server side, or an unknown
 // owner) it is the socket (cookie) and the client endpoint.
 constexpr uint64_t process_marker = uint64_t{1} << 63;  // cookies never set it
+constexpr uint64_t side_marker = uint64_t{1} << 62;     // in hashes only; nor this
 
 uint64_t origin_of(Side side, uint64_t cookie, uint32_t pid) {
     return side == Side::client && pid != 0 ? (process_marker | pid) : (cookie & ~process_marker);
@@ -142,14 +138,8 @@ uint64_t hash_question(uint64_t seed, uint16_t id, uint16_t type, uint16_t klass
 // part of that hash but the pid (see Impl::find_under_process).
 uint64_t hash_key(uint64_t question_hash, uint64_t origin, const Endpoint& peer, Side side) {
     const uint64_t hashed_origin = (origin & process_marker) ? process_marker : origin;
-    uint64_t h = mix(question_hash, hashed_origin);
-    uint64_t a = 0;
-    uint64_t b = 0;
-    std::memcpy(&a, peer.address.data(), 8);
-    std::memcpy(&b, peer.address.data() + 8, 8);
-    h = mix(h, a);
-    h = mix(h, b);
-    h = mix(h, (uint64_t{peer.port} << 16) | (peer.ipv6 ? 2u : 0u) | (side == Side::server ? 1u : 0u));
+    uint64_t h = mix(question_hash, hashed_origin | (side == Side::server ? side_marker : 0));
+    h = mix_endpoint(h, peer);
     return h ^ (h >> 32);
 }
 
