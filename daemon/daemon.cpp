@@ -79,9 +79,8 @@ void Daemon::on_record(std::span<const uint8_t> record) {
     context.owner.cgroup_id = event.cgroup_id;
 
     if (event.transport == Transport::tcp) {
-        reassembler_.feed(TcpFlowKey{event.socket_cookie, event.source, event.destination}, event.timestamp_ns,
-                          event.tcp_seq, event.tcp_flags, event.payload_len, event.payload,
-                          [&](std::span<const uint8_t> message) { handle_dns(context, message, false); });
+        reassembler_.feed(context, event.tcp_seq, event.tcp_flags, event.payload_len, event.payload,
+                          tcp_message_sink());
     } else {
         handle_dns(context, event.payload, event.cut());
     }
@@ -253,8 +252,10 @@ void Daemon::drain() {
     else
         ++idle_ticks_;
     pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
+    // Messages held behind a TCP gap first: an answer among them completes
+    // its transaction before the table could time it out.
+    reassembler_.expire(now_ns_, tcp_message_sink());
     table_.expire(now_ns_, report_);
-    reassembler_.expire(now_ns_);
     release_expired(now_ns_);
     if (containers_)
         containers_->evict_idle(now_ns_);
@@ -274,6 +275,9 @@ void Daemon::stop_if_output_gone() {
 
 void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
+    // A segment held behind a TCP gap waits at most the reorder window.
+    if (reassembler_.held_segments() > 0)
+        interval = std::min(interval, TcpReassembler::reorder_window_ns / 1000);
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
     else if (!busy && !recheck_after_idle_ && table_.pending() == 0 && reassembler_.flow_count() == 0 &&

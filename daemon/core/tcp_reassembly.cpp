@@ -10,11 +10,6 @@ namespace dnsvis {
 
 namespace {
 
-// Network reordering settles within about a round trip, and a segment lost by
-// the network comes back after at least the minimum RTO (200 ms). A gap older
-// than this is almost certainly a capture loss, which never fills.
-constexpr uint64_t kReorderWindowNs = 250'000'000;
-
 // Segments held per flow while waiting for a gap to fill.
 constexpr size_t kMaxHeldSegments = 8;
 
@@ -110,6 +105,7 @@ void TcpReassembler::reset_stream(Flow& flow) {
     reset_message(flow);
     total_bytes_ -= flow.held_bytes;
     flow.held_bytes = 0;
+    held_segments_ -= flow.held.size();
     flow.held.clear();
 }
 
@@ -136,12 +132,13 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.body.reserve(length);
 }
 
-void TcpReassembler::deliver(std::span<const uint8_t> message, const MessageSink& sink) {
+void TcpReassembler::deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink) {
     ++counters_.messages;
-    sink(message);
+    sink(seen, message);
 }
 
-void TcpReassembler::consume(Flow& flow, std::span<const uint8_t> bytes, const MessageSink& sink) {
+void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
+                             const MessageSink& sink) {
     while (!bytes.empty()) {
         if (flow.header_len == 0) {
             if (bytes.size() >= 2) {
@@ -150,7 +147,7 @@ void TcpReassembler::consume(Flow& flow, std::span<const uint8_t> bytes, const M
                     // The common case: the whole message is in this segment,
                     // so hand it over without copying.
                     if (length > 0)
-                        deliver(bytes.subspan(2, length), sink);
+                        deliver(seen, bytes.subspan(2, length), sink);
                     bytes = bytes.subspan(2 + length);
                     continue;
                 }
@@ -175,7 +172,7 @@ void TcpReassembler::consume(Flow& flow, std::span<const uint8_t> bytes, const M
         bytes = bytes.subspan(n);
         if (flow.message_got == flow.message_len) {
             if (!flow.discarding)
-                deliver(flow.body, sink);
+                deliver(seen, flow.body, sink);
             reset_message(flow);
         }
     }
@@ -207,14 +204,14 @@ void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
     flow.next_seq = to;
 }
 
-void TcpReassembler::apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
-                           const MessageSink& sink) {
+void TcpReassembler::apply(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
+                           std::span<const uint8_t> captured, const MessageSink& sink) {
     const uint32_t skip = flow.next_seq - seq;  // bytes already seen
     if (skip >= wire_len)
         return;  // a pure retransmission
     const uint32_t have = static_cast<uint32_t>(captured.size());
     if (skip < have) {
-        consume(flow, captured.subspan(skip), sink);
+        consume(flow, seen, captured.subspan(skip), sink);
         flow.next_seq = seq + have;
     }
     if (have < wire_len) {
@@ -226,7 +223,16 @@ void TcpReassembler::apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::spa
     }
 }
 
-bool TcpReassembler::hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+TcpReassembler::HeldSegment TcpReassembler::take_held(Flow& flow, size_t index) {
+    HeldSegment segment = std::move(flow.held[index]);
+    flow.held.erase(flow.held.begin() + static_cast<ptrdiff_t>(index));
+    total_bytes_ -= segment.data.size();
+    flow.held_bytes -= segment.data.size();
+    --held_segments_;
+    return segment;
+}
+
+bool TcpReassembler::hold(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
                           std::span<const uint8_t> captured) {
     for (size_t i = 0; i < flow.held.size(); ++i) {
         HeldSegment& other = flow.held[i];
@@ -234,9 +240,7 @@ bool TcpReassembler::hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wi
             continue;
         if (other.wire_len >= wire_len && other.data.size() >= captured.size())
             return true;  // a retransmission of a segment already held
-        total_bytes_ -= other.data.size();
-        flow.held_bytes -= other.data.size();
-        flow.held.erase(flow.held.begin() + static_cast<ptrdiff_t>(i));
+        take_held(flow, i);  // replaced by the longer copy below
         break;
     }
     if (flow.held.size() >= kMaxHeldSegments)
@@ -248,10 +252,11 @@ bool TcpReassembler::hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wi
     HeldSegment& segment = flow.held.emplace_back();
     segment.seq = seq;
     segment.wire_len = wire_len;
-    segment.arrival_ns = now_ns;
+    segment.seen = seen;
     segment.data.assign(captured.begin(), captured.end());
     flow.held_bytes += need;
     total_bytes_ += need;
+    ++held_segments_;
     return true;
 }
 
@@ -266,12 +271,9 @@ void TcpReassembler::drain(Flow& flow, const MessageSink& sink) {
         }
         if (index == kNone)
             return;
-        HeldSegment segment = std::move(flow.held[index]);
-        flow.held.erase(flow.held.begin() + static_cast<ptrdiff_t>(index));
-        // Release its budget first: its bytes may start a message that needs it.
-        total_bytes_ -= segment.data.size();
-        flow.held_bytes -= segment.data.size();
-        apply(flow, segment.seq, segment.wire_len, segment.data, sink);
+        // Its budget is released first: its bytes may start a message that needs it.
+        const HeldSegment segment = take_held(flow, index);
+        apply(flow, segment.seen, segment.seq, segment.wire_len, segment.data, sink);
     }
 }
 
@@ -297,10 +299,21 @@ void TcpReassembler::give_up_gap(Flow& flow, const MessageSink& sink) {
     drain(flow, sink);
 }
 
-void TcpReassembler::process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len,
+void TcpReassembler::give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink) {
+    while (!flow.held.empty()) {
+        uint64_t oldest = flow.held.front().seen.timestamp_ns;
+        for (const HeldSegment& segment : flow.held)
+            oldest = std::min(oldest, segment.seen.timestamp_ns);
+        if (now_ns < oldest || now_ns - oldest < reorder_window_ns)
+            return;
+        give_up_gap(flow, sink);
+    }
+}
+
+void TcpReassembler::process(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
                              std::span<const uint8_t> captured, const MessageSink& sink) {
     while (seq_diff(seq, flow.next_seq) > 0) {
-        if (hold(flow, now_ns, seq, wire_len, captured))
+        if (hold(flow, seen, seq, wire_len, captured))
             return;
         // No room to wait for the gap any longer. Held segments before this
         // one are applied first so that the stream stays in order.
@@ -312,12 +325,14 @@ void TcpReassembler::process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t
             skip_gap(flow, seq);
         }
     }
-    apply(flow, seq, wire_len, captured, sink);
+    apply(flow, seen, seq, wire_len, captured, sink);
     drain(flow, sink);
 }
 
-void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
+void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
                           std::span<const uint8_t> payload, const MessageSink& sink) {
+    const TcpFlowKey key{segment.socket_cookie, segment.source, segment.destination};
+    const uint64_t now_ns = segment.timestamp_ns;
     if (payload.size() > payload_len)
         payload = payload.first(payload_len);
     const bool syn = (tcp_flags & tcp_flag::syn) != 0;
@@ -357,17 +372,10 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
         }
     }
 
-    while (!flow->held.empty()) {
-        uint64_t oldest = flow->held.front().arrival_ns;
-        for (const HeldSegment& segment : flow->held)
-            oldest = std::min(oldest, segment.arrival_ns);
-        if (now_ns < oldest || now_ns - oldest < kReorderWindowNs)
-            break;
-        give_up_gap(*flow, sink);
-    }
+    give_up_stale_gaps(*flow, now_ns, sink);
 
     if (payload_len > 0)
-        process(*flow, now_ns, data_seq, payload_len, payload, sink);
+        process(*flow, segment, data_seq, payload_len, payload, sink);
 
     if (fin) {
         while (!flow->held.empty())
@@ -378,7 +386,13 @@ void TcpReassembler::feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, 
     }
 }
 
-void TcpReassembler::expire(uint64_t now_ns) {
+void TcpReassembler::expire(uint64_t now_ns, const MessageSink& sink) {
+    // Only a capture loss or reordering leaves segments held, so the walk
+    // over every flow is rare.
+    if (held_segments_ > 0) {
+        for (auto& [key, flow] : flows_)
+            give_up_stale_gaps(flow, now_ns, sink);
+    }
     // The LRU list is in order of last activity, so idle flows are at its head.
     while (!lru_.empty()) {
         Flow& flow = *lru_.front();

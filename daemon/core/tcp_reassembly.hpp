@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "intrusive_list.hpp"
+#include "message_context.hpp"
 #include "packet_event.hpp"
 
 namespace dnsvis {
@@ -45,20 +46,33 @@ struct TcpReassemblyCounters {
 
 class TcpReassembler {
 public:
-    // Called for each complete DNS message of a flow. The span is valid only
-    // during the call.
-    using MessageSink = std::function<void(std::span<const uint8_t> message)>;
+    // Called for each complete DNS message of a flow, with where the segment
+    // whose bytes completed it was seen: its arrival time is the message's,
+    // also when the segment was held back behind a gap. The span is valid
+    // only during the call.
+    using MessageSink = std::function<void(const MessageContext& seen, std::span<const uint8_t> message)>;
+
+    // How long a segment that arrived ahead of a gap waits for the gap to
+    // fill. Network reordering settles within about a round trip, and a
+    // segment lost by the network comes back after at least the minimum RTO
+    // (200 ms); a gap older than this is almost certainly a capture loss,
+    // which never fills.
+    static constexpr uint64_t reorder_window_ns = 250'000'000;
 
     explicit TcpReassembler(TcpReassemblyLimits limits = {});
 
-    // Feeds one TCP segment seen in one direction. `payload_len` is the
-    // payload length on the wire; `payload` may be shorter when the capture
-    // was cut, which is treated as a gap.
-    void feed(const TcpFlowKey& key, uint64_t now_ns, uint32_t seq, uint8_t tcp_flags,
-              uint32_t payload_len, std::span<const uint8_t> payload, const MessageSink& sink);
+    // Feeds one TCP segment. Its flow is the socket and the two endpoints in
+    // `segment`, one direction of one connection; its timestamp is the
+    // reassembler's clock. `payload_len` is the payload length on the wire;
+    // `payload` may be shorter when the capture was cut, which is treated as
+    // a gap.
+    void feed(const MessageContext& segment, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
+              std::span<const uint8_t> payload, const MessageSink& sink);
 
-    // Drops flows idle for longer than the limit.
-    void expire(uint64_t now_ns);
+    // Gives up gaps older than the reorder window, delivering what was held
+    // behind them (a flow's next segment would, but it may never come), and
+    // drops flows idle for longer than the limit.
+    void expire(uint64_t now_ns, const MessageSink& sink);
 
     // Drops every flow, counting what each still held as lost: for shutdown,
     // so that the final counters account for data that never completed.
@@ -67,16 +81,18 @@ public:
     const TcpReassemblyCounters& counters() const { return counters_; }
     size_t flow_count() const;
     size_t buffered_bytes() const { return total_bytes_; }
+    // Segments waiting behind a gap, across all flows.
+    size_t held_segments() const { return held_segments_; }
 
 private:
     // Implementation-defined state (the implementer owns everything below).
 
     // A segment that arrived ahead of the expected sequence number, kept
-    // until the gap before it fills.
+    // until the gap before it fills or is given up.
     struct HeldSegment {
         uint32_t seq = 0;
         uint32_t wire_len = 0;
-        uint64_t arrival_ns = 0;
+        MessageContext seen;        // its arrival time is seen.timestamp_ns
         std::vector<uint8_t> data;  // captured bytes, may be shorter than wire_len
     };
 
@@ -114,20 +130,26 @@ private:
     void reset_message(Flow& flow);
     void reset_stream(Flow& flow);
     void begin_message(Flow& flow, uint32_t length);
-    void deliver(std::span<const uint8_t> message, const MessageSink& sink);
-    void consume(Flow& flow, std::span<const uint8_t> bytes, const MessageSink& sink);
-    void process(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured,
-                 const MessageSink& sink);
-    void apply(Flow& flow, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured, const MessageSink& sink);
-    bool hold(Flow& flow, uint64_t now_ns, uint32_t seq, uint32_t wire_len, std::span<const uint8_t> captured);
+    void deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink);
+    void consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes, const MessageSink& sink);
+    void process(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
+                 std::span<const uint8_t> captured, const MessageSink& sink);
+    void apply(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
+               std::span<const uint8_t> captured, const MessageSink& sink);
+    bool hold(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
+              std::span<const uint8_t> captured);
+    // Takes a held segment out of its flow and gives back its budget.
+    HeldSegment take_held(Flow& flow, size_t index);
     void drain(Flow& flow, const MessageSink& sink);
     void skip_gap(Flow& flow, uint32_t to);
     void give_up_gap(Flow& flow, const MessageSink& sink);
+    void give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink);
     size_t earliest_held(const Flow& flow) const;
 
     TcpReassemblyLimits limits_;
     TcpReassemblyCounters counters_;
     size_t total_bytes_ = 0;
+    size_t held_segments_ = 0;
     std::unordered_map<TcpFlowKey, Flow, TcpFlowKeyHash> flows_;
     IntrusiveList<Flow> lru_;  // front: least recently used
 };

@@ -15,6 +15,7 @@
 #include <memory>
 
 #include "dns_message.hpp"
+#include "message_context.hpp"
 #include "packet_event.hpp"
 #include "transaction.hpp"
 
@@ -33,17 +34,6 @@ struct TransactionTableCounters {
     uint64_t unmatched_responses = 0;
     uint64_t retransmits = 0;
     uint64_t lost_table_full = 0;  // queries not tracked because the table was full
-};
-
-// Where a message was seen: everything but the DNS payload.
-struct MessageContext {
-    uint64_t timestamp_ns = 0;
-    uint64_t socket_cookie = 0;
-    Direction direction = Direction::egress;
-    Transport transport = Transport::udp;
-    Endpoint source;
-    Endpoint destination;
-    SocketOwner owner;
 };
 
 class TransactionTable {

@@ -50,12 +50,33 @@ TcpFlowKey flow_key(uint64_t cookie, uint16_t source_port = 40000) {
     return k;
 }
 
+// Where flow_key(cookie) segments are seen at time `now`.
+MessageContext seen_at(const TcpFlowKey& key, uint64_t now) {
+    MessageContext context;
+    context.timestamp_ns = now;
+    context.socket_cookie = key.socket_cookie;
+    context.transport = Transport::tcp;
+    context.source = key.source;
+    context.destination = key.destination;
+    return context;
+}
+
 struct Harness {
     explicit Harness(TcpReassemblyLimits limits = {}) : r(limits) {}
 
     TcpReassembler r;
     std::vector<Bytes> got;
     std::vector<const uint8_t*> pointers;
+    std::vector<MessageContext> seen;  // where each message's last segment was seen
+
+    TcpReassembler::MessageSink sink() {
+        return [this](const MessageContext& context, std::span<const uint8_t> m) {
+            got.emplace_back(m.begin(), m.end());
+            pointers.push_back(m.data());
+            seen.push_back(context);
+        };
+    }
+    void expire(uint64_t now) { r.expire(now, sink()); }
 
     void feed(const TcpFlowKey& key, uint64_t now, uint32_t seq, uint8_t flags, const Bytes& payload) {
         feed_cut(key, now, seq, flags, static_cast<uint32_t>(payload.size()), payload);
@@ -66,10 +87,7 @@ struct Harness {
     // `payload` is what was captured; `wire_len` is what was on the wire.
     void feed_cut(const TcpFlowKey& key, uint64_t now, uint32_t seq, uint8_t flags, uint32_t wire_len,
                   const Bytes& payload) {
-        r.feed(key, now, seq, flags, wire_len, std::span<const uint8_t>(payload), [this](std::span<const uint8_t> m) {
-            got.emplace_back(m.begin(), m.end());
-            pointers.push_back(m.data());
-        });
+        r.feed(seen_at(key, now), seq, flags, wire_len, std::span<const uint8_t>(payload), sink());
     }
 };
 
@@ -187,6 +205,20 @@ TEST_CASE("a gap that never fills is counted and the stream resynchronises") {
         CHECK(h.got[1] == c);
         CHECK(h.got[2] == d);
         CHECK(h.r.counters().lost_segments == 1);
+    }
+    SUBCASE("given up by the clock when no segment follows") {
+        // An idle connection: the answer held behind the gap must not wait
+        // for a segment that may never come.
+        CHECK(h.r.held_segments() == 1);
+        h.expire(2'000'000 + TcpReassembler::reorder_window_ns - 1);
+        CHECK(h.got.size() == 1);
+        h.expire(2'000'000 + TcpReassembler::reorder_window_ns);
+        REQUIRE(h.got.size() == 2);
+        CHECK(h.got[1] == c);
+        CHECK(h.seen[1].timestamp_ns == 2'000'000);  // when c arrived, not when it was given up
+        CHECK(h.r.counters().lost_segments == 1);
+        CHECK(h.r.held_segments() == 0);
+        CHECK(h.r.flow_count() == 1);  // the connection itself lives on
     }
     SUBCASE("given up at FIN") {
         h.feed(seq_c + static_cast<uint32_t>(c.size() + 2), {}, tcp_flag::fin, 3'000'000);
@@ -350,6 +382,24 @@ TEST_CASE("an out-of-order pair is delivered in order") {
     CHECK(h.r.buffered_bytes() == 0);
 }
 
+TEST_CASE("a message completed by a held segment is reported as seen with that segment") {
+    Harness h;
+    const Bytes a = body(30, 36), b = body(30, 37), c = body(30, 38);
+    const Bytes wire = cat({framed(a), framed(b), framed(c)});
+    TcpFlowKey key = flow_key(1);
+    h.feed(key, 1000, 0, 0, slice(wire, 0, 32));
+    h.feed(key, 2000, 64, 0, slice(wire, 64, 96));  // c, ahead of b
+    h.feed(key, 3000, 32, 0, slice(wire, 32, 64));  // b fills the gap
+    REQUIRE(h.got.size() == 3);
+    CHECK(h.got[1] == b);
+    CHECK(h.seen[1].timestamp_ns == 3000);
+    CHECK(h.got[2] == c);
+    CHECK(h.seen[2].timestamp_ns == 2000);
+    CHECK(h.seen[2].socket_cookie == key.socket_cookie);
+    CHECK(h.seen[2].source == key.source);
+    CHECK(h.r.held_segments() == 0);
+}
+
 TEST_CASE("too many held segments: the gap is given up, held data still delivered") {
     Harness h;
     std::vector<Bytes> messages;
@@ -368,6 +418,7 @@ TEST_CASE("too many held segments: the gap is given up, held data still delivere
         CHECK(h.got[i - 1] == messages[i]);
     CHECK(h.r.counters().lost_segments == 1);
     CHECK(h.r.buffered_bytes() == 0);
+    CHECK(h.r.held_segments() == 0);
 }
 
 TEST_CASE("flow limit evicts the least recently used flow") {
@@ -439,14 +490,14 @@ TEST_CASE("idle flows expire") {
     Harness h(limits);
     h.feed(flow_key(1), 100, 0, 0, slice(framed(body(50, 58)), 0, 20));  // partial
     h.feed(flow_key(2), 500, 0, 0, framed(body(5, 59)));                 // nothing pending
-    h.r.expire(1099);
+    h.expire(1099);
     CHECK(h.r.flow_count() == 2);
-    h.r.expire(1100);
+    h.expire(1100);
     CHECK(h.r.flow_count() == 1);
     CHECK(h.r.counters().lost_segments == 1);
     CHECK(h.r.counters().flows_evicted == 1);
     CHECK(h.r.buffered_bytes() == 0);
-    h.r.expire(1500);
+    h.expire(1500);
     CHECK(h.r.flow_count() == 0);
     CHECK(h.r.counters().flows_evicted == 1);  // no data pending: not an eviction
     CHECK(h.r.counters().lost_segments == 1);
@@ -461,6 +512,7 @@ void start_partial_with_two_held(Harness& h, uint64_t cookie, uint64_t now) {
     const size_t delivered = h.got.size();
     const uint64_t lost = h.r.counters().lost_segments;
     const size_t buffered = h.r.buffered_bytes();
+    const size_t held = h.r.held_segments();
     h.feed(flow_key(cookie), now, 0, 0, slice(wire, 0, 50));
     h.feed(flow_key(cookie), now, 102, 0, slice(wire, 102, 124));
     h.feed(flow_key(cookie), now, 124, 0, slice(wire, 124, 146));
@@ -468,6 +520,7 @@ void start_partial_with_two_held(Harness& h, uint64_t cookie, uint64_t now) {
     REQUIRE(h.r.counters().lost_segments == lost);
     // The whole first message is charged up front, the held segments as captured.
     REQUIRE(h.r.buffered_bytes() == buffered + 102 + 22 + 22);
+    REQUIRE(h.r.held_segments() == held + 2);
 }
 
 }  // namespace
@@ -487,7 +540,7 @@ TEST_CASE("closing a flow counts each held segment and the partial message") {
     SUBCASE("idle expiry") {
         Harness h(limits);
         start_partial_with_two_held(h, 1, 100);
-        h.r.expire(1100);
+        h.expire(1100);
         CHECK(h.r.counters().lost_segments == 3);
         CHECK(h.r.counters().flows_evicted == 1);
         CHECK(h.r.flow_count() == 0);
@@ -724,17 +777,18 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
             if (rng.below(3) == 0) {
                 const uint16_t port = static_cast<uint16_t>(rng.below(4));
                 const Bytes partial = slice(framed(body(900, 1)), 0, 100 + rng.below(800));
-                h.r.feed(flow_key(2, port), now, port * 5000u, 0, static_cast<uint32_t>(partial.size()), partial,
-                         [](std::span<const uint8_t>) {});
+                h.r.feed(seen_at(flow_key(2, port), now), port * 5000u, 0, static_cast<uint32_t>(partial.size()),
+                         partial, [](const MessageContext&, std::span<const uint8_t>) {});
             }
         }
         h.feed(flow_key(1), now, isn + static_cast<uint32_t>(wire.size()), tcp_flag::fin, {});
         REQUIRE(h.got.size() == expected.size());
         for (size_t i = 0; i < expected.size(); ++i)
             CHECK(h.got[i] == expected[i]);
-        h.r.expire(now + limits.idle_timeout_ns);
+        h.expire(now + limits.idle_timeout_ns);
         CHECK(h.r.flow_count() == 0);
         CHECK(h.r.buffered_bytes() == 0);
+        CHECK(h.r.held_segments() == 0);
     }
 }
 
@@ -770,8 +824,9 @@ TEST_CASE("random loss and cuts at random places: the budget balances") {
             CHECK(h.r.buffered_bytes() <= limits.max_total_bytes);
             CHECK(h.r.flow_count() <= limits.max_flows);
         }
-        h.r.expire(now + limits.idle_timeout_ns);
+        h.expire(now + limits.idle_timeout_ns);
         CHECK(h.r.flow_count() == 0);
         CHECK(h.r.buffered_bytes() == 0);
+        CHECK(h.r.held_segments() == 0);
     }
 }

@@ -1,0 +1,23 @@
+// Where a DNS message was seen: everything about it but its bytes. The TCP
+// reassembler keeps one with each segment it holds back, so a message it
+// completes later carries the arrival time and owner of its own segment.
+#pragma once
+
+#include <cstdint>
+
+#include "packet_event.hpp"
+#include "transaction.hpp"
+
+namespace dnsvis {
+
+struct MessageContext {
+    uint64_t timestamp_ns = 0;
+    uint64_t socket_cookie = 0;
+    Direction direction = Direction::egress;
+    Transport transport = Transport::udp;
+    Endpoint source;
+    Endpoint destination;
+    SocketOwner owner;
+};
+
+}  // namespace dnsvis
