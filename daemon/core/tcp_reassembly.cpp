@@ -1,6 +1,7 @@
 #include "tcp_reassembly.hpp"
 
 #include "hash_mix.hpp"
+#include "hash_seed.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -31,14 +32,15 @@ uint32_t read_be16(uint8_t high, uint8_t low) {
 }  // namespace
 
 size_t TcpFlowKeyHash::operator()(const TcpFlowKey& k) const noexcept {
-    uint64_t h = mix(0x2545f4914f6cdd1dull, k.socket_cookie);
+    uint64_t h = mix(seed, k.socket_cookie);
     h = mix_endpoint(h, k.source);
     h = mix_endpoint(h, k.destination);
     h ^= h >> 32;
     return static_cast<size_t>(h);
 }
 
-TcpReassembler::TcpReassembler(TcpReassemblyLimits limits) : limits_(limits) {
+TcpReassembler::TcpReassembler(TcpReassemblyLimits limits)
+    : limits_(limits), flows_(0, TcpFlowKeyHash{random_hash_seed(this)}) {
     // A limit of zero flows would make every segment evict itself.
     limits_.max_flows = std::max<size_t>(limits_.max_flows, 1);
     flows_.reserve(std::min<size_t>(limits_.max_flows, 1u << 16));

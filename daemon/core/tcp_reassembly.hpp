@@ -24,7 +24,9 @@ struct TcpFlowKey {
     friend bool operator==(const TcpFlowKey&, const TcpFlowKey&) = default;
 };
 
+// Seeded per reassembler: on the server side remote clients pick the ports.
 struct TcpFlowKeyHash {
+    uint64_t seed = 0;
     size_t operator()(const TcpFlowKey& k) const noexcept;
 };
 
@@ -83,6 +85,7 @@ public:
     size_t buffered_bytes() const { return total_bytes_; }
     // Segments waiting behind a gap, across all flows.
     size_t held_segments() const { return held_segments_; }
+    uint64_t hash_seed() const { return flows_.hash_function().seed; }
 
 private:
     // Implementation-defined state (the implementer owns everything below).

@@ -1,11 +1,9 @@
 #include "transaction_table.hpp"
 
 #include "hash_mix.hpp"
+#include "hash_seed.hpp"
 #include "intrusive_list.hpp"
 #include "owning_hash_set.hpp"
-
-#include <sys/random.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -75,23 +73,6 @@ bool client_by_socket(Side side, uint64_t origin) {
 
 const Endpoint& peer_of(Side side, uint32_t pid, const Endpoint& client, const Endpoint& server) {
     return side == Side::client && pid != 0 ? server : client;
-}
-
-// The start of every key hash in one table. Slots are picked by the hash's
-// low bits, and on the server side a remote client picks the name, id and
-// port: with a start it cannot know, it cannot aim its queries at one probe
-// run. getrandom does not wait for the entropy pool here: a daemon started
-// early in boot must not hang on it, and a seed that is merely unpredictable
-// enough (clock and address) still defeats precomputed collisions.
-uint64_t random_seed(const void* table) {
-    uint64_t seed = 0;
-    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof seed)) {
-        timespec now{};
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        seed = mix(mix(static_cast<uint64_t>(now.tv_sec), static_cast<uint64_t>(now.tv_nsec)),
-                   reinterpret_cast<uintptr_t>(table));
-    }
-    return seed;
 }
 
 // The parts of a key, borrowed from the message being looked up.
@@ -196,7 +177,7 @@ bool same_key(const KeyView& a, const KeyView& b) {
 }  // namespace
 
 struct TransactionTable::Impl {
-    const uint64_t seed = random_seed(this);
+    const uint64_t seed = random_hash_seed(this);
     OwningHashSet<PendingQuery> pending;
     IntrusiveList<PendingQuery> by_deadline;  // front: earliest deadline
     std::vector<std::unique_ptr<PendingQuery>> spare;

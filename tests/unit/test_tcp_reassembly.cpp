@@ -421,6 +421,29 @@ TEST_CASE("too many held segments: the gap is given up, held data still delivere
     CHECK(h.r.held_segments() == 0);
 }
 
+TEST_CASE("each reassembler hashes flows from a random seed of its own, and reassembles alike") {
+    Harness a;
+    Harness b;
+    // Two equal 64-bit draws, or a zero one, have a chance of about 2^-63.
+    CHECK(a.r.hash_seed() != 0);
+    CHECK(b.r.hash_seed() != 0);
+    CHECK(a.r.hash_seed() != b.r.hash_seed());
+    // 300 flows, each message split in two, the halves interleaved across flows.
+    const Bytes wire = framed(body(40, 61));
+    for (Harness* h : {&a, &b}) {
+        for (uint16_t port = 0; port < 300; ++port)
+            h->feed(flow_key(7, port), 100, 0, 0, slice(wire, 0, 20));
+        for (uint16_t port = 0; port < 300; ++port)
+            h->feed(flow_key(7, port), 200, 20, 0, slice(wire, 20, wire.size()));
+    }
+    for (const Harness* h : {&a, &b}) {
+        CHECK(h->got.size() == 300);
+        CHECK(h->r.flow_count() == 300);
+        CHECK(h->r.buffered_bytes() == 0);
+        CHECK(h->r.counters().lost_segments == 0);
+    }
+}
+
 TEST_CASE("flow limit evicts the least recently used flow") {
     TcpReassemblyLimits limits;
     limits.max_flows = 2;
