@@ -41,12 +41,22 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
+// An answer held behind a TCP gap must be delivered before its query times
+// out, or it would be reported as a timeout and an unmatched response: with
+// a short Timeout= the reorder window shrinks to half of it.
+TcpReassemblyLimits tcp_limits(const Config& config) {
+    TcpReassemblyLimits limits;
+    limits.reorder_window_ns = std::min(limits.reorder_window_ns, config.timeout_usec * 1000 / 2);
+    return limits;
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir)
     : config_(std::move(config)),
       sink_(std::move(sink)),
       cgroup_root_(std::move(cgroup_root)),
+      reassembler_(tcp_limits(config_)),
       table_(TransactionTableLimits{config_.max_transactions, config_.timeout_usec * 1000}),
       cgroups_(cgroup_root_),
       state_dir_(std::move(state_dir)) {}
@@ -277,7 +287,7 @@ void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
     // A segment held behind a TCP gap waits at most the reorder window.
     if (reassembler_.held_segments() > 0)
-        interval = std::min(interval, TcpReassembler::reorder_window_ns / 1000);
+        interval = std::min(interval, reassembler_.reorder_window_ns() / 1000);
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
     else if (!busy && !recheck_after_idle_ && table_.pending() == 0 && reassembler_.flow_count() == 0 &&

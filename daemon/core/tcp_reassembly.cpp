@@ -262,7 +262,7 @@ bool TcpReassembler::hold(Flow& flow, const MessageContext& seen, uint32_t seq, 
     return true;
 }
 
-void TcpReassembler::drain(Flow& flow, const MessageSink& sink) {
+void TcpReassembler::drain(Flow& flow, uint64_t not_before_ns, const MessageSink& sink) {
     for (;;) {
         size_t index = kNone;
         for (size_t i = 0; i < flow.held.size(); ++i) {
@@ -274,7 +274,8 @@ void TcpReassembler::drain(Flow& flow, const MessageSink& sink) {
         if (index == kNone)
             return;
         // Its budget is released first: its bytes may start a message that needs it.
-        const HeldSegment segment = take_held(flow, index);
+        HeldSegment segment = take_held(flow, index);
+        segment.seen.timestamp_ns = std::max(segment.seen.timestamp_ns, not_before_ns);
         apply(flow, segment.seen, segment.seq, segment.wire_len, segment.data, sink);
     }
 }
@@ -298,7 +299,7 @@ void TcpReassembler::give_up_gap(Flow& flow, const MessageSink& sink) {
         return;
     ++counters_.lost_segments;
     skip_gap(flow, flow.held[index].seq);
-    drain(flow, sink);
+    drain(flow, 0, sink);  // the gap is lost: what waited keeps its own time
 }
 
 void TcpReassembler::give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink) {
@@ -306,7 +307,7 @@ void TcpReassembler::give_up_stale_gaps(Flow& flow, uint64_t now_ns, const Messa
         uint64_t oldest = flow.held.front().seen.timestamp_ns;
         for (const HeldSegment& segment : flow.held)
             oldest = std::min(oldest, segment.seen.timestamp_ns);
-        if (now_ns < oldest || now_ns - oldest < reorder_window_ns)
+        if (now_ns < oldest || now_ns - oldest < limits_.reorder_window_ns)
             return;
         give_up_gap(flow, sink);
     }
@@ -328,7 +329,7 @@ void TcpReassembler::process(Flow& flow, const MessageContext& seen, uint32_t se
         }
     }
     apply(flow, seen, seq, wire_len, captured, sink);
-    drain(flow, sink);
+    drain(flow, seen.timestamp_ns, sink);
 }
 
 void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,

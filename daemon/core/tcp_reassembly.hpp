@@ -35,6 +35,13 @@ struct TcpReassemblyLimits {
     size_t max_flow_bytes = 65535 + 2;           // one maximal DNS message and its prefix
     size_t max_total_bytes = 16u * 1024 * 1024;  // across all flows
     uint64_t idle_timeout_ns = 60'000'000'000;   // a flow with no segment for this long is dropped
+    // How long a segment that arrived ahead of a gap waits for the gap to
+    // fill. A segment the network lost comes back after Linux's recovery
+    // (about a round trip with SACK, else the RTO: 200 ms plus a round trip
+    // at least, 1 s on a fresh connection); a capture loss never fills.
+    // Waiting long enough for the first costs only a later report of what
+    // waited, in the rare second case.
+    uint64_t reorder_window_ns = 1'000'000'000;
 };
 
 struct TcpReassemblyCounters {
@@ -49,17 +56,12 @@ struct TcpReassemblyCounters {
 class TcpReassembler {
 public:
     // Called for each complete DNS message of a flow, with where the segment
-    // whose bytes completed it was seen: its arrival time is the message's,
-    // also when the segment was held back behind a gap. The span is valid
-    // only during the call.
+    // whose bytes completed it was seen. The message's time is when its
+    // reader could have had it: that segment's arrival, or for a segment held
+    // behind a gap, when the gap filled (the socket delivers in order). A
+    // gap given up as lost leaves held segments their own arrival time. The
+    // span is valid only during the call.
     using MessageSink = std::function<void(const MessageContext& seen, std::span<const uint8_t> message)>;
-
-    // How long a segment that arrived ahead of a gap waits for the gap to
-    // fill. Network reordering settles within about a round trip, and a
-    // segment lost by the network comes back after at least the minimum RTO
-    // (200 ms); a gap older than this is almost certainly a capture loss,
-    // which never fills.
-    static constexpr uint64_t reorder_window_ns = 250'000'000;
 
     explicit TcpReassembler(TcpReassemblyLimits limits = {});
 
@@ -86,6 +88,7 @@ public:
     // Segments waiting behind a gap, across all flows.
     size_t held_segments() const { return held_segments_; }
     uint64_t hash_seed() const { return flows_.hash_function().seed; }
+    uint64_t reorder_window_ns() const { return limits_.reorder_window_ns; }
 
 private:
     // Implementation-defined state (the implementer owns everything below).
@@ -143,7 +146,9 @@ private:
               std::span<const uint8_t> captured);
     // Takes a held segment out of its flow and gives back its budget.
     HeldSegment take_held(Flow& flow, size_t index);
-    void drain(Flow& flow, const MessageSink& sink);
+    // Applies the held segments the stream has reached, none of them seen
+    // by the reader before `not_before_ns`.
+    void drain(Flow& flow, uint64_t not_before_ns, const MessageSink& sink);
     void skip_gap(Flow& flow, uint32_t to);
     void give_up_gap(Flow& flow, const MessageSink& sink);
     void give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink);

@@ -186,6 +186,43 @@ TEST_CASE("overlapping segments: already-seen bytes are skipped") {
     CHECK(h.r.counters().lost_segments == 0);
 }
 
+TEST_CASE("a segment the network lost fills its gap when the retransmission comes") {
+    // Linux retransmits a lost segment after its RTO: 200 ms plus a round
+    // trip at least. What waits behind the gap must still be there then.
+    Harness h;
+    const Bytes a = body(30, 17), b = body(80, 18);
+    const Bytes wire = cat({framed(a), framed(b)});
+    h.feed(0, slice(wire, 0, 50), 0, 1'000'000);           // a and the start of b
+    h.feed(90, slice(wire, 90, wire.size()), 0, 2'000'000);  // the end of b, ahead of the lost middle
+    h.expire(2'000'000 + 600'000'000);                      // a WAN RTO later, nothing given up
+    CHECK(h.got.size() == 1);
+    CHECK(h.r.counters().lost_segments == 0);
+    h.feed(50, slice(wire, 50, 90), 0, 2'000'000 + 650'000'000);  // the retransmission
+    REQUIRE(h.got.size() == 2);
+    CHECK(h.got[1] == b);
+    CHECK(h.seen[1].timestamp_ns == 2'000'000 + 650'000'000);  // when its reader could have it
+    CHECK(h.r.counters().lost_segments == 0);
+    CHECK(h.r.held_segments() == 0);
+    CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("the reorder window is a limit") {
+    TcpReassemblyLimits limits;
+    limits.reorder_window_ns = 50'000'000;
+    Harness h(limits);
+    const Bytes a = body(30, 19), b = body(30, 20), c = body(30, 21);
+    const Bytes wire = cat({framed(a), framed(b), framed(c)});
+    h.feed(0, slice(wire, 0, 32), 0, 1'000'000);    // a
+    h.feed(64, slice(wire, 64, 96), 0, 2'000'000);  // c; b lost
+    h.expire(2'000'000 + 50'000'000 - 1);
+    CHECK(h.got.size() == 1);
+    h.expire(2'000'000 + 50'000'000);
+    REQUIRE(h.got.size() == 2);
+    CHECK(h.got[1] == c);
+    CHECK(h.seen[1].timestamp_ns == 2'000'000);
+    CHECK(h.r.counters().lost_segments == 1);
+}
+
 TEST_CASE("a gap that never fills is counted and the stream resynchronises") {
     Harness h;
     const Bytes a = body(30, 13), b = body(100, 14), c = body(25, 15), d = body(35, 16);
@@ -200,7 +237,7 @@ TEST_CASE("a gap that never fills is counted and the stream resynchronises") {
 
     SUBCASE("given up when the reorder window has passed") {
         const uint32_t seq_d = seq_c + static_cast<uint32_t>(c.size() + 2);
-        h.feed(seq_d, framed(d), 0, 2'000'000 + 300'000'000);
+        h.feed(seq_d, framed(d), 0, 2'000'000 + h.r.reorder_window_ns());
         REQUIRE(h.got.size() == 3);
         CHECK(h.got[1] == c);
         CHECK(h.got[2] == d);
@@ -210,9 +247,9 @@ TEST_CASE("a gap that never fills is counted and the stream resynchronises") {
         // An idle connection: the answer held behind the gap must not wait
         // for a segment that may never come.
         CHECK(h.r.held_segments() == 1);
-        h.expire(2'000'000 + TcpReassembler::reorder_window_ns - 1);
+        h.expire(2'000'000 + h.r.reorder_window_ns() - 1);
         CHECK(h.got.size() == 1);
-        h.expire(2'000'000 + TcpReassembler::reorder_window_ns);
+        h.expire(2'000'000 + h.r.reorder_window_ns());
         REQUIRE(h.got.size() == 2);
         CHECK(h.got[1] == c);
         CHECK(h.seen[1].timestamp_ns == 2'000'000);  // when c arrived, not when it was given up
@@ -239,7 +276,7 @@ TEST_CASE("a gap inside a message of known length drops only that message") {
     // [100, 150) is lost; the next segment starts in the middle of a, so a
     // segment-boundary guess would be wrong: a's length says where b starts.
     h.feed(150, slice(wire, 150, 220), 0, 10);
-    h.feed(220, slice(wire, 220, wire.size()), 0, 400'000'000);
+    h.feed(220, slice(wire, 220, wire.size()), 0, 10 + h.r.reorder_window_ns());
     REQUIRE(h.got.size() == 2);
     CHECK(h.got[0] == b);
     CHECK(h.got[1] == c);
@@ -382,7 +419,8 @@ TEST_CASE("an out-of-order pair is delivered in order") {
     CHECK(h.r.buffered_bytes() == 0);
 }
 
-TEST_CASE("a message completed by a held segment is reported as seen with that segment") {
+TEST_CASE("messages held behind a gap are reported as seen when the gap filled") {
+    // The reader gets them only then: the socket delivers the stream in order.
     Harness h;
     const Bytes a = body(30, 36), b = body(30, 37), c = body(30, 38);
     const Bytes wire = cat({framed(a), framed(b), framed(c)});
@@ -394,7 +432,7 @@ TEST_CASE("a message completed by a held segment is reported as seen with that s
     CHECK(h.got[1] == b);
     CHECK(h.seen[1].timestamp_ns == 3000);
     CHECK(h.got[2] == c);
-    CHECK(h.seen[2].timestamp_ns == 2000);
+    CHECK(h.seen[2].timestamp_ns == 3000);
     CHECK(h.seen[2].socket_cookie == key.socket_cookie);
     CHECK(h.seen[2].source == key.source);
     CHECK(h.r.held_segments() == 0);
