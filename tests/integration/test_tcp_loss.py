@@ -1,0 +1,144 @@
+#!/usr/bin/env python3
+"""A DNS-over-TCP answer whose first segment the network loses: the kernel
+retransmits it after its RTO, and dnsvis must wait for that, report the whole
+answer, lose nothing, and time the answer from when the gap filled (when dig
+could read it), not from when the segment behind the gap arrived.
+
+Runs in a network namespace of its own: an iptables rule drops the answer's
+first segment on its way in, and its first two retransmissions, and loss
+recovery is left to the RTO (no RACK, no tail loss probe), so the segment
+comes at least 600 ms later: longer than a reorder wait of a few hundred
+milliseconds would hold the data behind it. The server
+is this script (`--serve`), which writes the answer in two segments."""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from dnsvis_testlib import Dnsvisd, Tap, by_name, require_root_and_tools, skip, workdir
+
+NETNS = "dnsvis-test-tcploss"
+NAME = "lost.tcp.test"
+MARKER = b"dnsvis-lost-segment"  # only in the first segment: the one dropped
+GAP_SECONDS = 0.05               # between the two writes of the answer
+DROPS = 3
+SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
+
+
+def in_netns(*command, **kwargs):
+    return subprocess.run(["ip", "netns", "exec", NETNS, *command], capture_output=True, text=True, timeout=30,
+                          **kwargs)
+
+
+def txt_record(text):
+    rdata = bytes([len(text)]) + text
+    return b"\xc0\x0c" + (16).to_bytes(2, "big") + (1).to_bytes(2, "big") + (60).to_bytes(4, "big") + \
+        len(rdata).to_bytes(2, "big") + rdata
+
+
+def answer_for(query):
+    """Two TXT records for the query's one question."""
+    end = 12
+    while query[end] != 0:
+        end += 1 + query[end]
+    question = query[12:end + 5]
+    flags = 0x8400 | (int.from_bytes(query[2:4], "big") & 0x0100)  # QR AA, RD copied
+    header = query[0:2] + flags.to_bytes(2, "big") + (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + bytes(4)
+    return header + question + txt_record(MARKER + b"a" * 150) + txt_record(b"b" * 150)
+
+
+def serve():
+    """Answers one query on 127.0.0.1:53 over TCP, in two writes."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 53))
+    listener.listen(1)
+    print("ready", flush=True)
+    connection, _ = listener.accept()
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    length = int.from_bytes(connection.recv(2, socket.MSG_WAITALL), "big")
+    query = connection.recv(length, socket.MSG_WAITALL)
+    answer = answer_for(query)
+    framed = len(answer).to_bytes(2, "big") + answer
+    cut = framed.index(MARKER) + len(MARKER) + 20
+    connection.sendall(framed[:cut])
+    time.sleep(GAP_SECONDS)
+    connection.sendall(framed[cut:])
+    connection.recv(1)  # until dig closes
+    connection.close()
+
+
+def dropped_packets():
+    rules = in_netns("iptables", "-L", "INPUT", "-v", "-x", "-n").stdout
+    return sum(int(line.split()[0]) for line in rules.splitlines() if "STRING match" in line)
+
+
+def main():
+    require_root_and_tools("ip", "iptables", "dig")
+    tap = Tap()
+    work = workdir()
+    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+    subprocess.run(["ip", "netns", "add", NETNS], check=True)
+    server = None
+    daemon = None
+    try:
+        in_netns("ip", "link", "set", "lo", "up", check=True)
+        # Loss recovery by the RTO alone: no RACK, no tail loss probe.
+        in_netns("sysctl", "-q", "-w", "net.ipv4.tcp_recovery=0", "net.ipv4.tcp_early_retrans=0", check=True)
+        # Dropped on the way in: a drop on the way out would fail the
+        # server's send, and TCP would resend the segment at once, in order.
+        # Three rules, each dropping the first marked packet that reaches it:
+        # the segment, its fast retransmission and its first RTO
+        # retransmission. The second RTO (backed off to 400 ms) brings it, at
+        # least 600 ms after the segment behind it, which waits all along.
+        for _ in range(DROPS):
+            rule = in_netns("iptables", "-A", "INPUT", "-p", "tcp", "--sport", "53", "-m", "string", "--string",
+                            MARKER.decode(), "--algo", "bm", "-m", "statistic", "--mode", "nth", "--every",
+                            "1000000", "--packet", "0", "-j", "DROP")
+            if rule.returncode != 0:
+                break
+        if rule.returncode != 0:
+            skip(f"this kernel's netfilter cannot match strings: {rule.stderr.strip()}")
+        server = subprocess.Popen(["ip", "netns", "exec", NETNS, sys.executable, __file__, "--serve"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        tap.equal(server.stdout.readline().strip(), "ready", "the test server listens")
+        daemon = Dnsvisd(work, "")
+        dig = in_netns("dig", "+tcp", "+tries=1", "+time=5", "@127.0.0.1", NAME, "TXT")
+        tap.check(MARKER.decode() in dig.stdout and "b" * 150 in dig.stdout, "dig got the whole answer over TCP",
+                  dig.stdout + dig.stderr)
+        tap.equal(dropped_packets(), DROPS, "the network lost the answer's first segment, and twice its retransmission")
+        query_time = re.search(r"Query time: (\d+) msec", dig.stdout)
+        dig_msec = int(query_time.group(1)) if query_time else -1
+        tap.check(dig_msec >= 600, "the gap filled after two RTOs (dig's query time, ms)", dig_msec)
+
+        found = daemon.wait_for(by_name(NAME, DNS_PROTOCOL="tcp"))
+        tap.equal(len(found), 1, "one transaction", found)
+        entry = found[0] if found else {}
+        tap.check(entry.get("DNS_OUTCOME") == "answered" and entry.get("DNS_ANSWER_COUNT") == "2" and
+                  "DNS_PARSE_ERROR" not in entry, "the whole answer is reported: two TXT records", entry)
+        latency_msec = int(entry.get("DNS_LATENCY_USEC", "-1000")) / 1000
+        # Timed from the segment behind the gap, it would be about GAP_SECONDS.
+        tap.check(latency_msec >= 0.9 * dig_msec - 2,
+                  "the latency runs to the retransmission, as dig saw it (dnsvis ms, dig ms)",
+                  (latency_msec, dig_msec))
+    finally:
+        exit_code = daemon.stop() if daemon else None
+        if server:
+            server.kill()
+            server.wait(10)
+        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+    tap.equal(exit_code, 0, "dnsvisd exits 0 on SIGTERM")
+    summaries = [e for e in daemon.entries() if e.get("MESSAGE_ID") == SUMMARY_ID]
+    tap.check(summaries and summaries[-1].get("DNSVIS_LOST_TCP") == "0" and summaries[-1].get("DNSVIS_LOST") == "0",
+              "nothing was counted lost: the gap filled", summaries[-1] if summaries else None)
+    tap.finish()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        main()
