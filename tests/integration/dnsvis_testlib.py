@@ -272,5 +272,26 @@ def attached_dnsvis_programs():
     return [line for line in out.splitlines() if "dnsvis_" in line]
 
 
+class NetworkNamespace:
+    """A network namespace of a test's own, with its loopback up; delete()
+    removes it with whatever the test set up in it."""
+
+    def __init__(self, name):
+        self.name = name
+        subprocess.run(["ip", "netns", "del", name], capture_output=True)  # left by a killed run
+        subprocess.run(["ip", "netns", "add", name], check=True)
+        self.run("ip", "link", "set", "lo", "up", check=True)
+
+    def command(self, *command):
+        """`command` as run inside the namespace, for Popen."""
+        return ["ip", "netns", "exec", self.name, *command]
+
+    def run(self, *command, **kwargs):
+        return subprocess.run(self.command(*command), capture_output=True, text=True, timeout=30, **kwargs)
+
+    def delete(self):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+
+
 def workdir():
     return tempfile.mkdtemp(prefix="dnsvis-test-")

@@ -7,18 +7,13 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, Tap, by_name, require_root_and_tools, workdir
+from dnsvis_testlib import Dnsvisd, NetworkNamespace, Tap, by_name, require_root_and_tools, workdir
 
 NETNS = "dnsvis-test-frag"
 
 
-def in_netns(*command, **kwargs):
-    return subprocess.run(["ip", "netns", "exec", NETNS, *command], capture_output=True, text=True, timeout=30,
-                          **kwargs)
-
-
-def reassembled_datagrams():
-    lines = in_netns("cat", "/proc/net/snmp").stdout.splitlines()
+def reassembled_datagrams(netns):
+    lines = netns.run("cat", "/proc/net/snmp").stdout.splitlines()
     names, values = [l.split() for l in lines if l.startswith("Ip:")][:2]
     return int(values[names.index("ReasmOKs")])
 
@@ -27,23 +22,23 @@ def main():
     require_root_and_tools("ip", "dnsmasq", "dig")
     tap = Tap()
     work = workdir()
-    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
-    subprocess.run(["ip", "netns", "add", NETNS], check=True)
+    netns = NetworkNamespace(NETNS)
     server = None
     daemon = None
     try:
-        in_netns("ip", "link", "set", "lo", "up", "mtu", "1280", check=True)
+        netns.run("ip", "link", "set", "lo", "mtu", "1280", check=True)
         strings = ",".join(c * 250 for c in "abcdef")  # ~1.5 KB of TXT: more than one 1280-byte packet
-        server = subprocess.Popen(["ip", "netns", "exec", NETNS, "dnsmasq", "--keep-in-foreground", "--no-resolv",
-                                   "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces", "--port=53",
-                                   "--edns-packet-max=4096", f"--txt-record=long.frag.test,{strings}",
-                                   "--user=root", "--pid-file="],
+        server = subprocess.Popen(netns.command("dnsmasq", "--keep-in-foreground", "--no-resolv",
+                                                "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces",
+                                                "--port=53", "--edns-packet-max=4096",
+                                                f"--txt-record=long.frag.test,{strings}", "--user=root",
+                                                "--pid-file="),
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         daemon = Dnsvisd(work, "")
-        before = reassembled_datagrams()
-        dig = in_netns("dig", "+bufsize=4096", "+ignore", "+tries=3", "+time=1", "@127.0.0.1", "long.frag.test", "TXT")
+        before = reassembled_datagrams(netns)
+        dig = netns.run("dig", "+bufsize=4096", "+ignore", "+tries=3", "+time=1", "@127.0.0.1", "long.frag.test", "TXT")
         tap.check("MSG SIZE  rcvd: 15" in dig.stdout, "dig got the ~1.5 KB answer over UDP", dig.stdout)
-        tap.check(reassembled_datagrams() > before, "the answer was fragmented and reassembled on the wire")
+        tap.check(reassembled_datagrams(netns) > before, "the answer was fragmented and reassembled on the wire")
         found = daemon.wait_for(by_name("long.frag.test"))
         tap.check(len(found) == 1 and found[0].get("DNS_PROTOCOL") == "udp" and
                   found[0].get("DNS_ANSWERS", "").count('"') == 12 and "DNS_PARSE_ERROR" not in found[0],
@@ -54,7 +49,7 @@ def main():
         if server:
             server.terminate()
             server.wait(10)
-        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+        netns.delete()
     tap.finish()
 
 

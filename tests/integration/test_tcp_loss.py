@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, Tap, by_name, require_root_and_tools, skip, workdir
+from dnsvis_testlib import Dnsvisd, NetworkNamespace, Tap, by_name, require_root_and_tools, skip, workdir
 
 NETNS = "dnsvis-test-tcploss"
 NAME = "lost.tcp.test"
@@ -26,11 +26,6 @@ MARKER = b"dnsvis-lost-segment"  # only in the first segment: the one dropped
 GAP_SECONDS = 0.05               # between the two writes of the answer
 DROPS = 3
 SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
-
-
-def in_netns(*command, **kwargs):
-    return subprocess.run(["ip", "netns", "exec", NETNS, *command], capture_output=True, text=True, timeout=30,
-                          **kwargs)
 
 
 def txt_record(text):
@@ -71,8 +66,8 @@ def serve():
     connection.close()
 
 
-def dropped_packets():
-    rules = in_netns("iptables", "-L", "INPUT", "-v", "-x", "-n").stdout
+def dropped_packets(netns):
+    rules = netns.run("iptables", "-L", "INPUT", "-v", "-x", "-n").stdout
     return sum(int(line.split()[0]) for line in rules.splitlines() if "STRING match" in line)
 
 
@@ -80,14 +75,12 @@ def main():
     require_root_and_tools("ip", "iptables", "dig")
     tap = Tap()
     work = workdir()
-    subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
-    subprocess.run(["ip", "netns", "add", NETNS], check=True)
+    netns = NetworkNamespace(NETNS)
     server = None
     daemon = None
     try:
-        in_netns("ip", "link", "set", "lo", "up", check=True)
         # Loss recovery by the RTO alone: no RACK, no tail loss probe.
-        in_netns("sysctl", "-q", "-w", "net.ipv4.tcp_recovery=0", "net.ipv4.tcp_early_retrans=0", check=True)
+        netns.run("sysctl", "-q", "-w", "net.ipv4.tcp_recovery=0", "net.ipv4.tcp_early_retrans=0", check=True)
         # Dropped on the way in: a drop on the way out would fail the
         # server's send, and TCP would resend the segment at once, in order.
         # Three rules, each dropping the first marked packet that reaches it:
@@ -95,21 +88,21 @@ def main():
         # retransmission. The second RTO (backed off to 400 ms) brings it, at
         # least 600 ms after the segment behind it, which waits all along.
         for _ in range(DROPS):
-            rule = in_netns("iptables", "-A", "INPUT", "-p", "tcp", "--sport", "53", "-m", "string", "--string",
-                            MARKER.decode(), "--algo", "bm", "-m", "statistic", "--mode", "nth", "--every",
-                            "1000000", "--packet", "0", "-j", "DROP")
+            rule = netns.run("iptables", "-A", "INPUT", "-p", "tcp", "--sport", "53", "-m", "string", "--string",
+                             MARKER.decode(), "--algo", "bm", "-m", "statistic", "--mode", "nth", "--every",
+                             "1000000", "--packet", "0", "-j", "DROP")
             if rule.returncode != 0:
                 break
         if rule.returncode != 0:
             skip(f"this kernel's netfilter cannot match strings: {rule.stderr.strip()}")
-        server = subprocess.Popen(["ip", "netns", "exec", NETNS, sys.executable, __file__, "--serve"],
+        server = subprocess.Popen(netns.command(sys.executable, __file__, "--serve"),
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         tap.equal(server.stdout.readline().strip(), "ready", "the test server listens")
         daemon = Dnsvisd(work, "")
-        dig = in_netns("dig", "+tcp", "+tries=1", "+time=5", "@127.0.0.1", NAME, "TXT")
+        dig = netns.run("dig", "+tcp", "+tries=1", "+time=5", "@127.0.0.1", NAME, "TXT")
         tap.check(MARKER.decode() in dig.stdout and "b" * 150 in dig.stdout, "dig got the whole answer over TCP",
                   dig.stdout + dig.stderr)
-        tap.equal(dropped_packets(), DROPS, "the network lost the answer's first segment, and twice its retransmission")
+        tap.equal(dropped_packets(netns), DROPS, "the network lost the answer's first segment, and twice its retransmission")
         query_time = re.search(r"Query time: (\d+) msec", dig.stdout)
         dig_msec = int(query_time.group(1)) if query_time else -1
         tap.check(dig_msec >= 600, "the gap filled after two RTOs (dig's query time, ms)", dig_msec)
@@ -129,7 +122,7 @@ def main():
         if server:
             server.kill()
             server.wait(10)
-        subprocess.run(["ip", "netns", "del", NETNS], capture_output=True)
+        netns.delete()
     tap.equal(exit_code, 0, "dnsvisd exits 0 on SIGTERM")
     summaries = [e for e in daemon.entries() if e.get("MESSAGE_ID") == SUMMARY_ID]
     tap.check(summaries and summaries[-1].get("DNSVIS_LOST_TCP") == "0" and summaries[-1].get("DNSVIS_LOST") == "0",
