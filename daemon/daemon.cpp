@@ -89,8 +89,7 @@ void Daemon::on_record(std::span<const uint8_t> record) {
     context.owner.cgroup_id = event.cgroup_id;
 
     if (event.transport == Transport::tcp) {
-        reassembler_.feed(context, event.tcp_seq, event.tcp_flags, event.payload_len, event.payload,
-                          tcp_message_sink());
+        reassembler_.feed(context, event.tcp_seq, event.tcp_flags, event.payload_len, event.payload, tcp_message_);
     } else {
         handle_dns(context, event.payload, event.cut());
     }
@@ -264,7 +263,7 @@ void Daemon::drain() {
     pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
     // Messages held behind a TCP gap first: an answer among them completes
     // its transaction before the table could time it out.
-    reassembler_.expire(now_ns_, tcp_message_sink());
+    reassembler_.expire(now_ns_, tcp_message_);
     table_.expire(now_ns_, report_);
     release_expired(now_ns_);
     if (containers_)

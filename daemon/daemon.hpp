@@ -54,10 +54,6 @@ private:
     bool setup_event_loop();
     void on_record(std::span<const uint8_t> record);
     void handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut);
-    // Where the TCP reassembler hands over each complete message.
-    TcpReassembler::MessageSink tcp_message_sink() {
-        return [this](const MessageContext& seen, std::span<const uint8_t> message) { handle_dns(seen, message, false); };
-    }
     void remember_owner(const SocketOwner& owner);
     void report(Transaction&& transaction);
     const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
@@ -106,6 +102,11 @@ private:
 
     // Where the transaction table hands its finished transactions.
     const TransactionTable::Sink report_ = [this](Transaction&& transaction) { report(std::move(transaction)); };
+    // Where the TCP reassembler hands over each complete message.
+    const TcpReassembler::MessageSink tcp_message_ = [this](const MessageContext& seen,
+                                                            std::span<const uint8_t> message) {
+        handle_dns(seen, message, false);
+    };
 
     // Reused per event to avoid allocations on the hot path.
     DnsMessage message_;
