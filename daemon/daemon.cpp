@@ -41,9 +41,10 @@ uint64_t monotonic_ns() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-// An answer held behind a TCP gap must be delivered before its query times
-// out, or it would be reported as a timeout and an unmatched response: with
-// a short Timeout= the reorder window shrinks to half of it.
+// An answer held behind a TCP gap should be delivered before its query times
+// out, or it is reported as a timeout and an unmatched response: with a
+// short Timeout= the reorder window shrinks to half of it (see arm_tick for
+// how late past the window a gap is given up).
 TcpReassemblyLimits tcp_limits(const Config& config) {
     TcpReassemblyLimits limits;
     limits.reorder_window_ns = std::min(limits.reorder_window_ns, config.timeout_usec * 1000 / 2);
@@ -284,9 +285,12 @@ void Daemon::stop_if_output_gone() {
 
 void Daemon::arm_tick(bool busy) {
     uint64_t interval = busy ? pacer_.interval_usec() : idle_tick_usec;
-    // A segment held behind a TCP gap waits at most the reorder window.
+    // A segment held behind a TCP gap waits the reorder window. Looking every
+    // quarter of it gives the gap up at most a quarter late: ticks a whole
+    // window apart could make that up to twice the window, which is all of
+    // a short Timeout=.
     if (reassembler_.held_segments() > 0)
-        interval = std::min(interval, reassembler_.reorder_window_ns() / 1000);
+        interval = std::min(interval, reassembler_.reorder_window_ns() / 4 / 1000);
     if (!held_.empty())
         interval = std::min(interval, held_tick_usec);  // held entries have a deadline well below a second
     else if (!busy && !recheck_after_idle_ && table_.pending() == 0 && reassembler_.flow_count() == 0 &&
