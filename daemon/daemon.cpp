@@ -92,11 +92,11 @@ void Daemon::on_record(std::span<const uint8_t> record) {
     if (event.transport == Transport::tcp) {
         reassembler_.feed(context, event.tcp_seq, event.tcp_flags, event.payload_len, event.payload, tcp_message_);
     } else {
-        handle_dns(context, event.payload, event.cut());
+        handle_dns(context, event.payload, event.cut() ? MessageTail::cut : MessageTail::whole);
     }
 }
 
-void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, bool cut) {
+void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail) {
     // Only what the entry reports is rendered: the answers' data, not
     // owner names or the authority and additional sections.
     const DnsParseStatus status = parse_dns_message(wire, message_, DnsParseDepth::reported);
@@ -107,11 +107,19 @@ void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
     parse_error_ = {};
     if (status != DnsParseStatus::ok) {
         ++counted_.parse_errors;
-        if (cut) {
+        switch (tail) {
+        case MessageTail::whole:
+            parse_error_ = to_string(status);
+            break;
+        case MessageTail::cut:
             parse_error_text_ = "capture cut at " + std::to_string(wire.size()) + " bytes (SnapLength=)";
             parse_error_ = parse_error_text_;
-        } else {
-            parse_error_ = to_string(status);
+            break;
+        case MessageTail::lost:
+            parse_error_text_ = "only the first " + std::to_string(wire.size()) +
+                                " bytes captured: a TCP segment was lost (DNSVIS_LOST_TCP)";
+            parse_error_ = parse_error_text_;
+            break;
         }
     }
     if (message_.is_response()) {

@@ -10,6 +10,12 @@
 
 namespace dnsvis {
 
+// How much of a message was captured: all of it, or its beginning, with the
+// rest cut at the snap length or lost (a TCP segment never captured). What
+// arrived is still reported: its header says whose answer it was and how
+// it ended.
+enum class MessageTail : uint8_t { whole, cut, lost };
+
 struct MessageContext {
     uint64_t timestamp_ns = 0;
     uint64_t socket_cookie = 0;

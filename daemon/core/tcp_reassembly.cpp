@@ -19,6 +19,8 @@ constexpr size_t kMaxHeldSegments = 8;
 constexpr int32_t kSynRetransmitWindow = 1 << 20;
 
 constexpr size_t kNone = std::numeric_limits<size_t>::max();
+// Less than a DNS header identifies no transaction: not worth reporting.
+constexpr uint32_t kDnsHeaderSize = 12;
 
 // Sequence numbers wrap at 2^32 (RFC 9293 3.4): compare by signed distance.
 int32_t seq_diff(uint32_t a, uint32_t b) {
@@ -136,7 +138,21 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
 
 void TcpReassembler::deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink) {
     ++counters_.messages;
-    sink(seen, message);
+    sink(seen, message, MessageTail::whole);
+}
+
+bool TcpReassembler::deliver_partial(Flow& flow, const MessageContext& after, MessageTail tail,
+                                     const MessageSink& sink) {
+    if (flow.header_len != 2 || flow.discarding || flow.message_got < kDnsHeaderSize)
+        return false;
+    // The socket, endpoints and owner are the flow's; the time is that of
+    // the message's own last captured bytes: the reader had the message no
+    // earlier, and a capture loss is usually of the very next segment.
+    MessageContext seen = after;
+    seen.timestamp_ns = flow.body_seen_ns;
+    ++counters_.partial_messages;
+    sink(seen, flow.body, tail);
+    return true;
 }
 
 void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
@@ -168,8 +184,10 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
             continue;
         }
         const size_t n = std::min<size_t>(bytes.size(), flow.message_len - flow.message_got);
-        if (!flow.discarding)
+        if (!flow.discarding) {
             flow.body.insert(flow.body.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(n));
+            flow.body_seen_ns = seen.timestamp_ns;
+        }
         flow.message_got += static_cast<uint32_t>(n);
         bytes = bytes.subspan(n);
         if (flow.message_got == flow.message_len) {
@@ -180,15 +198,16 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
     }
 }
 
-void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
-    // The stream bytes [next_seq, to) are missing.
+bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& after, MessageTail tail,
+                              const MessageSink& sink) {
+    const bool reported = deliver_partial(flow, after, tail, sink);
     if (flow.header_len == 2) {
         const uint32_t message_end = flow.next_seq + (flow.message_len - flow.message_got);
         const int32_t beyond = seq_diff(message_end, to);
         if (beyond > 0) {
-            // The gap lies inside the current message. That message is lost,
-            // but its length says exactly where the next one starts, which is
-            // better than guessing at a segment boundary.
+            // The gap lies inside the current message. Its length says
+            // exactly where the next one starts, which is better than
+            // guessing at a segment boundary: skip the rest of it.
             const uint32_t length = flow.message_len;
             reset_message(flow);
             flow.header_len = 2;
@@ -196,7 +215,13 @@ void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
             flow.message_len = length;
             flow.message_got = length - static_cast<uint32_t>(beyond);
             flow.next_seq = to;
-            return;
+            return reported;
+        }
+        if (beyond == 0) {
+            // The gap ends where the message does: the next starts at `to`.
+            reset_message(flow);
+            flow.next_seq = to;
+            return reported;
         }
     }
     // Where the next message starts is unknown: guess that the segment after
@@ -204,6 +229,7 @@ void TcpReassembler::skip_gap(Flow& flow, uint32_t to) {
     // send. The parser rejects the garbage when the guess is wrong.
     reset_message(flow);
     flow.next_seq = to;
+    return false;
 }
 
 void TcpReassembler::apply(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
@@ -217,9 +243,10 @@ void TcpReassembler::apply(Flow& flow, const MessageContext& seen, uint32_t seq,
         flow.next_seq = seq + have;
     }
     if (have < wire_len) {
-        // The capture was cut: the rest of the segment is a gap.
-        ++counters_.lost_segments;
-        skip_gap(flow, seq + wire_len);
+        // The capture was cut: the rest of the segment is a gap. Only the
+        // end of a message that is reported anyway is no loss.
+        if (!skip_gap(flow, seq + wire_len, seen, MessageTail::cut, sink))
+            ++counters_.lost_segments;
     } else {
         flow.next_seq = seq + wire_len;
     }
@@ -298,7 +325,7 @@ void TcpReassembler::give_up_gap(Flow& flow, const MessageSink& sink) {
     if (index == kNone)
         return;
     ++counters_.lost_segments;
-    skip_gap(flow, flow.held[index].seq);
+    skip_gap(flow, flow.held[index].seq, flow.held[index].seen, MessageTail::lost, sink);
     drain(flow, 0, sink);  // the gap is lost: what waited keeps its own time
 }
 
@@ -325,7 +352,7 @@ void TcpReassembler::process(Flow& flow, const MessageContext& seen, uint32_t se
             give_up_gap(flow, sink);
         } else {
             ++counters_.lost_segments;
-            skip_gap(flow, seq);
+            skip_gap(flow, seq, seen, MessageTail::lost, sink);
         }
     }
     apply(flow, seen, seq, wire_len, captured, sink);
@@ -384,7 +411,8 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         while (!flow->held.empty())
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
-        // stream ended inside of is lost.
+        // stream ended inside of is lost. What came of it is still reported.
+        deliver_partial(*flow, segment, MessageTail::lost, sink);
         discard_flow(*flow);
     }
 }

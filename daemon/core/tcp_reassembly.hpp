@@ -45,10 +45,14 @@ struct TcpReassemblyLimits {
 };
 
 struct TcpReassemblyCounters {
-    uint64_t messages = 0;        // complete messages delivered
-    // Segments (or parts) discarded: gap, cut capture, budget, and when a
-    // flow is closed (RST, eviction, idleness, discard_all) each segment it
-    // held plus the message it was assembling.
+    uint64_t messages = 0;          // complete messages delivered
+    uint64_t partial_messages = 0;  // beginnings delivered of messages whose rest was cut or lost
+    // Segments (or parts) discarded: a gap given up, a cut that took more
+    // than the rest of one message, budget, and when a flow is closed (RST,
+    // eviction, idleness, discard_all) each segment it held plus the message
+    // it was assembling. A cut that took only the rest of a message whose
+    // beginning was delivered is not a loss: that message is reported, as a
+    // cut UDP message is.
     uint64_t lost_segments = 0;
     uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
 };
@@ -59,9 +63,13 @@ public:
     // whose bytes completed it was seen. The message's time is when its
     // reader could have had it: that segment's arrival, or for a segment held
     // behind a gap, when the gap filled (the socket delivers in order). A
-    // gap given up as lost leaves held segments their own arrival time. The
-    // span is valid only during the call.
-    using MessageSink = std::function<void(const MessageContext& seen, std::span<const uint8_t> message)>;
+    // gap given up as lost leaves held segments their own arrival time.
+    // Also called, with `tail` cut or lost, for the beginning of a message
+    // whose rest will never be seen, at least a DNS header of it, timed by
+    // the last of its segments that was. The span is valid only during the
+    // call.
+    using MessageSink =
+        std::function<void(const MessageContext& seen, std::span<const uint8_t> message, MessageTail tail)>;
 
     explicit TcpReassembler(TcpReassemblyLimits limits = {});
 
@@ -119,6 +127,7 @@ private:
         uint32_t message_got = 0;
         size_t reserved = 0;  // budget charged for `body`
         std::vector<uint8_t> body;
+        uint64_t body_seen_ns = 0;  // when the last bytes in `body` arrived
 
         std::vector<HeldSegment> held;
         size_t held_bytes = 0;
@@ -137,6 +146,10 @@ private:
     void reset_stream(Flow& flow);
     void begin_message(Flow& flow, uint32_t length);
     void deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink);
+    // Hands over what arrived of the message being assembled, if a DNS
+    // header's worth, when the rest of it is gone; `after` is where the
+    // stream was seen going on. Returns whether it did.
+    bool deliver_partial(Flow& flow, const MessageContext& after, MessageTail tail, const MessageSink& sink);
     void consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes, const MessageSink& sink);
     void process(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
                  std::span<const uint8_t> captured, const MessageSink& sink);
@@ -149,7 +162,10 @@ private:
     // Applies the held segments the stream has reached, none of them seen
     // by the reader before `not_before_ns`.
     void drain(Flow& flow, uint64_t not_before_ns, const MessageSink& sink);
-    void skip_gap(Flow& flow, uint32_t to);
+    // Moves the stream past [next_seq, to), bytes cut from the capture or
+    // lost. Returns whether they held nothing but the rest of the message
+    // being assembled, which was then reported from its beginning.
+    bool skip_gap(Flow& flow, uint32_t to, const MessageContext& after, MessageTail tail, const MessageSink& sink);
     void give_up_gap(Flow& flow, const MessageSink& sink);
     void give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink);
     size_t earliest_held(const Flow& flow) const;

@@ -22,8 +22,8 @@ def dnsmasq():
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def dig(name, qtype="A"):
-    subprocess.run(["dig", "+tries=1", "+time=2", "-p", str(DNSMASQ_PORT), f"@{DNSMASQ_ADDRESS}", name, qtype],
+def dig(name, qtype="A", *options):
+    subprocess.run(["dig", "+tries=1", "+time=2", *options, "-p", str(DNSMASQ_PORT), f"@{DNSMASQ_ADDRESS}", name, qtype],
                    capture_output=True, timeout=30)
 
 
@@ -75,7 +75,10 @@ def main():
         # A snap length shorter than the response: reported, with the cut named.
         daemon = Dnsvisd(work, f"[Capture]\nPorts={DNSMASQ_PORT}\nSnapLength=512\n")
         dig("long.opt.test", "TXT")
-        cut = daemon.wait_for(by_name("long.opt.test"))
+        dig("long.opt.test", "TXT", "+tcp")
+        cut = daemon.wait_for(by_name("long.opt.test", DNS_PROTOCOL="udp"))
+        # Over TCP the answer is one segment on loopback, cut like the datagram.
+        cut_tcp = daemon.wait_for(by_name("long.opt.test", DNS_PROTOCOL="tcp"))
         daemon.stop()
         summary = summary_of(daemon)
         tap.check(len(cut) == 1 and cut[0].get("DNS_OUTCOME") == "answered" and
@@ -83,7 +86,13 @@ def main():
                   cut)
         tap.check(cut and "capture cut at 512 bytes" in cut[0].get("DNS_PARSE_ERROR", ""),
                   "SnapLength=: the entry says the capture was cut", cut)
-        tap.check(int(summary.get("DNSVIS_CUT", "0")) >= 1, "SnapLength=: the cut is counted", summary)
+        tap.check(int(summary.get("DNSVIS_CUT", "0")) >= 2, "SnapLength=: the cuts are counted", summary)
+        tap.check(len(cut_tcp) == 1 and cut_tcp[0].get("DNS_OUTCOME") == "answered" and
+                  cut_tcp[0].get("DNS_RCODE") == "NOERROR" and
+                  "capture cut at 510 bytes" in cut_tcp[0].get("DNS_PARSE_ERROR", ""),
+                  "SnapLength=: a response over TCP cut the same way completes its transaction too", cut_tcp)
+        tap.check(summary.get("DNSVIS_LOST_TCP") == "0",
+                  "SnapLength=: cutting the end of a TCP message that is reported loses nothing", summary)
     finally:
         if daemon:
             daemon.stop()

@@ -65,12 +65,24 @@ struct Harness {
     explicit Harness(TcpReassemblyLimits limits = {}) : r(limits) {}
 
     TcpReassembler r;
-    std::vector<Bytes> got;
+    std::vector<Bytes> got;  // whole messages
     std::vector<const uint8_t*> pointers;
     std::vector<MessageContext> seen;  // where each message's last segment was seen
+    // Beginnings of messages whose rest was cut or lost, kept apart so that
+    // `got` is exactly the messages that came whole.
+    struct Partial {
+        Bytes bytes;
+        MessageTail tail;
+        MessageContext seen;
+    };
+    std::vector<Partial> partials;
 
     TcpReassembler::MessageSink sink() {
-        return [this](const MessageContext& context, std::span<const uint8_t> m) {
+        return [this](const MessageContext& context, std::span<const uint8_t> m, MessageTail tail) {
+            if (tail != MessageTail::whole) {
+                partials.push_back({Bytes(m.begin(), m.end()), tail, context});
+                return;
+            }
             got.emplace_back(m.begin(), m.end());
             pointers.push_back(m.data());
             seen.push_back(context);
@@ -281,35 +293,69 @@ TEST_CASE("a gap inside a message of known length drops only that message") {
     CHECK(h.got[0] == b);
     CHECK(h.got[1] == c);
     CHECK(h.r.counters().lost_segments == 1);
+    // What came of a is still handed over, marked lost and timed by its own
+    // last captured segment, not by the segment after the gap.
+    REQUIRE(h.partials.size() == 1);
+    CHECK(h.partials[0].bytes == slice(a, 0, 98));
+    CHECK(h.partials[0].tail == MessageTail::lost);
+    CHECK(h.partials[0].seen.timestamp_ns == 0);
+    CHECK(h.partials[0].seen.socket_cookie == 1);
+    CHECK(h.r.counters().partial_messages == 1);
     CHECK(h.r.buffered_bytes() == 0);
 }
 
-TEST_CASE("a cut capture loses the cut part and resynchronises") {
+TEST_CASE("a cut capture reports what it has of the cut message and resynchronises") {
     Harness h;
     const Bytes a = body(30, 20), b = body(60, 21), c = body(20, 22);
     const Bytes wire = cat({framed(a), framed(b)});
-    // 92 bytes on the wire, 50 captured: a is whole, b is cut.
-    h.feed_cut(flow_key(1), 0, 0, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 50));
+    SUBCASE("the cut takes only the end of b: b is reported cut, nothing is lost") {
+        // 92 bytes on the wire, 50 captured: a is whole, 16 bytes of b.
+        h.feed_cut(flow_key(1), 7, 0, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 50));
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(b, 0, 16));
+        CHECK(h.partials[0].tail == MessageTail::cut);
+        CHECK(h.partials[0].seen.timestamp_ns == 7);
+        CHECK(h.r.counters().lost_segments == 0);
+    }
+    SUBCASE("less than a DNS header of b: b is lost, and counted") {
+        h.feed_cut(flow_key(1), 7, 0, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 45));
+        CHECK(h.partials.empty());
+        CHECK(h.r.counters().lost_segments == 1);
+    }
+    SUBCASE("the cut also takes the start of another message: that is a loss") {
+        const Bytes more = cat({wire, framed(c)});
+        h.feed_cut(flow_key(1), 7, 0, 0, static_cast<uint32_t>(more.size()), slice(more, 0, 50));
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(b, 0, 16));
+        CHECK(h.r.counters().lost_segments == 1);
+        h.feed(static_cast<uint32_t>(more.size()), framed(a));
+        REQUIRE(h.got.size() == 2);
+        CHECK(h.got[1] == a);
+        return;
+    }
     REQUIRE(h.got.size() == 1);
     CHECK(h.got[0] == a);
-    CHECK(h.r.counters().lost_segments == 1);
     CHECK(h.r.buffered_bytes() == 0);
     h.feed(static_cast<uint32_t>(wire.size()), framed(c));
     REQUIRE(h.got.size() == 2);
     CHECK(h.got[1] == c);
 }
 
-TEST_CASE("a message larger than the snap length is skipped by its length") {
+TEST_CASE("a message larger than the snap length is reported cut and skipped by its length") {
     Harness h;
     const Bytes big = body(9000, 23), after = body(30, 24);
     const Bytes wire = cat({framed(big), framed(after)});
     // The first segment carries most of big but only 4096 bytes were captured.
     h.feed_cut(flow_key(1), 0, 0, 0, 8000, slice(wire, 0, 4096));
     CHECK(h.got.empty());
-    CHECK(h.r.counters().lost_segments == 1);
+    REQUIRE(h.partials.size() == 1);
+    CHECK(h.partials[0].bytes == slice(big, 0, 4094));
+    CHECK(h.partials[0].tail == MessageTail::cut);
+    CHECK(h.r.counters().lost_segments == 0);
     h.feed(8000, slice(wire, 8000, wire.size()));
     REQUIRE(h.got.size() == 1);
     CHECK(h.got[0] == after);
+    CHECK(h.partials.size() == 1);
     CHECK(h.r.buffered_bytes() == 0);
 }
 
@@ -347,9 +393,12 @@ TEST_CASE("FIN delivers what is complete and forgets the flow") {
         CHECK(h.got.size() == 2);
         CHECK(h.r.counters().lost_segments == 0);
     }
-    SUBCASE("incomplete message at the end") {
+    SUBCASE("incomplete message at the end: what came is reported, and counted lost") {
         h.feed(0, cat({framed(a), slice(framed(b), 0, 20)}), tcp_flag::fin);
         CHECK(h.got.size() == 1);
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(b, 0, 18));
+        CHECK(h.partials[0].tail == MessageTail::lost);
         CHECK(h.r.counters().lost_segments == 1);
     }
     SUBCASE("FIN without data after the messages") {
@@ -750,6 +799,7 @@ TEST_CASE("random segmentation, duplication and local reordering lose nothing") 
             h.feed(isn + 1 + s.offset, s.data);
         h.feed(isn + 1 + static_cast<uint32_t>(wire.size()), {}, tcp_flag::fin);
         CHECK(h.r.counters().lost_segments == 0);
+        CHECK(h.partials.empty());
         REQUIRE(h.got.size() == messages.size());
         for (size_t i = 0; i < messages.size(); ++i)
             CHECK(h.got[i] == messages[i]);
@@ -801,6 +851,7 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
         const uint32_t isn = rng.next();
         uint64_t now = 0;
         std::vector<Bytes> expected;
+        std::vector<Bytes> expected_partials;  // what a cut leaves of the message it falls in
         auto send_whole = [&](const AlignedSegment& s) {
             h.feed(flow_key(1), now, isn + s.offset, 0, slice(wire, s.offset, s.offset + s.size));
         };
@@ -819,8 +870,11 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
                 const uint32_t kept = rng.below(s.size);
                 h.feed_cut(flow_key(1), now, isn + s.offset, 0, s.size, slice(wire, s.offset, s.offset + kept));
                 for (size_t j = s.first; j < s.last; ++j) {
-                    if (spans[j].first + spans[j].second <= s.offset + kept)
+                    const uint32_t end = s.offset + kept;
+                    if (spans[j].first + spans[j].second <= end)
                         expected.push_back(messages[j]);
+                    else if (end >= spans[j].first + 2 + 12)
+                        expected_partials.push_back(slice(messages[j], 0, end - spans[j].first - 2));
                 }
             } else if (action == 2 && i + 1 < segments.size()) {
                 send_whole(segments[i + 1]);
@@ -839,13 +893,18 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
                 const uint16_t port = static_cast<uint16_t>(rng.below(4));
                 const Bytes partial = slice(framed(body(900, 1)), 0, 100 + rng.below(800));
                 h.r.feed(seen_at(flow_key(2, port), now), port * 5000u, 0, static_cast<uint32_t>(partial.size()),
-                         partial, [](const MessageContext&, std::span<const uint8_t>) {});
+                         partial, [](const MessageContext&, std::span<const uint8_t>, MessageTail) {});
             }
         }
         h.feed(flow_key(1), now, isn + static_cast<uint32_t>(wire.size()), tcp_flag::fin, {});
         REQUIRE(h.got.size() == expected.size());
         for (size_t i = 0; i < expected.size(); ++i)
             CHECK(h.got[i] == expected[i]);
+        REQUIRE(h.partials.size() == expected_partials.size());
+        for (size_t i = 0; i < expected_partials.size(); ++i) {
+            CHECK(h.partials[i].bytes == expected_partials[i]);
+            CHECK(h.partials[i].tail == MessageTail::cut);
+        }
         h.expire(now + limits.idle_timeout_ns);
         CHECK(h.r.flow_count() == 0);
         CHECK(h.r.buffered_bytes() == 0);
