@@ -9,6 +9,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -85,6 +86,33 @@ text    TXT   "hello world" "second string"
 
 def big_txt_records(count=12, length=200):
     return "".join(f'big     TXT   "{chr(97 + i % 26) * length}"\n' for i in range(count))
+
+
+def dns_query(query_id, name, qtype=16, padding=0):
+    """A recursive query in wire form for `name`; `padding` adds an EDNS
+    Padding option (RFC 7830) of that many bytes, to make it large."""
+    labels = b"".join(bytes([len(label)]) + label.encode() for label in name.split("."))
+    extra = 1 if padding else 0
+    message = struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, extra) + labels + b"\0" + struct.pack(">HH", qtype, 1)
+    if padding:
+        option = struct.pack(">HH", 12, padding) + bytes(padding)
+        message += b"\0" + struct.pack(">HHIH", 41, 1232, 0, len(option)) + option
+    return message
+
+
+def txt_answer(query, texts):
+    """An authoritative answer to `query`'s one question: a TXT record per
+    text, each owned by the question's name (a pointer to offset 12)."""
+    end = 12
+    while query[end] != 0:
+        end += 1 + query[end]
+    question = query[12:end + 5]
+    flags = 0x8400 | (struct.unpack(">H", query[2:4])[0] & 0x0100)  # QR AA, RD copied
+    records = b""
+    for text in texts:
+        rdata = bytes([len(text)]) + text
+        records += b"\xc0\x0c" + struct.pack(">HHIH", 16, 1, 60, len(rdata)) + rdata
+    return query[0:2] + struct.pack(">HHHHH", flags, 1, len(texts), 0, 0) + question + records
 
 
 def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None):

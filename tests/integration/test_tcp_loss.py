@@ -18,7 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, NetworkNamespace, Tap, by_name, require_root_and_tools, skip, workdir
+from dnsvis_testlib import Dnsvisd, NetworkNamespace, Tap, by_name, require_root_and_tools, skip, txt_answer, workdir
 
 NETNS = "dnsvis-test-tcploss"
 NAME = "lost.tcp.test"
@@ -26,23 +26,6 @@ MARKER = b"dnsvis-lost-segment"  # only in the first segment: the one dropped
 GAP_SECONDS = 0.05               # between the two writes of the answer
 DROPS = 3
 SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
-
-
-def txt_record(text):
-    rdata = bytes([len(text)]) + text
-    return b"\xc0\x0c" + (16).to_bytes(2, "big") + (1).to_bytes(2, "big") + (60).to_bytes(4, "big") + \
-        len(rdata).to_bytes(2, "big") + rdata
-
-
-def answer_for(query):
-    """Two TXT records for the query's one question."""
-    end = 12
-    while query[end] != 0:
-        end += 1 + query[end]
-    question = query[12:end + 5]
-    flags = 0x8400 | (int.from_bytes(query[2:4], "big") & 0x0100)  # QR AA, RD copied
-    header = query[0:2] + flags.to_bytes(2, "big") + (1).to_bytes(2, "big") + (2).to_bytes(2, "big") + bytes(4)
-    return header + question + txt_record(MARKER + b"a" * 150) + txt_record(b"b" * 150)
 
 
 def serve():
@@ -56,7 +39,7 @@ def serve():
     connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     length = int.from_bytes(connection.recv(2, socket.MSG_WAITALL), "big")
     query = connection.recv(length, socket.MSG_WAITALL)
-    answer = answer_for(query)
+    answer = txt_answer(query, [MARKER + b"a" * 150, b"b" * 150])
     framed = len(answer).to_bytes(2, "big") + answer
     cut = framed.index(MARKER) + len(MARKER) + 20
     connection.sendall(framed[:cut])
