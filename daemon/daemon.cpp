@@ -120,6 +120,10 @@ void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
                                 " bytes captured: a TCP segment was lost (DNSVIS_LOST_TCP)";
             parse_error_ = parse_error_text_;
             break;
+        case MessageTail::ended:
+            parse_error_text_ = "the TCP connection ended " + std::to_string(wire.size()) + " bytes into the message";
+            parse_error_ = parse_error_text_;
+            break;
         }
     }
     if (message_.is_response()) {

@@ -11,10 +11,10 @@
 namespace dnsvis {
 
 // How much of a message was captured: all of it, or its beginning, with the
-// rest cut at the snap length or lost (a TCP segment never captured). What
-// arrived is still reported: its header says whose answer it was and how
-// it ended.
-enum class MessageTail : uint8_t { whole, cut, lost };
+// rest cut at the snap length, lost (a TCP segment never captured), or never
+// there (the TCP stream ended, FIN or RST, inside the message). What arrived
+// is still reported: its header says whose answer it was and how it ended.
+enum class MessageTail : uint8_t { whole, cut, lost, ended };
 
 struct MessageContext {
     uint64_t timestamp_ns = 0;

@@ -385,7 +385,9 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
     flow->last_seen_ns = now_ns;
 
     if (rst) {
-        // RST payload is not stream data (RFC 9293 3.5.3).
+        // RST payload is not stream data (RFC 9293 3.5.3). A message the
+        // reset cut short is reported from what came of it.
+        deliver_partial(*flow, segment, MessageTail::ended, sink);
         discard_flow(*flow);
         return;
     }
@@ -412,7 +414,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
         // stream ended inside of is lost. What came of it is still reported.
-        deliver_partial(*flow, segment, MessageTail::lost, sink);
+        deliver_partial(*flow, segment, MessageTail::ended, sink);
         discard_flow(*flow);
     }
 }

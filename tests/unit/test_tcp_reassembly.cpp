@@ -398,7 +398,7 @@ TEST_CASE("FIN delivers what is complete and forgets the flow") {
         CHECK(h.got.size() == 1);
         REQUIRE(h.partials.size() == 1);
         CHECK(h.partials[0].bytes == slice(b, 0, 18));
-        CHECK(h.partials[0].tail == MessageTail::lost);
+        CHECK(h.partials[0].tail == MessageTail::ended);
         CHECK(h.r.counters().lost_segments == 1);
     }
     SUBCASE("FIN without data after the messages") {
@@ -415,17 +415,22 @@ TEST_CASE("FIN delivers what is complete and forgets the flow") {
     CHECK(h.r.flow_count() == 0);
 }
 
-TEST_CASE("RST forgets the flow and counts a partial message") {
+TEST_CASE("RST forgets the flow; a partial message is reported and counted") {
     Harness h;
     const Bytes a = body(100, 30);
     const Bytes wire = framed(a);
     h.feed(0, slice(wire, 0, 50));
     CHECK(h.r.buffered_bytes() > 0);
-    h.feed(50, {}, tcp_flag::rst);
+    h.feed(50, {}, tcp_flag::rst, 9);
     CHECK(h.r.flow_count() == 0);
     CHECK(h.r.counters().lost_segments == 1);
     CHECK(h.r.buffered_bytes() == 0);
     CHECK(h.got.empty());
+    // What came of the message is reported, timed by its own segment.
+    REQUIRE(h.partials.size() == 1);
+    CHECK(h.partials[0].bytes == slice(a, 0, 48));
+    CHECK(h.partials[0].tail == MessageTail::ended);
+    CHECK(h.partials[0].seen.timestamp_ns == 1000);
     // RST on an unknown flow, and a pure ACK, create nothing.
     h.feed(flow_key(9), 0, 1, tcp_flag::rst, {});
     h.feed(flow_key(9), 0, 1, 0x10, {});
