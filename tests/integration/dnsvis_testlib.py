@@ -115,6 +115,41 @@ def txt_answer(query, texts):
     return query[0:2] + struct.pack(">HHHHH", flags, 1, len(texts), 0, 0) + question + records
 
 
+def framed(message):
+    """A DNS message as written on TCP: after its two-byte length."""
+    return len(message).to_bytes(2, "big") + message
+
+
+def read_exactly(connection, size):
+    data = b""
+    while len(data) < size:
+        chunk = connection.recv(size - len(data))
+        if not chunk:
+            raise ConnectionError(f"connection closed after {len(data)} of {size} bytes")
+        data += chunk
+    return data
+
+
+def read_framed(connection):
+    """The next DNS message on a TCP connection."""
+    return read_exactly(connection, int.from_bytes(read_exactly(connection, 2), "big"))
+
+
+def accept_tcp_dns_client(address="127.0.0.1"):
+    """For a test's own DNS-over-TCP server: listens on port 53 of
+    `address`, prints "ready" for the test, and returns the first client's
+    connection, which writes each send as a segment of its own."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((address, 53))
+    listener.listen(1)
+    print("ready", flush=True)
+    connection, _ = listener.accept()
+    listener.close()
+    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return connection
+
+
 def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None):
     """Writes example.test's zone and an nsd.conf serving it on `addresses`,
     port 53, into `directory`. `seen_as` is that directory's path as NSD

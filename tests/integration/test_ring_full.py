@@ -22,8 +22,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (SILENT_ADDRESS, Dnsvisd, NetworkNamespace, Tap, by_name, dns_query,
-                            require_root_and_tools, txt_answer, workdir)
+from dnsvis_testlib import (SILENT_ADDRESS, Dnsvisd, NetworkNamespace, Tap, accept_tcp_dns_client, by_name,
+                            dns_query, framed, read_framed, require_root_and_tools, txt_answer, workdir)
 
 NETNS = "dnsvis-test-ringfull"
 CUT_SHORT = "a.gap.tcp.test"     # its answer's second segment is lost with the ring
@@ -35,35 +35,11 @@ OTHER_TRAFFIC_SLACK = 50
 RINGBUF_FULL = 1                 # DNSVIS_COUNTER_RINGBUF_FULL in bpf/dnsvis_event.h
 
 
-def framed(message):
-    return len(message).to_bytes(2, "big") + message
-
-
-def read_exactly(connection, size):
-    data = b""
-    while len(data) < size:
-        chunk = connection.recv(size - len(data))
-        if not chunk:
-            raise ConnectionError(f"connection closed after {len(data)} of {size} bytes")
-        data += chunk
-    return data
-
-
-def read_framed(connection):
-    return read_exactly(connection, int.from_bytes(read_exactly(connection, 2), "big"))
-
-
 def serve():
     """Answers two queries on one connection in three writes, each when a
     line comes on stdin: the first answer's beginning, its rest, the second
     answer."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 53))
-    listener.listen(1)
-    print("ready", flush=True)
-    connection, _ = listener.accept()
-    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    connection = accept_tcp_dns_client()
     first = framed(txt_answer(read_framed(connection), [b"a" * 200, b"b" * 200]))
     second = framed(txt_answer(read_framed(connection), [b"c" * 50]))
     # The header, the question and a few bytes of the first record.

@@ -12,13 +12,13 @@ milliseconds would hold the data behind it. The server
 is this script (`--serve`), which writes the answer in two segments."""
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, NetworkNamespace, Tap, by_name, require_root_and_tools, skip, txt_answer, workdir
+from dnsvis_testlib import (Dnsvisd, NetworkNamespace, Tap, accept_tcp_dns_client, by_name, framed, read_framed,
+                            require_root_and_tools, skip, txt_answer, workdir)
 
 NETNS = "dnsvis-test-tcploss"
 NAME = "lost.tcp.test"
@@ -30,21 +30,12 @@ SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
 
 def serve():
     """Answers one query on 127.0.0.1:53 over TCP, in two writes."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 53))
-    listener.listen(1)
-    print("ready", flush=True)
-    connection, _ = listener.accept()
-    connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    length = int.from_bytes(connection.recv(2, socket.MSG_WAITALL), "big")
-    query = connection.recv(length, socket.MSG_WAITALL)
-    answer = txt_answer(query, [MARKER + b"a" * 150, b"b" * 150])
-    framed = len(answer).to_bytes(2, "big") + answer
-    cut = framed.index(MARKER) + len(MARKER) + 20
-    connection.sendall(framed[:cut])
+    connection = accept_tcp_dns_client()
+    answer = framed(txt_answer(read_framed(connection), [MARKER + b"a" * 150, b"b" * 150]))
+    cut = answer.index(MARKER) + len(MARKER) + 20
+    connection.sendall(answer[:cut])
     time.sleep(GAP_SECONDS)
-    connection.sendall(framed[cut:])
+    connection.sendall(answer[cut:])
     connection.recv(1)  # until dig closes
     connection.close()
 
