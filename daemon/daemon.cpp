@@ -96,14 +96,20 @@ void Daemon::on_record(std::span<const uint8_t> record) {
     }
 }
 
-void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail) {
+bool Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail) {
     // Only what the entry reports is rendered: the answers' data, not
     // owner names or the authority and additional sections.
     const DnsParseStatus status = parse_dns_message(wire, message_, DnsParseDepth::reported);
     if (status == DnsParseStatus::too_short) {
         ++counted_.lost_by(LossCause::malformed);
-        return;
+        return false;
     }
+    // The question is half the transaction's key: without it, a partial
+    // answer would be reported as unmatched and its query as a timeout,
+    // and a partial query would wait for an answer that cannot match. A cut
+    // UDP datagram has at least SnapLength= bytes, question included.
+    if (tail != MessageTail::whole && context.transport == Transport::tcp && message_.questions.empty())
+        return false;
     parse_error_ = {};
     if (status != DnsParseStatus::ok) {
         ++counted_.parse_errors;
@@ -133,6 +139,7 @@ void Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
         table_.on_query(context, message_);
     }
     parse_error_ = {};
+    return true;
 }
 
 // Short-lived clients (dig, getent, a oneshot unit) may be gone, with their

@@ -53,7 +53,9 @@ public:
 private:
     bool setup_event_loop();
     void on_record(std::span<const uint8_t> record);
-    void handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail);
+    // Returns whether the message was taken; a partial one that stops
+    // before its question matches nothing and is left to be counted lost.
+    bool handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail);
     void remember_owner(const SocketOwner& owner);
     void report(Transaction&& transaction);
     const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
@@ -105,7 +107,7 @@ private:
     // Where the TCP reassembler hands over each complete message.
     const TcpReassembler::MessageSink tcp_message_ = [this](const MessageContext& seen,
                                                             std::span<const uint8_t> message, MessageTail tail) {
-        handle_dns(seen, message, tail);
+        return handle_dns(seen, message, tail);
     };
 
     // Reused per event to avoid allocations on the hot path.

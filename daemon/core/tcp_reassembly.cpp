@@ -101,6 +101,7 @@ void TcpReassembler::reset_message(Flow& flow) {
     std::vector<uint8_t>().swap(flow.body);
     flow.header_len = 0;
     flow.discarding = false;
+    flow.beginning_reported = false;
     flow.message_len = 0;
     flow.message_got = 0;
 }
@@ -118,6 +119,7 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.message_len = length;
     flow.message_got = 0;
     flow.discarding = false;
+    flow.beginning_reported = false;
     if (length == 0) {
         // Nothing to deliver; the next byte starts another length prefix.
         flow.header_len = 0;
@@ -136,23 +138,37 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.body.reserve(length);
 }
 
-void TcpReassembler::deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink) {
+void TcpReassembler::deliver(Flow& flow, const MessageContext& seen, std::span<const uint8_t> message,
+                             const MessageSink& sink) {
     ++counters_.messages;
+    flow.start_guessed = false;  // a whole message: the stream is in step
     sink(seen, message, MessageTail::whole);
 }
 
 bool TcpReassembler::deliver_partial(Flow& flow, const MessageContext& after, MessageTail tail,
                                      const MessageSink& sink) {
-    if (flow.header_len != 2 || flow.discarding || flow.message_got < kDnsHeaderSize)
+    if (flow.header_len != 2 || flow.discarding || flow.start_guessed || flow.message_got < kDnsHeaderSize)
         return false;
     // The socket, endpoints and owner are the flow's; the time is that of
     // the message's own last captured bytes: the reader had the message no
     // earlier, and a capture loss is usually of the very next segment.
     MessageContext seen = after;
     seen.timestamp_ns = flow.body_seen_ns;
+    if (!sink(seen, flow.body, tail))
+        return false;
     ++counters_.partial_messages;
-    sink(seen, flow.body, tail);
     return true;
+}
+
+void TcpReassembler::end_stream(Flow& flow, const MessageContext& seen, uint32_t end_seq, const MessageSink& sink) {
+    // Where the stream ends beyond what was captured, segments before the
+    // end were lost; where it ends right there, the sender stopped inside
+    // the message, and a report of what came loses nothing.
+    const bool gap = seq_diff(end_seq, flow.next_seq) > 0;
+    if (deliver_partial(flow, seen, gap ? MessageTail::lost : MessageTail::ended, sink) && !gap) {
+        flow.discarding = true;
+        flow.beginning_reported = true;
+    }
 }
 
 void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
@@ -165,7 +181,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
                     // The common case: the whole message is in this segment,
                     // so hand it over without copying.
                     if (length > 0)
-                        deliver(seen, bytes.subspan(2, length), sink);
+                        deliver(flow, seen, bytes.subspan(2, length), sink);
                     bytes = bytes.subspan(2 + length);
                     continue;
                 }
@@ -192,7 +208,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
         bytes = bytes.subspan(n);
         if (flow.message_got == flow.message_len) {
             if (!flow.discarding)
-                deliver(seen, flow.body, sink);
+                deliver(flow, seen, flow.body, sink);
             reset_message(flow);
         }
     }
@@ -200,10 +216,12 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
 
 bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& after, MessageTail tail,
                               const MessageSink& sink) {
-    const bool reported = deliver_partial(flow, after, tail, sink);
     if (flow.header_len == 2) {
         const uint32_t message_end = flow.next_seq + (flow.message_len - flow.message_got);
         const int32_t beyond = seq_diff(message_end, to);
+        // A message already being skipped was reported from its beginning,
+        // or counted lost, when its skipping began.
+        const bool reported = flow.discarding ? flow.beginning_reported : deliver_partial(flow, after, tail, sink);
         if (beyond > 0) {
             // The gap lies inside the current message. Its length says
             // exactly where the next one starts, which is better than
@@ -214,6 +232,7 @@ bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& aft
             flow.discarding = true;
             flow.message_len = length;
             flow.message_got = length - static_cast<uint32_t>(beyond);
+            flow.beginning_reported = reported;
             flow.next_seq = to;
             return reported;
         }
@@ -226,9 +245,11 @@ bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& aft
     }
     // Where the next message starts is unknown: guess that the segment after
     // the gap starts one, as DNS implementations usually write a message per
-    // send. The parser rejects the garbage when the guess is wrong.
+    // send. The parser rejects the garbage when the guess is wrong, and no
+    // partial message is made of it until a whole one has confirmed it.
     reset_message(flow);
     flow.next_seq = to;
+    flow.start_guessed = true;
     return false;
 }
 
@@ -379,15 +400,18 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         if (rst || (!syn && payload_len == 0))
             return;
         flow = &create_flow(key);
-        // Without a SYN the flow was first seen mid-stream: start here.
+        // Without a SYN the flow was first seen mid-stream: start here,
+        // which is a guess until a whole message confirms it.
         flow->next_seq = syn ? seq + 1 : seq;
+        flow->start_guessed = !syn;
     }
     flow->last_seen_ns = now_ns;
 
     if (rst) {
         // RST payload is not stream data (RFC 9293 3.5.3). A message the
-        // reset cut short is reported from what came of it.
-        deliver_partial(*flow, segment, MessageTail::ended, sink);
+        // reset cut short is reported from what came of it; what was held
+        // behind a gap never reached the reader, and is counted lost.
+        end_stream(*flow, segment, seq, sink);
         discard_flow(*flow);
         return;
     }
@@ -401,6 +425,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
             counters_.lost_segments += pending_losses(*flow);
             reset_stream(*flow);
             flow->next_seq = data_seq;
+            flow->start_guessed = false;
         }
     }
 
@@ -413,8 +438,8 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         while (!flow->held.empty())
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
-        // stream ended inside of is lost. What came of it is still reported.
-        deliver_partial(*flow, segment, MessageTail::ended, sink);
+        // stream ended inside of is left. What came of it is reported.
+        end_stream(*flow, segment, data_seq + payload_len, sink);
         discard_flow(*flow);
     }
 }

@@ -64,12 +64,13 @@ public:
     // reader could have had it: that segment's arrival, or for a segment held
     // behind a gap, when the gap filled (the socket delivers in order). A
     // gap given up as lost leaves held segments their own arrival time.
-    // Also called, with `tail` cut or lost, for the beginning of a message
-    // whose rest will never be seen, at least a DNS header of it, timed by
-    // the last of its segments that was. The span is valid only during the
-    // call.
+    // Also called, with `tail` cut, lost or ended, for the beginning of a
+    // message whose rest will never be seen, at least a DNS header of it,
+    // timed by the last of its segments that was; the sink returns whether
+    // it could report that (if not, it is counted lost). The span is valid
+    // only during the call.
     using MessageSink =
-        std::function<void(const MessageContext& seen, std::span<const uint8_t> message, MessageTail tail)>;
+        std::function<bool(const MessageContext& seen, std::span<const uint8_t> message, MessageTail tail)>;
 
     explicit TcpReassembler(TcpReassemblyLimits limits = {});
 
@@ -123,6 +124,12 @@ private:
         uint8_t header[2]{};
         uint8_t header_len = 0;
         bool discarding = false;
+        bool beginning_reported = false;  // of the message being discarded
+        // next_seq was put at a segment boundary after a gap, or where the
+        // flow was first seen, as a guess at a message start. Until a whole
+        // message confirms it, what is assembled may be garbage and is not
+        // reported partially.
+        bool start_guessed = false;
         uint32_t message_len = 0;
         uint32_t message_got = 0;
         size_t reserved = 0;  // budget charged for `body`
@@ -145,11 +152,14 @@ private:
     void reset_message(Flow& flow);
     void reset_stream(Flow& flow);
     void begin_message(Flow& flow, uint32_t length);
-    void deliver(const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink);
+    void deliver(Flow& flow, const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink);
     // Hands over what arrived of the message being assembled, if a DNS
     // header's worth, when the rest of it is gone; `after` is where the
     // stream was seen going on. Returns whether it did.
     bool deliver_partial(Flow& flow, const MessageContext& after, MessageTail tail, const MessageSink& sink);
+    // The stream ends (FIN, RST) at end_seq: reports what came of the
+    // message it ends inside of.
+    void end_stream(Flow& flow, const MessageContext& seen, uint32_t end_seq, const MessageSink& sink);
     void consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes, const MessageSink& sink);
     void process(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
                  std::span<const uint8_t> captured, const MessageSink& sink);

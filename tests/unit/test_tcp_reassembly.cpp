@@ -76,17 +76,26 @@ struct Harness {
         MessageContext seen;
     };
     std::vector<Partial> partials;
+    bool take_partials = true;  // what the sink answers for a partial message
 
     TcpReassembler::MessageSink sink() {
         return [this](const MessageContext& context, std::span<const uint8_t> m, MessageTail tail) {
             if (tail != MessageTail::whole) {
-                partials.push_back({Bytes(m.begin(), m.end()), tail, context});
-                return;
+                if (take_partials)
+                    partials.push_back({Bytes(m.begin(), m.end()), tail, context});
+                return take_partials;
             }
             got.emplace_back(m.begin(), m.end());
             pointers.push_back(m.data());
             seen.push_back(context);
+            return true;
         };
+    }
+    // Opens the flow with a SYN, so that its stream starts exactly at
+    // data_seq (a flow first seen mid-stream only guesses where a message
+    // starts).
+    void syn(uint32_t data_seq = 0, const TcpFlowKey& key = flow_key(1)) {
+        feed(key, 0, data_seq - 1, tcp_flag::syn, {});
     }
     void expire(uint64_t now) { r.expire(now, sink()); }
 
@@ -284,6 +293,7 @@ TEST_CASE("a gap inside a message of known length drops only that message") {
     Harness h;
     const Bytes a = body(200, 17), b = body(40, 18), c = body(10, 19);
     const Bytes wire = cat({framed(a), framed(b), framed(c)});
+    h.syn();
     h.feed(0, slice(wire, 0, 100), 0, 0);
     // [100, 150) is lost; the next segment starts in the middle of a, so a
     // segment-boundary guess would be wrong: a's length says where b starts.
@@ -308,6 +318,7 @@ TEST_CASE("a cut capture reports what it has of the cut message and resynchronis
     Harness h;
     const Bytes a = body(30, 20), b = body(60, 21), c = body(20, 22);
     const Bytes wire = cat({framed(a), framed(b)});
+    h.syn();
     SUBCASE("the cut takes only the end of b: b is reported cut, nothing is lost") {
         // 92 bytes on the wire, 50 captured: a is whole, 16 bytes of b.
         h.feed_cut(flow_key(1), 7, 0, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 50));
@@ -345,6 +356,7 @@ TEST_CASE("a message larger than the snap length is reported cut and skipped by 
     Harness h;
     const Bytes big = body(9000, 23), after = body(30, 24);
     const Bytes wire = cat({framed(big), framed(after)});
+    h.syn();
     // The first segment carries most of big but only 4096 bytes were captured.
     h.feed_cut(flow_key(1), 0, 0, 0, 8000, slice(wire, 0, 4096));
     CHECK(h.got.empty());
@@ -357,6 +369,64 @@ TEST_CASE("a message larger than the snap length is reported cut and skipped by 
     CHECK(h.got[0] == after);
     CHECK(h.partials.size() == 1);
     CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("every cut segment of a message whose beginning was reported loses nothing more") {
+    // GRO hands a long answer over in several large segments, each cut.
+    Harness h;
+    const Bytes big = body(3000, 40), after = body(20, 41);
+    const Bytes wire = cat({framed(big), framed(after)});
+    h.syn();
+    for (uint32_t at = 0; at < 3000; at += 1000)
+        h.feed_cut(flow_key(1), at, at, 0, 1000, slice(wire, at, at + 100));
+    h.feed(3000, slice(wire, 3000, wire.size()));
+    REQUIRE(h.partials.size() == 1);
+    CHECK(h.partials[0].bytes == slice(big, 0, 98));
+    CHECK(h.partials[0].seen.timestamp_ns == 0);
+    REQUIRE(h.got.size() == 1);
+    CHECK(h.got[0] == after);
+    CHECK(h.r.counters().lost_segments == 0);
+}
+
+TEST_CASE("a partial message the sink cannot report is counted lost") {
+    Harness h;
+    h.take_partials = false;
+    const Bytes a = body(60, 42);
+    h.syn();
+    h.feed_cut(flow_key(1), 0, 0, 0, 62, slice(framed(a), 0, 40));
+    CHECK(h.partials.empty());
+    CHECK(h.r.counters().partial_messages == 0);
+    CHECK(h.r.counters().lost_segments == 1);
+}
+
+TEST_CASE("no partial message from a guessed message start until a whole message confirms it") {
+    Harness h;
+    const Bytes a = body(200, 43), b = body(30, 44), c = body(80, 45);
+    SUBCASE("a flow first seen mid-stream") {
+        // No SYN: the first byte seen may be anywhere in a message.
+        h.feed(0, slice(framed(a), 0, 100), tcp_flag::fin);
+        CHECK(h.partials.empty());
+        CHECK(h.r.counters().lost_segments == 1);
+    }
+    SUBCASE("a flow first seen mid-stream, confirmed by a whole message") {
+        const Bytes wire = cat({framed(b), framed(c)});
+        h.feed(0, slice(wire, 0, 60), tcp_flag::fin);
+        REQUIRE(h.got.size() == 1);
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(c, 0, 26));
+    }
+    SUBCASE("resynchronised after a gap at a segment that starts inside a message") {
+        const Bytes wire = cat({framed(b), framed(a), framed(c)});
+        h.syn();
+        h.feed(0, slice(wire, 0, 32), 0, 0);  // b whole
+        // a's first 100 bytes, length prefix included, are lost; the next
+        // segment is taken for a message start, and its bytes for a length.
+        h.feed(132, slice(wire, 132, 200), 0, 1);
+        h.expire(1 + h.r.reorder_window_ns());
+        h.feed(200, {}, tcp_flag::fin, 2 + h.r.reorder_window_ns());
+        CHECK(h.got.size() == 1);
+        CHECK(h.partials.empty());
+    }
 }
 
 TEST_CASE("SYN sets the initial sequence number") {
@@ -393,12 +463,21 @@ TEST_CASE("FIN delivers what is complete and forgets the flow") {
         CHECK(h.got.size() == 2);
         CHECK(h.r.counters().lost_segments == 0);
     }
-    SUBCASE("incomplete message at the end: what came is reported, and counted lost") {
+    SUBCASE("the stream ends inside a message: what came is reported, nothing was lost") {
         h.feed(0, cat({framed(a), slice(framed(b), 0, 20)}), tcp_flag::fin);
         CHECK(h.got.size() == 1);
         REQUIRE(h.partials.size() == 1);
         CHECK(h.partials[0].bytes == slice(b, 0, 18));
         CHECK(h.partials[0].tail == MessageTail::ended);
+        CHECK(h.r.counters().lost_segments == 0);
+    }
+    SUBCASE("the FIN comes after data the capture lost: what came is reported, and counted lost") {
+        h.feed(0, cat({framed(a), slice(framed(b), 0, 20)}));
+        h.feed(60, {}, tcp_flag::fin);
+        CHECK(h.got.size() == 1);
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(b, 0, 18));
+        CHECK(h.partials[0].tail == MessageTail::lost);
         CHECK(h.r.counters().lost_segments == 1);
     }
     SUBCASE("FIN without data after the messages") {
@@ -415,21 +494,30 @@ TEST_CASE("FIN delivers what is complete and forgets the flow") {
     CHECK(h.r.flow_count() == 0);
 }
 
-TEST_CASE("RST forgets the flow; a partial message is reported and counted") {
+TEST_CASE("RST forgets the flow; what came of a message it cuts short is reported") {
     Harness h;
     const Bytes a = body(100, 30);
     const Bytes wire = framed(a);
+    h.syn();
     h.feed(0, slice(wire, 0, 50));
     CHECK(h.r.buffered_bytes() > 0);
-    h.feed(50, {}, tcp_flag::rst, 9);
+    SUBCASE("reset where the capture ends: nothing was lost") {
+        h.feed(50, {}, tcp_flag::rst, 9);
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].tail == MessageTail::ended);
+        CHECK(h.r.counters().lost_segments == 0);
+    }
+    SUBCASE("reset beyond data the capture lost: counted lost") {
+        h.feed(80, {}, tcp_flag::rst, 9);
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].tail == MessageTail::lost);
+        CHECK(h.r.counters().lost_segments == 1);
+    }
     CHECK(h.r.flow_count() == 0);
-    CHECK(h.r.counters().lost_segments == 1);
     CHECK(h.r.buffered_bytes() == 0);
     CHECK(h.got.empty());
-    // What came of the message is reported, timed by its own segment.
-    REQUIRE(h.partials.size() == 1);
+    // Timed by the message's own segment, not by the reset.
     CHECK(h.partials[0].bytes == slice(a, 0, 48));
-    CHECK(h.partials[0].tail == MessageTail::ended);
     CHECK(h.partials[0].seen.timestamp_ns == 1000);
     // RST on an unknown flow, and a pure ACK, create nothing.
     h.feed(flow_key(9), 0, 1, tcp_flag::rst, {});
@@ -857,29 +945,44 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
         uint64_t now = 0;
         std::vector<Bytes> expected;
         std::vector<Bytes> expected_partials;  // what a cut leaves of the message it falls in
+        // Whether the stream goes on from a guessed message start, after a
+        // loss or a cut that took more than one message's end: then no
+        // partial message is reported until a whole one has come.
+        bool guessed = false;
         auto send_whole = [&](const AlignedSegment& s) {
             h.feed(flow_key(1), now, isn + s.offset, 0, slice(wire, s.offset, s.offset + s.size));
         };
         auto expect_whole = [&](const AlignedSegment& s) {
             for (size_t j = s.first; j < s.last; ++j)
                 expected.push_back(messages[j]);
+            guessed = false;
         };
         h.feed(flow_key(1), now, isn - 1, tcp_flag::syn, {});
         for (size_t i = 0; i < segments.size(); ++i) {
             const AlignedSegment& s = segments[i];
             now += rng.below(100'000'000);
             const uint32_t action = rng.below(10);
-            if (action == 0)
+            if (action == 0) {
+                guessed = true;
                 continue;  // lost by the capture
+            }
             if (action == 1) {
                 const uint32_t kept = rng.below(s.size);
                 h.feed_cut(flow_key(1), now, isn + s.offset, 0, s.size, slice(wire, s.offset, s.offset + kept));
+                const uint32_t end = s.offset + kept;
                 for (size_t j = s.first; j < s.last; ++j) {
-                    const uint32_t end = s.offset + kept;
-                    if (spans[j].first + spans[j].second <= end)
+                    if (spans[j].first + spans[j].second <= end) {
                         expected.push_back(messages[j]);
-                    else if (end >= spans[j].first + 2 + 12)
+                        guessed = false;
+                        continue;
+                    }
+                    if (!guessed && end >= spans[j].first + 2 + 12)
                         expected_partials.push_back(slice(messages[j], 0, end - spans[j].first - 2));
+                    // Only a cut inside the segment's last message, past its
+                    // length, leaves the next message's start known.
+                    if (j + 1 != s.last || end < spans[j].first + 2)
+                        guessed = true;
+                    break;
                 }
             } else if (action == 2 && i + 1 < segments.size()) {
                 send_whole(segments[i + 1]);
@@ -898,7 +1001,7 @@ TEST_CASE("random loss, cuts and reordering of message-aligned segments") {
                 const uint16_t port = static_cast<uint16_t>(rng.below(4));
                 const Bytes partial = slice(framed(body(900, 1)), 0, 100 + rng.below(800));
                 h.r.feed(seen_at(flow_key(2, port), now), port * 5000u, 0, static_cast<uint32_t>(partial.size()),
-                         partial, [](const MessageContext&, std::span<const uint8_t>, MessageTail) {});
+                         partial, [](const MessageContext&, std::span<const uint8_t>, MessageTail) { return true; });
             }
         }
         h.feed(flow_key(1), now, isn + static_cast<uint32_t>(wire.size()), tcp_flag::fin, {});
