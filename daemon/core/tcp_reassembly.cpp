@@ -101,7 +101,6 @@ void TcpReassembler::reset_message(Flow& flow) {
     std::vector<uint8_t>().swap(flow.body);
     flow.header_len = 0;
     flow.discarding = false;
-    flow.beginning_reported = false;
     flow.message_len = 0;
     flow.message_got = 0;
 }
@@ -119,7 +118,6 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.message_len = length;
     flow.message_got = 0;
     flow.discarding = false;
-    flow.beginning_reported = false;
     if (length == 0) {
         // Nothing to deliver; the next byte starts another length prefix.
         flow.header_len = 0;
@@ -165,10 +163,8 @@ void TcpReassembler::end_stream(Flow& flow, const MessageContext& seen, uint32_t
     // end were lost; where it ends right there, the sender stopped inside
     // the message, and a report of what came loses nothing.
     const bool gap = seq_diff(end_seq, flow.next_seq) > 0;
-    if (deliver_partial(flow, seen, gap ? MessageTail::lost : MessageTail::ended, sink) && !gap) {
-        flow.discarding = true;
-        flow.beginning_reported = true;
-    }
+    if (deliver_partial(flow, seen, gap ? MessageTail::lost : MessageTail::ended, sink) && !gap)
+        flow.discarding = true;  // accounted for: not to be counted when the flow closes
 }
 
 void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
@@ -220,8 +216,9 @@ bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& aft
         const uint32_t message_end = flow.next_seq + (flow.message_len - flow.message_got);
         const int32_t beyond = seq_diff(message_end, to);
         // A message already being skipped was reported from its beginning,
-        // or counted lost, when its skipping began.
-        const bool reported = flow.discarding ? flow.beginning_reported : deliver_partial(flow, after, tail, sink);
+        // or counted lost, when its skipping began: losing more of its rest
+        // loses nothing new.
+        const bool accounted = flow.discarding || deliver_partial(flow, after, tail, sink);
         if (beyond > 0) {
             // The gap lies inside the current message. Its length says
             // exactly where the next one starts, which is better than
@@ -232,15 +229,14 @@ bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& aft
             flow.discarding = true;
             flow.message_len = length;
             flow.message_got = length - static_cast<uint32_t>(beyond);
-            flow.beginning_reported = reported;
             flow.next_seq = to;
-            return reported;
+            return accounted;
         }
         if (beyond == 0) {
             // The gap ends where the message does: the next starts at `to`.
             reset_message(flow);
             flow.next_seq = to;
-            return reported;
+            return accounted;
         }
     }
     // Where the next message starts is unknown: guess that the segment after
@@ -391,6 +387,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
     const bool rst = (tcp_flags & tcp_flag::rst) != 0;
 
     Flow* flow = nullptr;
+    bool created_mid_stream = false;
     if (auto it = flows_.find(key); it != flows_.end()) {
         flow = &it->second;
         touch(*flow);
@@ -404,6 +401,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         // which is a guess until a whole message confirms it.
         flow->next_seq = syn ? seq + 1 : seq;
         flow->start_guessed = !syn;
+        created_mid_stream = !syn;
     }
     flow->last_seen_ns = now_ns;
 
@@ -438,8 +436,13 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         while (!flow->held.empty())
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
-        // stream ended inside of is left. What came of it is reported.
-        end_stream(*flow, segment, data_seq + payload_len, sink);
+        // stream ended inside of is left. What came of it is reported,
+        // unless this segment is all that was seen of the flow: then it is
+        // most likely a retransmission of a final segment whose flow is
+        // already closed, and what came of the message was reported then.
+        // Closing the flow counts it lost: the safe side if it was not.
+        if (!created_mid_stream)
+            end_stream(*flow, segment, data_seq + payload_len, sink);
         discard_flow(*flow);
     }
 }

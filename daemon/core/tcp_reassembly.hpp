@@ -50,9 +50,10 @@ struct TcpReassemblyCounters {
     // Segments (or parts) discarded: a gap given up, a cut that took more
     // than the rest of one message, budget, and when a flow is closed (RST,
     // eviction, idleness, discard_all) each segment it held plus the message
-    // it was assembling. A cut that took only the rest of a message whose
-    // beginning was delivered is not a loss: that message is reported, as a
-    // cut UDP message is.
+    // it was assembling, unless that was reported from its beginning. A cut
+    // that took only the rest of a message already reported from its
+    // beginning, or already counted, is not counted (again): a reported
+    // message is not lost, as a cut UDP message is not.
     uint64_t lost_segments = 0;
     uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
 };
@@ -124,7 +125,6 @@ private:
         uint8_t header[2]{};
         uint8_t header_len = 0;
         bool discarding = false;
-        bool beginning_reported = false;  // of the message being discarded
         // next_seq was put at a segment boundary after a gap, or where the
         // flow was first seen, as a guess at a message start. Until a whole
         // message confirms it, what is assembled may be garbage and is not
@@ -174,7 +174,8 @@ private:
     void drain(Flow& flow, uint64_t not_before_ns, const MessageSink& sink);
     // Moves the stream past [next_seq, to), bytes cut from the capture or
     // lost. Returns whether they held nothing but the rest of the message
-    // being assembled, which was then reported from its beginning.
+    // being assembled, which is accounted for: reported from its beginning,
+    // or counted lost when its skipping began.
     bool skip_gap(Flow& flow, uint32_t to, const MessageContext& after, MessageTail tail, const MessageSink& sink);
     void give_up_gap(Flow& flow, const MessageSink& sink);
     void give_up_stale_gaps(Flow& flow, uint64_t now_ns, const MessageSink& sink);

@@ -399,6 +399,55 @@ TEST_CASE("a partial message the sink cannot report is counted lost") {
     CHECK(h.r.counters().lost_segments == 1);
 }
 
+TEST_CASE("a message cut in several segments is counted lost once, whatever became of its beginning") {
+    TcpReassemblyLimits limits;
+    limits.max_flow_bytes = 200;
+    Harness h(limits);
+    const Bytes a = body(180, 50), after = body(20, 51);
+    const Bytes wire = cat({framed(a), framed(after)});
+    h.syn();
+    SUBCASE("refused by the sink") {
+        h.take_partials = false;
+        h.feed_cut(flow_key(1), 0, 0, 0, 100, slice(wire, 0, 40));
+    }
+    SUBCASE("too little of it to report") {
+        h.feed_cut(flow_key(1), 0, 0, 0, 100, slice(wire, 0, 8));
+    }
+    SUBCASE("skipped for the budget") {
+        limits.max_flow_bytes = 100;
+        Harness small(limits);
+        small.syn();
+        const Bytes big = body(300, 52);
+        const Bytes more = cat({framed(big), framed(after)});
+        small.feed(0, slice(more, 0, 100));
+        small.feed_cut(flow_key(1), 1, 100, 0, 100, slice(more, 100, 140));
+        small.feed(200, slice(more, 200, more.size()));
+        CHECK(small.got.size() == 1);
+        CHECK(small.r.counters().lost_segments == 1);
+        return;
+    }
+    h.feed_cut(flow_key(1), 1, 100, 0, 82, slice(wire, 100, 140));
+    h.feed(182, slice(wire, 182, wire.size()));
+    REQUIRE(h.got.size() == 1);
+    CHECK(h.got[0] == after);
+    CHECK(h.partials.empty());
+    CHECK(h.r.counters().lost_segments == 1);
+}
+
+TEST_CASE("a final segment retransmitted after its flow closed reports nothing twice") {
+    Harness h;
+    const Bytes a = body(30, 56), b = body(50, 57);
+    const Bytes final_segment = cat({framed(a), slice(framed(b), 0, 20)});
+    h.syn();
+    h.feed(0, final_segment, tcp_flag::fin, 1);
+    REQUIRE(h.partials.size() == 1);
+    CHECK(h.r.flow_count() == 0);
+    // Its ACK was lost: the same segment again, for a flow already gone.
+    h.feed(0, final_segment, tcp_flag::fin, 2);
+    CHECK(h.partials.size() == 1);
+    CHECK(h.r.flow_count() == 0);
+}
+
 TEST_CASE("no partial message from a guessed message start until a whole message confirms it") {
     Harness h;
     const Bytes a = body(200, 43), b = body(30, 44), c = body(80, 45);
@@ -410,7 +459,8 @@ TEST_CASE("no partial message from a guessed message start until a whole message
     }
     SUBCASE("a flow first seen mid-stream, confirmed by a whole message") {
         const Bytes wire = cat({framed(b), framed(c)});
-        h.feed(0, slice(wire, 0, 60), tcp_flag::fin);
+        h.feed(0, slice(wire, 0, 60));
+        h.feed(60, {}, tcp_flag::fin);
         REQUIRE(h.got.size() == 1);
         REQUIRE(h.partials.size() == 1);
         CHECK(h.partials[0].bytes == slice(c, 0, 26));
@@ -458,6 +508,7 @@ TEST_CASE("SYN before a reordered first segment: the data waits for the SYN's se
 TEST_CASE("FIN delivers what is complete and forgets the flow") {
     Harness h;
     const Bytes a = body(30, 28), b = body(50, 29);
+    h.syn();
     SUBCASE("complete") {
         h.feed(0, cat({framed(a), framed(b)}), tcp_flag::fin);
         CHECK(h.got.size() == 2);
