@@ -380,6 +380,7 @@ Statistics Daemon::statistics() const {
     s.timeouts = table.timeouts;
     s.unmatched_responses = table.unmatched_responses;
     s.retransmits = table.retransmits;
+    s.late_answers = table.late_answers;
     s.lost_by(LossCause::table) = table.lost_table_full;
     s.lost_by(LossCause::tcp) = reassembler_.counters().lost_segments;
     s.lost_by(LossCause::output) = sink_->lost();

@@ -33,6 +33,7 @@ struct Statistics {
     uint64_t timeouts = 0;
     uint64_t unmatched_responses = 0;
     uint64_t retransmits = 0;
+    uint64_t late_answers = 0;  // answers to retransmitted copies of an answered query
     uint64_t parse_errors = 0;  // reported, but the message did not parse completely
     std::array<uint64_t, loss_cause_count> lost{};
 

@@ -14,6 +14,7 @@ std::vector<std::pair<std::string, uint64_t>> named_counters(const Statistics& s
         {"timeouts", s.timeouts},
         {"unmatched_responses", s.unmatched_responses},
         {"retransmits", s.retransmits},
+        {"late_answers", s.late_answers},
         {"parse_errors", s.parse_errors},
         {"lost", s.lost_total()},
     };

@@ -332,6 +332,7 @@ void EntryFormatter::summary(const Statistics& s, FieldWriter& out) {
     add_number(out, "DNSVIS_TIMEOUTS", s.timeouts);
     add_number(out, "DNSVIS_UNMATCHED_RESPONSES", s.unmatched_responses);
     add_number(out, "DNSVIS_RETRANSMITS", s.retransmits);
+    add_number(out, "DNSVIS_LATE_ANSWERS", s.late_answers);
     add_number(out, "DNSVIS_PARSE_ERRORS", s.parse_errors);
     add_number(out, "DNSVIS_CUT", s.cut);
     add_number(out, "DNSVIS_FILTERED", s.filtered);

@@ -159,6 +159,10 @@ struct PendingQuery {
     uint64_t last_ns = 0;
     uint64_t deadline_ns = 0;
     uint32_t retransmits = 0;
+    // Non-zero once answered: how many answers to its other copies may
+    // still come. Kept until they did or the deadline passed, so that they
+    // are not taken for responses to a query never seen.
+    uint32_t answers_to_come = 0;
     Transport transport = Transport::udp;
     uint16_t query_flags = 0;
     uint64_t socket_cookie = 0;  // of the latest copy
@@ -185,6 +189,7 @@ struct TransactionTable::Impl {
     // unknown. While there are none, a response whose process is known needs
     // no second lookup, which saves a hash and a probe on most messages.
     size_t client_queries_by_socket = 0;
+    size_t answered_kept = 0;  // entries waiting only for late answers
 
     PendingQuery* find_exact(const KeyView& view) const {
         return pending.find(view.hash, [&view](const PendingQuery& p) { return same_key(p.view(), view); });
@@ -264,14 +269,26 @@ struct TransactionTable::Impl {
             spare.push_back(std::move(p));
     }
 
-    // Moves the pending query's fields into a report.
-    static Transaction report(Outcome outcome, PendingQuery& p) {
+    // Forgets an answered query kept for the late answers to its copies.
+    void retire(PendingQuery& p) {
+        --answered_kept;
+        recycle(take(p));
+    }
+
+    size_t unanswered() const { return pending.size() - answered_kept; }
+
+    // Moves the pending query's fields into a report; the name is copied
+    // when the query stays in the table, where it is part of the key.
+    static Transaction report(Outcome outcome, PendingQuery& p, bool stays = false) {
         Transaction t;
         t.outcome = outcome;
         t.side = p.side;
         t.transport = p.transport;
         t.id = p.id;
-        t.question.name = std::move(p.name);
+        if (stays)
+            t.question.name = p.name;
+        else
+            t.question.name = std::move(p.name);
         t.question.type = p.type;
         t.question.klass = p.klass;
         t.query_flags = p.query_flags;
@@ -319,7 +336,7 @@ uint64_t TransactionTable::hash_seed() const {
 }
 
 size_t TransactionTable::pending() const {
-    return impl_->pending.size();
+    return impl_->unanswered();
 }
 
 void TransactionTable::on_query(const MessageContext& context, const DnsMessage& message) {
@@ -332,7 +349,13 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     const KeyView view = make_view(impl.seed, side, context.owner.pid, context.socket_cookie, context.source,
                                    context.destination, message.id, question);
 
-    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.source, context.destination)) {
+    PendingQuery* found = impl.find(view, context.socket_cookie, context.source, context.destination);
+    if (found && found->answers_to_come > 0) {
+        // Asked again after the answer: a new transaction.
+        impl.retire(*found);
+        found = nullptr;
+    }
+    if (found) {
         PendingQuery& p = *found;
         ++p.retransmits;
         ++counters_.retransmits;
@@ -349,7 +372,7 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         return;
     }
 
-    if (impl.pending.size() >= limits_.max_pending) {
+    if (impl.unanswered() >= limits_.max_pending) {
         ++counters_.lost_table_full;
         return;
     }
@@ -392,6 +415,31 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.answers.swap(message.answers);
 
     if (PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source)) {
+        if (found->answers_to_come > 0) {
+            // The answer to another copy of a query already answered: the
+            // client retransmitted, and the server answered every copy.
+            ++counters_.late_answers;
+            if (--found->answers_to_come == 0)
+                impl.retire(*found);
+            message.answers.swap(summary.answers);
+            return;
+        }
+        if (found->retransmits > 0 && impl.answered_kept < limits_.max_pending) {
+            // Reported now, and kept until its deadline for the answers its
+            // other copies may still get.
+            PendingQuery& p = *found;
+            p.answers_to_come = p.retransmits;
+            ++impl.answered_kept;
+            Transaction t = Impl::report(Outcome::answered, p, true);
+            if (t.owner.pid == 0 && context.owner.pid != 0)
+                t.owner = context.owner;
+            t.response_ns = context.timestamp_ns;
+            t.response = std::move(summary);
+            ++counters_.answered;
+            sink(std::move(t));
+            take_back_answers(t, message);
+            return;
+        }
         std::unique_ptr<PendingQuery> p = impl.take(*found);
         Transaction t = Impl::report(Outcome::answered, *p);
         // The query's owner is the process that asked; the response only
@@ -426,6 +474,10 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
 void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
     Impl& impl = *impl_;
     while (!impl.by_deadline.empty() && impl.by_deadline.front()->deadline_ns <= now_ns) {
+        if (impl.by_deadline.front()->answers_to_come > 0) {
+            impl.retire(*impl.by_deadline.front());  // answered; no more late answers to wait for
+            continue;
+        }
         std::unique_ptr<PendingQuery> p = impl.take(*impl.by_deadline.front());
         Transaction t = Impl::report(Outcome::timeout, *p);
         ++counters_.timeouts;
@@ -436,10 +488,11 @@ void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
 
 size_t TransactionTable::drop_pending() {
     Impl& impl = *impl_;
-    const size_t count = impl.pending.size();
+    const size_t count = impl.unanswered();
     impl.by_deadline.clear();
     impl.pending.clear();
     impl.client_queries_by_socket = 0;
+    impl.answered_kept = 0;
     return count;
 }
 

@@ -33,6 +33,9 @@ struct TransactionTableCounters {
     uint64_t timeouts = 0;
     uint64_t unmatched_responses = 0;
     uint64_t retransmits = 0;
+    // Answers to a retransmitted query after the first: the server answered
+    // every copy. Counted, not reported: the transaction already was.
+    uint64_t late_answers = 0;
     uint64_t lost_table_full = 0;  // queries not tracked because the table was full
 };
 
@@ -50,15 +53,19 @@ public:
     // reported: it waits for its response or its timeout.
     void on_query(const MessageContext& context, const DnsMessage& message);
     // A message with QR=1: completes its transaction, or is reported as
-    // unmatched-response. The answers are lent to the report rather than
+    // unmatched-response. A retransmitted query stays known after its answer
+    // until its deadline, and the answers to its other copies are counted as
+    // late answers, not reported. The answers are lent to the report rather than
     // copied, and taken back once the sink returns, so their buffers serve
     // the next parse: afterwards `message.answers` holds no particular value.
     void on_response(const MessageContext& context, DnsMessage& message, const Sink& sink);
     // Reports as timeout every query whose last copy is older than the timeout.
     void expire(uint64_t now_ns, const Sink& sink);
-    // Forgets every pending query and returns how many there were.
+    // Forgets every pending query and returns how many there were
+    // unanswered.
     size_t drop_pending();
 
+    // Queries waiting for an answer.
     size_t pending() const;
     const TransactionTableCounters& counters() const { return counters_; }
     // The random start of this table's key hashes.

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@ constexpr uint16_t kTypeA = 1;
 constexpr uint16_t kTypeAAAA = 28;
 constexpr uint16_t kClassIN = 1;
 constexpr uint64_t kSecond = 1'000'000'000;
+constexpr uint64_t kMillisecond = 1'000'000;
 
 Endpoint v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
     Endpoint e;
@@ -283,6 +285,68 @@ TEST_CASE("a retransmitted query is reported once, timed out from its last copy"
         CHECK(h.out[0].latency_ns() == 3 * kSecond);  // measured from the first copy
     }
     CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("the answers to a retransmitted query's other copies are late answers, not unmatched responses") {
+    // A long-lived resolver retries on the same socket, and a slow server
+    // answers every copy it got.
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    h.q(client_query(0), query(9, "example.com"));
+    h.q(client_query(1 * kSecond), query(9, "example.com"));
+    h.q(client_query(2 * kSecond), query(9, "example.com"));
+    h.r(client_response(1500 * kMillisecond), response(9, "example.com"));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].question.name == "example.com");
+    CHECK(h.out[0].retransmits == 2);
+    CHECK(h.table.pending() == 0);  // answered: nothing waits for a timeout
+
+    SUBCASE("both other copies answered") {
+        h.r(client_response(2500 * kMillisecond), response(9, "example.com"));
+        h.r(client_response(3500 * kMillisecond), response(9, "example.com"));
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().late_answers == 2);
+        // A fourth answer is more than the copies asked for.
+        h.r(client_response(3600 * kMillisecond), response(9, "example.com"));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    }
+    SUBCASE("nothing more comes: forgotten at the deadline, without a report") {
+        h.expire(7 * kSecond);
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().timeouts == 0);
+        h.r(client_response(8 * kSecond), response(9, "example.com"));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    }
+    SUBCASE("asked again after the answer: a new transaction") {
+        h.q(client_query(3 * kSecond), query(9, "example.com"));
+        CHECK(h.table.pending() == 1);
+        h.r(client_response(3100 * kMillisecond), response(9, "example.com"));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::answered);
+        CHECK(h.out[1].retransmits == 0);
+        CHECK(h.out[1].latency_ns() == 100 * kMillisecond);
+        CHECK(h.table.counters().late_answers == 0);
+    }
+    SUBCASE("stopping counts no answered query as unfinished") {
+        CHECK(h.table.drop_pending() == 0);
+    }
+    const auto unmatched = std::count_if(h.out.begin(), h.out.end(),
+                                         [](const Transaction& t) { return t.outcome == Outcome::unmatched_response; });
+    CHECK(h.table.counters().unmatched_responses == static_cast<uint64_t>(unmatched));
+}
+
+TEST_CASE("a query answered without retransmission is forgotten at once") {
+    Harness h;
+    h.q(client_query(0), query(9, "example.com"));
+    h.r(client_response(10), response(9, "example.com"));
+    h.r(client_response(20), response(9, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    CHECK(h.table.counters().late_answers == 0);
 }
 
 TEST_CASE("a timeout fires exactly at the deadline and not before") {
