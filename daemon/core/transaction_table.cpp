@@ -414,7 +414,14 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.rcode = message.rcode();
     summary.answers.swap(message.answers);
 
-    if (PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source)) {
+    PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
+    if (found && found->answers_to_come > 0 && context.timestamp_ns > found->deadline_ns) {
+        // Kept past its deadline (expiry runs only while queries wait):
+        // too late to be an answer to one of its copies.
+        impl.retire(*found);
+        found = nullptr;
+    }
+    if (found) {
         if (found->answers_to_come > 0) {
             // The answer to another copy of a query already answered: the
             // client retransmitted, and the server answered every copy.

@@ -339,6 +339,78 @@ TEST_CASE("the answers to a retransmitted query's other copies are late answers,
     CHECK(h.table.counters().unmatched_responses == static_cast<uint64_t>(unmatched));
 }
 
+TEST_CASE("an answered query kept for late answers is too old for one after its deadline, expired or not") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    h.q(client_query(0), query(9, "example.com"));
+    h.q(client_query(1 * kSecond), query(9, "example.com"));
+    h.r(client_response(1500 * kMillisecond), response(9, "example.com"));
+    // No expiry ran in between (the daemon's tick sleeps while no query waits).
+    h.r(client_response(60 * kSecond), response(9, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    CHECK(h.table.counters().late_answers == 0);
+}
+
+TEST_CASE("answered queries kept for late answers neither take the room of waiting ones nor grow without bound") {
+    TransactionTableLimits limits;
+    limits.max_pending = 1;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    auto retransmitted_and_answered = [&h](uint16_t id, const std::string& name, uint64_t at) {
+        h.q(client_query(at), query(id, name));
+        h.q(client_query(at + 10), query(id, name));
+        h.r(client_response(at + 20), response(id, name));
+    };
+    retransmitted_and_answered(1, "a.example", 0);
+    // The table's one place is free again for a query that waits.
+    h.q(client_query(30), query(2, "b.example"));
+    CHECK(h.table.pending() == 1);
+    CHECK(h.table.counters().lost_table_full == 0);
+    h.r(client_response(40), response(2, "b.example"));
+
+    SUBCASE("no more kept answered queries than max_pending") {
+        retransmitted_and_answered(3, "c.example", 50);
+        h.r(client_response(60), response(3, "c.example"));  // c was not kept
+        CHECK(h.out.back().outcome == Outcome::unmatched_response);
+        h.r(client_response(70), response(1, "a.example"));  // a was
+        CHECK(h.table.counters().late_answers == 1);
+    }
+    SUBCASE("drop_pending forgets the kept ones too") {
+        CHECK(h.table.drop_pending() == 0);
+        retransmitted_and_answered(3, "c.example", 50);
+        h.r(client_response(60), response(3, "c.example"));
+        CHECK(h.table.counters().late_answers == 1);
+    }
+}
+
+TEST_CASE("the sink may ask the same query again while an answered query is being kept") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5 * kSecond;
+    TransactionTable table(limits);
+    std::vector<Transaction> out;
+    TransactionTable::Sink sink = [&](Transaction&& t) {
+        out.push_back(std::move(t));
+        if (out.size() == 1)
+            table.on_query(client_query(2 * kSecond), query(9, "example.com"));  // retires the kept entry
+    };
+    table.on_query(client_query(0), query(9, "example.com"));
+    table.on_query(client_query(1 * kSecond), query(9, "example.com"));
+    DnsMessage answer = response(9, "example.com");
+    table.on_response(client_response(1500 * kMillisecond), answer, sink);
+    REQUIRE(out.size() == 1);
+    CHECK(table.pending() == 1);
+    answer = response(9, "example.com");
+    table.on_response(client_response(2100 * kMillisecond), answer, sink);
+    REQUIRE(out.size() == 2);
+    CHECK(out[1].outcome == Outcome::answered);
+    CHECK(out[1].retransmits == 0);
+    CHECK(table.pending() == 0);
+    table.expire(10 * kSecond, sink);
+    CHECK(out.size() == 2);
+}
+
 TEST_CASE("a query answered without retransmission is forgotten at once") {
     Harness h;
     h.q(client_query(0), query(9, "example.com"));
