@@ -431,24 +431,17 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
             message.answers.swap(summary.answers);
             return;
         }
-        if (found->retransmits > 0 && impl.answered_kept < limits_.max_pending) {
-            // Reported now, and kept until its deadline for the answers its
-            // other copies may still get.
-            PendingQuery& p = *found;
-            p.answers_to_come = p.retransmits;
+        // A retransmitted query is reported now and kept until its deadline
+        // for the answers its other copies may still get.
+        const bool keep = found->retransmits > 0 && impl.answered_kept < limits_.max_pending;
+        std::unique_ptr<PendingQuery> taken;
+        if (keep) {
+            found->answers_to_come = found->retransmits;
             ++impl.answered_kept;
-            Transaction t = Impl::report(Outcome::answered, p, true);
-            if (t.owner.pid == 0 && context.owner.pid != 0)
-                t.owner = context.owner;
-            t.response_ns = context.timestamp_ns;
-            t.response = std::move(summary);
-            ++counters_.answered;
-            sink(std::move(t));
-            take_back_answers(t, message);
-            return;
+        } else {
+            taken = impl.take(*found);
         }
-        std::unique_ptr<PendingQuery> p = impl.take(*found);
-        Transaction t = Impl::report(Outcome::answered, *p);
+        Transaction t = Impl::report(Outcome::answered, keep ? *found : *taken, keep);
         // The query's owner is the process that asked; the response only
         // fills in when the query's owner was not known.
         if (t.owner.pid == 0 && context.owner.pid != 0)
@@ -456,7 +449,12 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
         t.response_ns = context.timestamp_ns;
         t.response = std::move(summary);
         ++counters_.answered;
-        impl.deliver(t, std::move(p), sink);
+        // The table is consistent before the sink runs, which may call back
+        // in (and retire a kept entry).
+        if (keep)
+            sink(std::move(t));
+        else
+            impl.deliver(t, std::move(taken), sink);
         take_back_answers(t, message);
         return;
     }

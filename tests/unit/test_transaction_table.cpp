@@ -89,6 +89,13 @@ struct Harness {
         table.on_response(c, lent, sink);
     }
     void expire(uint64_t now) { table.expire(now, sink); }
+    // A client asks, asks again on the same socket, and gets an answer.
+    void retransmitted_then_answered(uint16_t id, const std::string& name, uint64_t asked, uint64_t asked_again,
+                                     uint64_t answered) {
+        q(client_query(asked), query(id, name));
+        q(client_query(asked_again), query(id, name));
+        r(client_response(answered), response(id, name));
+    }
 };
 
 }  // namespace
@@ -294,9 +301,7 @@ TEST_CASE("the answers to a retransmitted query's other copies are late answers,
     limits.timeout_ns = 5 * kSecond;
     Harness h(limits);
     h.q(client_query(0), query(9, "example.com"));
-    h.q(client_query(1 * kSecond), query(9, "example.com"));
-    h.q(client_query(2 * kSecond), query(9, "example.com"));
-    h.r(client_response(1500 * kMillisecond), response(9, "example.com"));
+    h.retransmitted_then_answered(9, "example.com", 1 * kSecond, 2 * kSecond, 1500 * kMillisecond);
     REQUIRE(h.out.size() == 1);
     CHECK(h.out[0].outcome == Outcome::answered);
     CHECK(h.out[0].question.name == "example.com");
@@ -343,9 +348,7 @@ TEST_CASE("an answered query kept for late answers is too old for one after its 
     TransactionTableLimits limits;
     limits.timeout_ns = 5 * kSecond;
     Harness h(limits);
-    h.q(client_query(0), query(9, "example.com"));
-    h.q(client_query(1 * kSecond), query(9, "example.com"));
-    h.r(client_response(1500 * kMillisecond), response(9, "example.com"));
+    h.retransmitted_then_answered(9, "example.com", 0, 1 * kSecond, 1500 * kMillisecond);
     // No expiry ran in between (the daemon's tick sleeps while no query waits).
     h.r(client_response(60 * kSecond), response(9, "example.com"));
     REQUIRE(h.out.size() == 2);
@@ -358,12 +361,7 @@ TEST_CASE("answered queries kept for late answers neither take the room of waiti
     limits.max_pending = 1;
     limits.timeout_ns = 5 * kSecond;
     Harness h(limits);
-    auto retransmitted_and_answered = [&h](uint16_t id, const std::string& name, uint64_t at) {
-        h.q(client_query(at), query(id, name));
-        h.q(client_query(at + 10), query(id, name));
-        h.r(client_response(at + 20), response(id, name));
-    };
-    retransmitted_and_answered(1, "a.example", 0);
+    h.retransmitted_then_answered(1, "a.example", 0, 10, 20);
     // The table's one place is free again for a query that waits.
     h.q(client_query(30), query(2, "b.example"));
     CHECK(h.table.pending() == 1);
@@ -371,16 +369,16 @@ TEST_CASE("answered queries kept for late answers neither take the room of waiti
     h.r(client_response(40), response(2, "b.example"));
 
     SUBCASE("no more kept answered queries than max_pending") {
-        retransmitted_and_answered(3, "c.example", 50);
-        h.r(client_response(60), response(3, "c.example"));  // c was not kept
+        h.retransmitted_then_answered(3, "c.example", 50, 60, 70);
+        h.r(client_response(80), response(3, "c.example"));  // c was not kept
         CHECK(h.out.back().outcome == Outcome::unmatched_response);
-        h.r(client_response(70), response(1, "a.example"));  // a was
+        h.r(client_response(90), response(1, "a.example"));  // a was
         CHECK(h.table.counters().late_answers == 1);
     }
     SUBCASE("drop_pending forgets the kept ones too") {
         CHECK(h.table.drop_pending() == 0);
-        retransmitted_and_answered(3, "c.example", 50);
-        h.r(client_response(60), response(3, "c.example"));
+        h.retransmitted_then_answered(3, "c.example", 50, 60, 70);
+        h.r(client_response(80), response(3, "c.example"));
         CHECK(h.table.counters().late_answers == 1);
     }
 }
