@@ -51,6 +51,23 @@ TcpReassemblyLimits tcp_limits(const Config& config) {
     return limits;
 }
 
+// DNS_PARSE_ERROR for a message of which only the first `captured` bytes
+// were seen, and why.
+std::string incomplete_message_text(MessageTail tail, size_t captured) {
+    const std::string bytes = std::to_string(captured);
+    switch (tail) {
+    case MessageTail::cut:
+        return "capture cut at " + bytes + " bytes (SnapLength=)";
+    case MessageTail::lost:
+        return "only the first " + bytes + " bytes captured: a TCP segment was lost (DNSVIS_LOST_TCP)";
+    case MessageTail::ended:
+        return "the TCP connection ended " + bytes + " bytes into the message";
+    case MessageTail::whole:
+        break;
+    }
+    return {};
+}
+
 }  // namespace
 
 Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_root, std::string state_dir)
@@ -113,23 +130,11 @@ bool Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
     parse_error_ = {};
     if (status != DnsParseStatus::ok) {
         ++counted_.parse_errors;
-        switch (tail) {
-        case MessageTail::whole:
+        if (tail == MessageTail::whole) {
             parse_error_ = to_string(status);
-            break;
-        case MessageTail::cut:
-            parse_error_text_ = "capture cut at " + std::to_string(wire.size()) + " bytes (SnapLength=)";
+        } else {
+            parse_error_text_ = incomplete_message_text(tail, wire.size());
             parse_error_ = parse_error_text_;
-            break;
-        case MessageTail::lost:
-            parse_error_text_ = "only the first " + std::to_string(wire.size()) +
-                                " bytes captured: a TCP segment was lost (DNSVIS_LOST_TCP)";
-            parse_error_ = parse_error_text_;
-            break;
-        case MessageTail::ended:
-            parse_error_text_ = "the TCP connection ended " + std::to_string(wire.size()) + " bytes into the message";
-            parse_error_ = parse_error_text_;
-            break;
         }
     }
     if (message_.is_response()) {

@@ -415,14 +415,8 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.answers.swap(message.answers);
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
-    if (found && found->answers_to_come > 0 && context.timestamp_ns > found->deadline_ns) {
-        // Kept past its deadline (expiry runs only while queries wait):
-        // too late to be an answer to one of its copies.
-        impl.retire(*found);
-        found = nullptr;
-    }
-    if (found) {
-        if (found->answers_to_come > 0) {
+    if (found && found->answers_to_come > 0) {
+        if (context.timestamp_ns <= found->deadline_ns) {
             // The answer to another copy of a query already answered: the
             // client retransmitted, and the server answered every copy.
             ++counters_.late_answers;
@@ -431,6 +425,12 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
             message.answers.swap(summary.answers);
             return;
         }
+        // Kept past its deadline (expiry runs only while queries wait):
+        // too late to be an answer to one of its copies.
+        impl.retire(*found);
+        found = nullptr;
+    }
+    if (found) {
         // A retransmitted query is reported now and kept until its deadline
         // for the answers its other copies may still get.
         const bool keep = found->retransmits > 0 && impl.answered_kept < limits_.max_pending;
@@ -479,11 +479,12 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
 void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
     Impl& impl = *impl_;
     while (!impl.by_deadline.empty() && impl.by_deadline.front()->deadline_ns <= now_ns) {
-        if (impl.by_deadline.front()->answers_to_come > 0) {
-            impl.retire(*impl.by_deadline.front());  // answered; no more late answers to wait for
+        PendingQuery& due = *impl.by_deadline.front();
+        if (due.answers_to_come > 0) {
+            impl.retire(due);  // answered; no more late answers to wait for
             continue;
         }
-        std::unique_ptr<PendingQuery> p = impl.take(*impl.by_deadline.front());
+        std::unique_ptr<PendingQuery> p = impl.take(due);
         Transaction t = Impl::report(Outcome::timeout, *p);
         ++counters_.timeouts;
         // The table is consistent before the sink runs, so it may call back in.
