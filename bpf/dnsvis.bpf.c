@@ -54,9 +54,35 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
 
 /* Just the fields dnsvis reads; CO-RE finds their offsets in the running
  * kernel's BTF, so no vmlinux.h is needed. */
+struct super_block {
+	__u32 s_dev;
+} __attribute__((preserve_access_index));
+
+struct inode {
+	unsigned long i_ino;
+	struct super_block *i_sb;
+} __attribute__((preserve_access_index));
+
+struct dentry {
+	struct inode *d_inode;
+} __attribute__((preserve_access_index));
+
+struct path {
+	struct dentry *dentry;
+} __attribute__((preserve_access_index));
+
+struct fs_struct {
+	struct path root;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct task_struct *group_leader;
+	struct fs_struct *fs;
 	char comm[16];
+} __attribute__((preserve_access_index));
+
+struct linux_binprm {
+	const char *interp;
 } __attribute__((preserve_access_index));
 
 struct {
@@ -102,6 +128,13 @@ struct {
 	__type(key, __u32); /* tgid */
 	__type(value, __u32); /* DNSVIS_SCOPE_ENABLED or DNSVIS_SCOPE_DISABLED */
 } dnsvis_scope_processes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, DNSVIS_MAX_EXECS);
+	__type(key, __u32); /* tgid */
+	__type(value, struct dnsvis_exec_record);
+} dnsvis_execs SEC(".maps");
 
 /* Returns the counter's value on this CPU after the increment. */
 static __always_inline __u64 count(__u32 counter)
@@ -508,6 +541,32 @@ SEC("cgroup/connect6")
 int dnsvis_connect6(struct bpf_sock_addr *ctx)
 {
 	return remember_owner(ctx);
+}
+
+/* Every exec on the host: what the process now runs, for user space to
+ * name a client that has exited by the time its query is handled. Loaded
+ * only with kernel BTF (CO-RE reads the binprm), hence the "?". The raw
+ * tracepoint needs no tracefs mount. */
+SEC("?raw_tp/sched_process_exec")
+int dnsvis_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct linux_binprm *bprm = (struct linux_binprm *)ctx->args[2];
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct inode *root = BPF_CORE_READ(task, fs, root.dentry, d_inode);
+	struct dnsvis_exec_record record = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	long len;
+
+	record.exec_ns = bpf_ktime_get_ns();
+	record.root_ino = BPF_CORE_READ(root, i_ino);
+	record.root_dev = BPF_CORE_READ(root, i_sb, s_dev);
+	bpf_get_current_comm(record.comm, sizeof(record.comm));
+	len = bpf_probe_read_kernel_str(record.path, sizeof(record.path), BPF_CORE_READ(bprm, interp));
+	if (len <= 0)
+		return 0;
+	record.path_len = len;
+	bpf_map_update_elem(&dnsvis_execs, &tgid, &record, BPF_ANY);
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -78,6 +78,27 @@ struct dnsvis_socket_owner {
 	char comm[DNSVIS_COMM_LEN];
 };
 
+/*
+ * The last program a process executed, recorded by the exec tracepoint in
+ * dnsvis_execs (tgid -> record). A client that exits before user space reads
+ * /proc/PID/exe (dig, getent, curl in a script: most of them, with drains
+ * up to 100 ms apart) still has its executable reported from this.
+ */
+#define DNSVIS_EXEC_PATH_LEN 256
+#define DNSVIS_MAX_EXECS 8192
+
+struct dnsvis_exec_record {
+	__u64 exec_ns;       /* bpf_ktime_get_ns() at the exec */
+	/* The process's root directory: whose file tree the path is in. */
+	__u64 root_ino;
+	__u32 root_dev;      /* the kernel's dev_t: major << 20 | minor */
+	__u32 path_len;      /* bytes of path, NUL included; DNSVIS_EXEC_PATH_LEN: cut */
+	char comm[DNSVIS_COMM_LEN]; /* the new program's name, as exec set it */
+	/* The file the kernel loaded: for a script, its interpreter (as
+	 * /proc/PID/exe says), named as the shebang or caller named it. */
+	char path[DNSVIS_EXEC_PATH_LEN];
+};
+
 /* Runtime switches, one entry of an array map, changed without reloading. */
 struct dnsvis_settings {
 	__u32 global_enabled;

@@ -120,6 +120,17 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         *attachment.link = link;
     }
 
+    // Process names come from the kernel's own structures (BTF); execs are
+    // read from them too. Without them only DNS_EXE of clients that exit
+    // before their query is handled is missing: nothing to fail for.
+    if (capture->names_processes_) {
+        capture->skeleton_->links.dnsvis_exec = bpf_program__attach(capture->skeleton_->progs.dnsvis_exec);
+        capture->follows_execs_ = capture->skeleton_->links.dnsvis_exec != nullptr;
+        if (!capture->follows_execs_)
+            log_notice("Cannot follow execs (%s): DNS_EXE is left out for clients that exit before their "
+                       "query is handled", errno_text(errno).c_str());
+    }
+
     capture->ring_ = ring_buffer__new(bpf_map__fd(capture->skeleton_->maps.dnsvis_events), on_record,
                                       capture.get(), nullptr);
     if (!capture->ring_) {
@@ -144,6 +155,8 @@ int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_co
     rodata->capture_server_side = options.server_side;
     rodata->snap_length = options.snap_length;
     rodata->read_leader_comm = read_leader_comm;
+    // The exec program reads the kernel's structures like the leader's comm.
+    bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, read_leader_comm);
     const uint32_t ring_bytes = ring_size(options.ring_bytes);
     rodata->wakeup_bytes = ring_bytes / 4;
     bpf_map__set_max_entries(skeleton_->maps.dnsvis_events, ring_bytes);
@@ -290,6 +303,10 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     return first_error == 0;
 }
 
+bool BpfCapture::last_exec(uint32_t pid, dnsvis_exec_record& record) const {
+    return follows_execs_ && bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.dnsvis_execs), &pid, &record) == 0;
+}
+
 void BpfCapture::set_wake_on_next(bool wake) { store_setting(&dnsvis_settings::wake_on_next, wake); }
 
 void BpfCapture::detach() {
@@ -298,6 +315,7 @@ void BpfCapture::detach() {
         &skeleton_->links.dnsvis_ingress,
         &skeleton_->links.dnsvis_connect4,
         &skeleton_->links.dnsvis_connect6,
+        &skeleton_->links.dnsvis_exec,
     };
     for (bpf_link** link : links) {
         bpf_link__destroy(*link);

@@ -71,6 +71,11 @@ public:
 
     // False when the programs fell back to the sending thread's comm.
     bool names_processes() const { return names_processes_; }
+    // Whether the exec program runs: without it last_exec() finds nothing.
+    bool follows_execs() const { return follows_execs_; }
+    // What the kernel recorded at process `pid`'s last exec, if it still
+    // holds a record (the most recent DNSVIS_MAX_EXECS processes).
+    bool last_exec(uint32_t pid, dnsvis_exec_record& record) const;
 
 private:
     BpfCapture() = default;
@@ -87,6 +92,7 @@ private:
     dnsvis_settings* settings_ = nullptr;
     size_t settings_mapped_bytes_ = 0;
     bool names_processes_ = false;
+    bool follows_execs_ = false;
     KernelScopes scopes_;  // what the scope maps hold
 
     bool map_settings();

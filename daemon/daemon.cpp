@@ -14,6 +14,7 @@
 #include "cgroup_path.hpp"
 #include "container_cgroup.hpp"
 #include "dns_parser.hpp"
+#include "exited_process_exe.hpp"
 #include "log.hpp"
 
 namespace dnsvis {
@@ -140,7 +141,7 @@ bool Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
     if (message_.is_response()) {
         table_.on_response(context, message_, report_);
     } else {
-        remember_owner(context.owner);
+        remember_owner(context.owner, context.timestamp_ns);
         table_.on_query(context, message_);
     }
     parse_error_ = {};
@@ -150,10 +151,10 @@ bool Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
 // Short-lived clients (dig, getent, a oneshot unit) may be gone, with their
 // cgroup, by the time the answer comes; their exe and cgroup path are read
 // while the query is fresh and cached for the report.
-void Daemon::remember_owner(const SocketOwner& owner) {
+void Daemon::remember_owner(const SocketOwner& owner, uint64_t seen_ns) {
     if (owner.pid == 0)
         return;
-    processes_.lookup(owner.pid, owner.comm);
+    processes_.lookup(owner.pid, owner.comm, seen_ns);
     const std::string& path = cgroups_.path(owner.cgroup_id, owner.pid, now_ns_);
     // Ask the runtime while the query is in flight, so the answer is
     // usually there by the time the response is.
@@ -195,7 +196,10 @@ void Daemon::report(Transaction&& transaction) {
     SocketOwner& owner = transaction.owner;
     attribution.exe.clear();
     if (owner.pid != 0) {
-        const ProcessInfo& process = processes_.lookup(owner.pid, owner.comm);
+        // Mostly found as remember_owner() left it; otherwise (an unmatched
+        // response) the packet the report is about is when the owner was seen.
+        const uint64_t seen_ns = transaction.query_ns.value_or(transaction.response_ns.value_or(now_ns_));
+        const ProcessInfo& process = processes_.lookup(owner.pid, owner.comm, seen_ns);
         attribution.exe.assign(process.exe);
         if (!process.comm.empty())
             owner.comm.assign(process.comm);
@@ -479,6 +483,8 @@ int Daemon::run() {
         log_error("%s", error.c_str());
         return 1;
     }
+    if (capture_->follows_execs())
+        processes_.set_exited_exe(exited_process_exe(*capture_));
     if (!setup_event_loop())
         return 1;
     // A removed cgroup is remembered while a transaction from it may still be

@@ -56,7 +56,7 @@ private:
     // Returns whether the message was taken; a partial one that stops
     // before its question matches nothing and is left to be counted lost.
     bool handle_dns(const MessageContext& context, std::span<const uint8_t> wire, MessageTail tail);
-    void remember_owner(const SocketOwner& owner);
+    void remember_owner(const SocketOwner& owner, uint64_t seen_ns);
     void report(Transaction&& transaction);
     const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
     void forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path);

@@ -1,0 +1,20 @@
+// DNS_EXE for a client that exited before dnsvisd could read /proc/PID/exe:
+// the kernel's record of its last exec (the dnsvis_exec program). Most
+// short-lived clients (dig, getent, curl in a script) are gone by the time
+// the ring is drained, so without this they would carry no DNS_EXE at all.
+#pragma once
+
+#include "process_cache.hpp"
+
+namespace dnsvis {
+
+class BpfCapture;
+
+// Reads the records of `capture`, which must outlive what this returns.
+// A path in the host's file tree (the process's root directory was PID 1's)
+// is resolved as /proc/PID/exe would have resolved it, symlinks followed:
+// /usr/bin/python3 becomes /usr/bin/python3.11. One in a container's tree
+// is kept as the exec named it: its symlinks point into that tree.
+ExitedProcessExe exited_process_exe(const BpfCapture& capture);
+
+}  // namespace dnsvis
