@@ -78,10 +78,17 @@ struct fs_struct {
 struct task_struct {
 	struct task_struct *group_leader;
 	struct fs_struct *fs;
+	int pid;
+	int tgid;
 	char comm[16];
 } __attribute__((preserve_access_index));
 
+struct file {
+	struct inode *f_inode;
+} __attribute__((preserve_access_index));
+
 struct linux_binprm {
+	struct file *file;
 	const char *interp;
 } __attribute__((preserve_access_index));
 
@@ -545,8 +552,8 @@ int dnsvis_connect6(struct bpf_sock_addr *ctx)
 
 /* Every exec on the host: what the process now runs, for user space to
  * name a client that has exited by the time its query is handled. Loaded
- * only with kernel BTF (CO-RE reads the binprm), hence the "?". The raw
- * tracepoint needs no tracefs mount. */
+ * only with kernel BTF (CO-RE reads the binprm), hence the "?". Raw
+ * tracepoints need no tracefs mount. */
 SEC("?raw_tp/sched_process_exec")
 int dnsvis_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -557,15 +564,48 @@ int dnsvis_exec(struct bpf_raw_tracepoint_args *ctx)
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	long len;
 
-	record.exec_ns = bpf_ktime_get_ns();
+	record.since_ns = bpf_ktime_get_ns();
+	/* After exec_binprm(), bprm->file is what was loaded: a script's
+	 * interpreter, like bprm->interp. */
+	record.file_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
 	record.root_ino = BPF_CORE_READ(root, i_ino);
 	record.root_dev = BPF_CORE_READ(root, i_sb, s_dev);
 	bpf_get_current_comm(record.comm, sizeof(record.comm));
 	len = bpf_probe_read_kernel_str(record.path, sizeof(record.path), BPF_CORE_READ(bprm, interp));
-	if (len <= 0)
+	if (len <= 0) {
+		bpf_map_delete_elem(&dnsvis_execs, &tgid); /* what it held is stale now */
 		return 0;
+	}
 	record.path_len = len;
 	bpf_map_update_elem(&dnsvis_execs, &tgid, &record, BPF_ANY);
+	return 0;
+}
+
+/* A new process runs its parent's program: it gets the parent's record, so
+ * a forked worker that exits at once is named too, and a pid reused by a
+ * child loses whatever an earlier holder of the pid left there. New threads
+ * (same thread group) change nothing. */
+SEC("?raw_tp/sched_process_fork")
+int dnsvis_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	__u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+	struct dnsvis_exec_record *inherited;
+	struct dnsvis_exec_record record;
+
+	if (child_tgid == parent_tgid)
+		return 0;
+	inherited = bpf_map_lookup_elem(&dnsvis_execs, &parent_tgid);
+	if (!inherited) {
+		bpf_map_delete_elem(&dnsvis_execs, &child_tgid);
+		return 0;
+	}
+	/* Copied out first: an LRU entry may be recycled under us. */
+	__builtin_memcpy(&record, inherited, sizeof(record));
+	record.since_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&dnsvis_execs, &child_tgid, &record, BPF_ANY);
 	return 0;
 }
 

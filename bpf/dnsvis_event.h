@@ -79,21 +79,26 @@ struct dnsvis_socket_owner {
 };
 
 /*
- * The last program a process executed, recorded by the exec tracepoint in
- * dnsvis_execs (tgid -> record). A client that exits before user space reads
- * /proc/PID/exe (dig, getent, curl in a script: most of them, with drains
- * up to 100 ms apart) still has its executable reported from this.
+ * The program a process runs, as of its last exec, in dnsvis_execs (tgid ->
+ * record): written by the exec tracepoint, and copied to a child by the fork
+ * tracepoint (a child runs its parent's program until it execs). A client
+ * that exits before user space reads /proc/PID/exe (dig, getent, curl in a
+ * script: most of them, with drains up to 100 ms apart) is named from this.
  */
 #define DNSVIS_EXEC_PATH_LEN 256
 #define DNSVIS_MAX_EXECS 8192
 
 struct dnsvis_exec_record {
-	__u64 exec_ns;       /* bpf_ktime_get_ns() at the exec */
+	/* bpf_ktime_get_ns() when the pid took this record: its exec, or the
+	 * fork that copied its parent's. A packet seen earlier was someone
+	 * else's, from before the pid was reused. */
+	__u64 since_ns;
+	__u64 file_ino;      /* inode number of the file the kernel loaded */
 	/* The process's root directory: whose file tree the path is in. */
 	__u64 root_ino;
 	__u32 root_dev;      /* the kernel's dev_t: major << 20 | minor */
 	__u32 path_len;      /* bytes of path, NUL included; DNSVIS_EXEC_PATH_LEN: cut */
-	char comm[DNSVIS_COMM_LEN]; /* the new program's name, as exec set it */
+	char comm[DNSVIS_COMM_LEN]; /* the program's name, as exec set it */
 	/* The file the kernel loaded: for a script, its interpreter (as
 	 * /proc/PID/exe says), named as the shebang or caller named it. */
 	char path[DNSVIS_EXEC_PATH_LEN];

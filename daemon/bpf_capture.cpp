@@ -64,15 +64,26 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         return nullptr;
     }
 
-    // Naming the process needs kernel BTF and CAP_PERFMON; a kernel whose
-    // verifier refuses it still gets every other feature.
-    const bool leader_comm = options.read_leader_comm && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-    int r = capture->open_and_load(options, leader_comm);
-    if (r < 0 && leader_comm) {
-        log_info("Loading with process names failed (%s); the thread's name is used instead", errno_text(r).c_str());
-        r = capture->open_and_load(options, false);
+    // Naming the process, and following execs, read the kernel's own
+    // structures: they need kernel BTF and CAP_PERFMON. A kernel that
+    // refuses either still gets every other feature: the exec programs are
+    // dropped first, then the process names.
+    const bool kernel_structs = options.read_leader_comm && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+    int r = capture->open_and_load(options, kernel_structs, kernel_structs);
+    if (r < 0 && kernel_structs) {
+        log_info("Loading the exec programs failed (%s); DNS_EXE is left out for clients that exit before their "
+                 "query is handled", errno_text(r).c_str());
+        r = capture->open_and_load(options, true, false);
+        if (r < 0) {
+            log_info("Loading with process names failed (%s); the thread's name is used instead",
+                     errno_text(r).c_str());
+            r = capture->open_and_load(options, false, false);
+        } else {
+            capture->names_processes_ = true;
+        }
     } else {
-        capture->names_processes_ = leader_comm;
+        capture->names_processes_ = kernel_structs;
+        capture->follows_execs_ = kernel_structs;
     }
     if (r < 0) {
         if (r == -EPERM)
@@ -120,15 +131,13 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         *attachment.link = link;
     }
 
-    // Process names come from the kernel's own structures (BTF); execs are
-    // read from them too. Without them only DNS_EXE of clients that exit
-    // before their query is handled is missing: nothing to fail for.
-    if (capture->names_processes_) {
-        capture->skeleton_->links.dnsvis_exec = bpf_program__attach(capture->skeleton_->progs.dnsvis_exec);
-        capture->follows_execs_ = capture->skeleton_->links.dnsvis_exec != nullptr;
-        if (!capture->follows_execs_)
-            log_notice("Cannot follow execs (%s): DNS_EXE is left out for clients that exit before their "
-                       "query is handled", errno_text(errno).c_str());
+    // Without them only DNS_EXE of clients that exit before their query is
+    // handled is missing: nothing to fail for. Both or neither: execs
+    // without forks would leave a pid's old record to whoever reuses it.
+    if (capture->follows_execs_ && !capture->attach_exec_programs()) {
+        log_notice("Cannot follow execs (%s): DNS_EXE is left out for clients that exit before their "
+                   "query is handled", errno_text(errno).c_str());
+        capture->follows_execs_ = false;
     }
 
     capture->ring_ = ring_buffer__new(bpf_map__fd(capture->skeleton_->maps.dnsvis_events), on_record,
@@ -140,7 +149,20 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     return capture;
 }
 
-int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_comm) {
+bool BpfCapture::attach_exec_programs() {
+    skeleton_->links.dnsvis_exec = bpf_program__attach(skeleton_->progs.dnsvis_exec);
+    if (skeleton_->links.dnsvis_exec)
+        skeleton_->links.dnsvis_fork = bpf_program__attach(skeleton_->progs.dnsvis_fork);
+    if (skeleton_->links.dnsvis_fork)
+        return true;
+    const int error = errno;
+    bpf_link__destroy(skeleton_->links.dnsvis_exec);
+    skeleton_->links.dnsvis_exec = nullptr;
+    errno = error;
+    return false;
+}
+
+int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_comm, bool follow_execs) {
     if (skeleton_) {
         dnsvis_bpf__destroy(skeleton_);
         skeleton_ = nullptr;
@@ -155,8 +177,8 @@ int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_co
     rodata->capture_server_side = options.server_side;
     rodata->snap_length = options.snap_length;
     rodata->read_leader_comm = read_leader_comm;
-    // The exec program reads the kernel's structures like the leader's comm.
-    bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, read_leader_comm);
+    bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, follow_execs);
+    bpf_program__set_autoload(skeleton_->progs.dnsvis_fork, follow_execs);
     const uint32_t ring_bytes = ring_size(options.ring_bytes);
     rodata->wakeup_bytes = ring_bytes / 4;
     bpf_map__set_max_entries(skeleton_->maps.dnsvis_events, ring_bytes);
@@ -316,6 +338,7 @@ void BpfCapture::detach() {
         &skeleton_->links.dnsvis_connect4,
         &skeleton_->links.dnsvis_connect6,
         &skeleton_->links.dnsvis_exec,
+        &skeleton_->links.dnsvis_fork,
     };
     for (bpf_link** link : links) {
         bpf_link__destroy(*link);

@@ -71,7 +71,8 @@ public:
 
     // False when the programs fell back to the sending thread's comm.
     bool names_processes() const { return names_processes_; }
-    // Whether the exec program runs: without it last_exec() finds nothing.
+    // Whether the exec and fork programs run: without them last_exec()
+    // finds nothing.
     bool follows_execs() const { return follows_execs_; }
     // What the kernel recorded at process `pid`'s last exec, if it still
     // holds a record (the most recent DNSVIS_MAX_EXECS processes).
@@ -79,7 +80,8 @@ public:
 
 private:
     BpfCapture() = default;
-    int open_and_load(const CaptureOptions& options, bool read_leader_comm);
+    int open_and_load(const CaptureOptions& options, bool read_leader_comm, bool follow_execs);
+    bool attach_exec_programs();
     static int on_record(void* self, void* data, size_t size);
 
     dnsvis_bpf* skeleton_ = nullptr;

@@ -449,6 +449,7 @@ void Daemon::shutdown() {
     log_info("Stopped: %llu transactions reported, %llu lost", static_cast<unsigned long long>(totals.transactions),
              static_cast<unsigned long long>(totals.lost_total()));
     scopes_.reset();  // it writes to the capture's maps
+    processes_.set_exited_exe({});  // it reads them
     capture_.reset();
 }
 

@@ -1,10 +1,12 @@
 #include "exited_process_exe.hpp"
 
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 #include "bpf_capture.hpp"
 #include "exec_record.hpp"
@@ -13,7 +15,7 @@ namespace dnsvis {
 
 namespace {
 
-// The root directory of the host's file tree, as the kernel names it in a
+// The root directory of the host's file tree as the kernel names it in a
 // record: PID 1's root (readable with CAP_SYS_PTRACE, which dnsvisd keeps).
 // dnsvisd's own sandbox (ProtectSystem=, PrivateTmp=) shares that root and
 // only hides or remounts parts of the tree, so paths resolve the same here.
@@ -23,12 +25,35 @@ struct RootDirectory {
     bool known = false;
 };
 
+// The device of the file system mounted on "/" as the kernel numbers it
+// (mountinfo's MAJOR:MINOR is the superblock's). stat() would not do: on
+// btrfs it reports the subvolume's device instead.
+bool root_mount_device(const char* mountinfo_path, uint32_t& kernel_dev) {
+    std::ifstream mountinfo(mountinfo_path);
+    bool found = false;
+    for (std::string line; std::getline(mountinfo, line);) {
+        std::istringstream fields(line);
+        std::string id, parent, device, root, mount_point;
+        fields >> id >> parent >> device >> root >> mount_point;
+        unsigned major = 0, minor = 0;
+        // The last mount on "/" is the one on top.
+        if (mount_point == "/" && std::sscanf(device.c_str(), "%u:%u", &major, &minor) == 2) {
+            kernel_dev = (major << 20) | minor;
+            found = true;
+        }
+    }
+    return found;
+}
+
 RootDirectory host_root() {
+    RootDirectory host;
     struct stat root;
-    if (stat("/proc/1/root/", &root) != 0 && stat("/", &root) != 0)
-        return {};
-    // User space's dev_t encoding is not the kernel's MKDEV().
-    return {root.st_ino, (major(root.st_dev) << 20) | minor(root.st_dev), true};
+    if ((stat("/proc/1/root/", &root) == 0 && root_mount_device("/proc/1/mountinfo", host.kernel_dev)) ||
+        (stat("/", &root) == 0 && root_mount_device("/proc/self/mountinfo", host.kernel_dev))) {
+        host.ino = root.st_ino;
+        host.known = true;
+    }
+    return host;
 }
 
 }  // namespace
@@ -42,10 +67,14 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
         if (path.empty())
             return {};
         std::string exe(path);
-        // A path hidden from our sandbox (ProtectHome=) stays as named.
+        if (!host.known || record.root_ino != host.ino || record.root_dev != host.kernel_dev)
+            return exe;
+        // Resolved only if it leads to the very file that was loaded: not
+        // one replaced since (an upgrade), nor one hidden from our sandbox
+        // (ProtectHome=); then it stays as the exec named it.
         char resolved[PATH_MAX];
-        if (host.known && record.root_ino == host.ino && record.root_dev == host.kernel_dev &&
-            realpath(exe.c_str(), resolved))
+        struct stat file;
+        if (realpath(exe.c_str(), resolved) && stat(resolved, &file) == 0 && file.st_ino == record.file_ino)
             exe = resolved;
         return exe;
     };

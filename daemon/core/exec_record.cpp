@@ -6,7 +6,7 @@ namespace dnsvis {
 
 std::string_view exe_from_exec_record(const dnsvis_exec_record& record, uint64_t seen_ns,
                                       std::string_view owner_comm) {
-    if (record.exec_ns > seen_ns)
+    if (record.since_ns > seen_ns)
         return {};
     const std::string_view comm(record.comm, strnlen(record.comm, sizeof record.comm));
     if (comm != owner_comm)
@@ -16,6 +16,10 @@ std::string_view exe_from_exec_record(const dnsvis_exec_record& record, uint64_t
         return {};
     const std::string_view path(record.path, strnlen(record.path, record.path_len));
     if (path.size() + 1 != record.path_len || path.front() != '/')
+        return {};
+    // A re-exec of /proc/self/exe, or an fexecve() of a descriptor
+    // (/dev/fd/N): names that meant something only to the process itself.
+    if (path.starts_with("/proc/") || path.starts_with("/dev/fd/"))
         return {};
     return path;
 }

@@ -16,7 +16,7 @@ constexpr uint64_t kExecNs = 5'000'000'000;
 
 dnsvis_exec_record record_of(const char* comm, const std::string& path) {
     dnsvis_exec_record record{};
-    record.exec_ns = kExecNs;
+    record.since_ns = kExecNs;
     std::strncpy(record.comm, comm, sizeof record.comm - 1);
     const size_t length = std::min(path.size(), sizeof record.path - 1);
     std::memcpy(record.path, path.data(), length);
@@ -32,8 +32,8 @@ TEST_CASE("exec record: the querier's own exec names its executable") {
     CHECK(exe_from_exec_record(record, kExecNs, "getent") == "/usr/bin/getent");  // same tick
 }
 
-TEST_CASE("exec record: an exec after the packet is another program's") {
-    // The pid was reused, or the querier exec'd something else since.
+TEST_CASE("exec record: a record taken after the packet is another program's") {
+    // The pid was reused (exec or fork), or the querier exec'd something else since.
     const auto record = record_of("getent", "/usr/bin/getent");
     CHECK(exe_from_exec_record(record, kExecNs - 1, "getent").empty());
 }
@@ -68,6 +68,16 @@ TEST_CASE("exec record: relative, empty and cut paths name nothing") {
     CHECK(exe_from_exec_record(record_of("dig", "/" + std::string(254, 'b')), kExecNs + 1, "dig").empty());
     const std::string longest = "/" + std::string(253, 'b');
     CHECK(exe_from_exec_record(record_of("dig", longest), kExecNs + 1, "dig") == longest);
+}
+
+TEST_CASE("exec record: a process's own view of a file names nothing") {
+    // Resolved by dnsvisd, these would name dnsvisd's own files.
+    CHECK(exe_from_exec_record(record_of("dig", "/proc/self/exe"), kExecNs + 1, "dig").empty());
+    CHECK(exe_from_exec_record(record_of("dig", "/proc/4242/exe"), kExecNs + 1, "dig").empty());
+    CHECK(exe_from_exec_record(record_of("dig", "/dev/fd/3"), kExecNs + 1, "dig").empty());
+    CHECK(exe_from_exec_record(record_of("dig", "/dev/fd/3/dig"), kExecNs + 1, "dig").empty());
+    // Not every path under /dev or /proc-like names is such a view.
+    CHECK(exe_from_exec_record(record_of("dig", "/procedures/dig"), kExecNs + 1, "dig") == "/procedures/dig");
 }
 
 TEST_CASE("exec record: a length that disagrees with the path names nothing") {
