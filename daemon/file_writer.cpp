@@ -1,11 +1,8 @@
 #include "file_writer.hpp"
 
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -16,21 +13,8 @@ namespace dnsvis {
 
 namespace {
 
-// How much nicer than the event loop the writer thread is.
-constexpr int writer_niceness = 10;
 // Written chunks kept for the next ones' memory.
 constexpr size_t max_spare_chunks = 2;
-
-// Linux gives each thread its own nice value. The service's system call
-// filter may refuse it (EPERM); the thread then writes at the loop's priority.
-void lower_own_priority() {
-    const auto tid = static_cast<id_t>(syscall(SYS_gettid));
-    errno = 0;
-    const int now = getpriority(PRIO_PROCESS, tid);
-    if (now == -1 && errno != 0)
-        return;
-    setpriority(PRIO_PROCESS, tid, std::min(now + writer_niceness, 19));
-}
 
 }  // namespace
 
@@ -90,7 +74,6 @@ int FileWriter::error() const {
 }
 
 void FileWriter::run() {
-    lower_own_priority();
     std::unique_lock lock(mutex_);
     for (;;) {
         queued_.wait(lock, [&] { return stopping_ || !chunks_.empty(); });

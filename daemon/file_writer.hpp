@@ -1,18 +1,19 @@
-// Writes whole lines to a regular file from a thread of its own, at a lower
-// CPU priority than dnsvisd's event loop.
+// Writes whole lines to a regular file from a thread of its own.
 //
-// Why: writing to a file is mostly the kernel's work, not dnsvisd's, and on
-// a busy host it is the share of dnsvisd's CPU that is least urgent. Page
-// cache pages are allocated and charged for every 4 KiB of entries, about a
-// fifth of dnsvisd's CPU at saturation (perf). Done in the event loop, that
-// time displaces the host's own work on its core. Done in a thread with a
-// nice value 10 higher, the host's threads preempt it, and the event loop
-// (the bus, timers, signals) waits for the disk only once a bound of
-// queued output is reached. Measured with dnsperf against NSD on two cores
-// (tests/bench), dnsperf's qps with dnsvisd writing a tmpfs file rose by
-// 0.2% and 1.9% round by round (medians of 8 and 10 alternating rounds; a
-// prototype without the bound: 7.7% and 2.4%): a small gain, within what
-// one run's noise can hide.
+// Why: writing to a file is mostly the kernel's work, not dnsvisd's: page
+// cache pages are allocated and charged for every 4 KiB of entries, more
+// than half of dnsvisd's CPU at saturation (perf, 2026-12-06). Done in the
+// event loop, that time is time the loop does not drain the ring buffer;
+// in a thread the two run side by side, and the event loop (the bus,
+// timers, signals) waits for the disk only once a bound of queued output
+// is reached.
+//
+// The thread runs at the event loop's priority. At a nice value 10 higher
+// (until 2026-12-06) the host's busy threads starved it: at saturation
+// (tests/bench, 10 s windows) the queue filled, the loop waited on it, and
+// the ring buffer overflowed in four rounds of five, 1.5k to 254k
+// transactions lost a window, where at nice 0 none was, for the same qps
+// (0.998 of the nicer build's, round by round).
 //
 // Only regular files and block devices: they never make a writer wait for
 // a reader, so nothing here needs the stall handling of pipes

@@ -11,7 +11,7 @@
 // dnsvisd stops can stay unfinished, and is counted as lost.
 //
 // A regular file has no reader to wait for: its lines are handed to a
-// writer thread of lower priority (file_writer.hpp).
+// writer thread (file_writer.hpp).
 #pragma once
 
 #include <chrono>
