@@ -67,7 +67,8 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
         if (path.empty())
             return {};
         std::string exe(path);
-        if (!host.known || record.root_ino != host.ino || record.root_dev != host.kernel_dev)
+        if (!host.known || record.root_ino != host.ino || record.root_dev != host.kernel_dev ||
+            !exe_path_may_be_looked_up(record.file_fs_magic))
             return exe;
         // Resolved only if it leads to the very file that was loaded: not
         // one replaced since (an upgrade), nor one hidden from our sandbox

@@ -77,8 +77,13 @@ def main():
     with open(resolv, "w") as f:
         f.write(f"nameserver {NSD_ADDRESS}\noptions attempts:1\n")
     script = os.path.join(work, "exiting-client.py")
+    # The shebang names the interpreter through a symbolic link, as
+    # /usr/bin/python3 does on Debian: DNS_EXE names the file it leads to,
+    # as /proc/PID/exe would.
+    interpreter = os.path.join(work, "python-link")
+    os.symlink(sys.executable, interpreter)
     with open(script, "w") as f:
-        f.write(SCRIPT.format(interpreter=sys.executable, server=NSD_ADDRESS,
+        f.write(SCRIPT.format(interpreter=interpreter, server=NSD_ADDRESS,
                               query=dns_query(777, "text.example.test"),
                               child_query=dns_query(778, "x.wild.example.test")))
     os.chmod(script, 0o755)
