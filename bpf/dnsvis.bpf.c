@@ -56,7 +56,6 @@ const volatile __u64 wakeup_bytes = 256 * 1024;
  * kernel's BTF, so no vmlinux.h is needed. */
 struct super_block {
 	__u32 s_dev;
-	unsigned long s_magic;
 } __attribute__((preserve_access_index));
 
 struct inode {
@@ -569,7 +568,6 @@ int dnsvis_exec(struct bpf_raw_tracepoint_args *ctx)
 	/* After exec_binprm(), bprm->file is what was loaded: a script's
 	 * interpreter, like bprm->interp. */
 	record.file_ino = BPF_CORE_READ(bprm, file, f_inode, i_ino);
-	record.file_fs_magic = BPF_CORE_READ(bprm, file, f_inode, i_sb, s_magic);
 	record.root_ino = BPF_CORE_READ(root, i_ino);
 	record.root_dev = BPF_CORE_READ(root, i_sb, s_dev);
 	bpf_get_current_comm(record.comm, sizeof(record.comm));

@@ -94,9 +94,6 @@ struct dnsvis_exec_record {
 	 * else's, from before the pid was reused. */
 	__u64 since_ns;
 	__u64 file_ino;      /* inode number of the file the kernel loaded */
-	/* Its file system's magic number (statfs f_type): user space looks
-	 * the path up only on local file systems, which cannot hang. */
-	__u64 file_fs_magic;
 	/* The process's root directory: whose file tree the path is in. */
 	__u64 root_ino;
 	__u32 root_dev;      /* the kernel's dev_t: major << 20 | minor */

@@ -2,14 +2,14 @@
 
 #include <sys/stat.h>
 
-#include <climits>
 #include <cstdio>
-#include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "bpf_capture.hpp"
 #include "exec_record.hpp"
+#include "local_path.hpp"
 
 namespace dnsvis {
 
@@ -59,7 +59,8 @@ RootDirectory host_root() {
 }  // namespace
 
 ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
-    return [&capture, host = host_root()](uint32_t pid, std::string_view comm, uint64_t seen_ns) -> std::string {
+    return [&capture, host = host_root(), resolver = LocalPathResolver()](
+               uint32_t pid, std::string_view comm, uint64_t seen_ns) mutable -> std::string {
         dnsvis_exec_record record;
         if (!capture.last_exec(pid, record))
             return {};
@@ -67,16 +68,15 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
         if (path.empty())
             return {};
         std::string exe(path);
-        if (!host.known || record.root_ino != host.ino || record.root_dev != host.kernel_dev ||
-            !exe_path_may_be_looked_up(record.file_fs_magic))
+        if (!host.known || record.root_ino != host.ino || record.root_dev != host.kernel_dev)
             return exe;
         // Resolved only if it leads to the very file that was loaded: not
         // one replaced since (an upgrade), nor one hidden from our sandbox
-        // (ProtectHome=); then it stays as the exec named it.
-        char resolved[PATH_MAX];
-        struct stat file;
-        if (realpath(exe.c_str(), resolved) && stat(resolved, &file) == 0 && file.st_ino == record.file_ino)
-            exe = resolved;
+        // (ProtectHome=), and only through local file systems; else it
+        // stays as the exec named it.
+        const std::optional<ResolvedPath> resolved = resolver.resolve(exe);
+        if (resolved && resolved->ino == record.file_ino)
+            exe = resolved->path;
         return exe;
     };
 }

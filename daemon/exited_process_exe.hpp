@@ -14,7 +14,9 @@ class BpfCapture;
 // A path in the host's file tree (the process's root directory was PID 1's)
 // is resolved as /proc/PID/exe would have resolved it, symlinks followed:
 // /usr/bin/python3 becomes /usr/bin/python3.11. One in a container's tree
-// is kept as the exec named it: its symlinks point into that tree.
+// is kept as the exec named it: its symlinks point into that tree; so is
+// one that passes through a network, FUSE or automount file system, where
+// a lookup could keep the event loop waiting (local_path.hpp).
 ExitedProcessExe exited_process_exe(const BpfCapture& capture);
 
 }  // namespace dnsvis

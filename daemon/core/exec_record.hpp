@@ -25,12 +25,4 @@ namespace dnsvis {
 std::string_view exe_from_exec_record(const dnsvis_exec_record& record, uint64_t seen_ns,
                                       std::string_view owner_comm);
 
-// Whether the executable's path may be looked up in the file tree (to
-// resolve symbolic links, and to check that it still leads to the loaded
-// file) without risk of waiting: only when the file is on a file system
-// backed by local storage or memory. A network or FUSE file system, or an
-// automount point, can keep a lookup waiting for minutes, and the lookup
-// runs in dnsvisd's event loop. `file_fs_magic` is the record's.
-bool exe_path_may_be_looked_up(uint64_t file_fs_magic);
-
 }  // namespace dnsvis

@@ -6,8 +6,6 @@
 #include <cstring>
 #include <string>
 
-#include <linux/magic.h>
-
 #include "exec_record.hpp"
 
 using dnsvis::exe_from_exec_record;
@@ -88,18 +86,4 @@ TEST_CASE("exec record: a length that disagrees with the path names nothing") {
     CHECK(exe_from_exec_record(record, kExecNs + 1, "dig").empty());
     record.path_len = 0;
     CHECK(exe_from_exec_record(record, kExecNs + 1, "dig").empty());
-}
-
-TEST_CASE("exec record: a path is looked up only on a local file system") {
-    using dnsvis::exe_path_may_be_looked_up;
-    // Disks, images and memory: a lookup there cannot hang.
-    for (uint64_t local : {uint64_t{EXT4_SUPER_MAGIC}, uint64_t{XFS_SUPER_MAGIC}, uint64_t{BTRFS_SUPER_MAGIC},
-                           uint64_t{TMPFS_MAGIC}, uint64_t{OVERLAYFS_SUPER_MAGIC}, uint64_t{SQUASHFS_MAGIC}})
-        CHECK_MESSAGE(exe_path_may_be_looked_up(local), "magic ", local);
-    // A server, a FUSE daemon or an automounter may keep it waiting; the
-    // proc file system holds no executables; zero is a record without one.
-    for (uint64_t remote : {uint64_t{NFS_SUPER_MAGIC}, uint64_t{FUSE_SUPER_MAGIC}, uint64_t{AUTOFS_SUPER_MAGIC},
-                            uint64_t{CIFS_SUPER_MAGIC}, uint64_t{SMB2_SUPER_MAGIC}, uint64_t{CEPH_SUPER_MAGIC},
-                            uint64_t{PROC_SUPER_MAGIC}, uint64_t{0}})
-        CHECK_MESSAGE(!exe_path_may_be_looked_up(remote), "magic ", remote);
 }
