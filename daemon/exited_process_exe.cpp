@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <sstream>
 
@@ -59,8 +60,9 @@ RootDirectory host_root() {
 }  // namespace
 
 ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
-    return [&capture, host = host_root(), resolver = LocalPathResolver()](
-               uint32_t pid, std::string_view comm, uint64_t seen_ns) mutable -> std::string {
+    // Shared: the resolver keeps mountinfo open and cannot be copied.
+    return [&capture, host = host_root(), resolver = std::make_shared<LocalPathResolver>()](
+               uint32_t pid, std::string_view comm, uint64_t seen_ns) -> std::string {
         dnsvis_exec_record record;
         if (!capture.last_exec(pid, record))
             return {};
@@ -74,7 +76,7 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
         // one replaced since (an upgrade), nor one hidden from our sandbox
         // (ProtectHome=), and only through local file systems; else it
         // stays as the exec named it.
-        const std::optional<ResolvedPath> resolved = resolver.resolve(exe);
+        const std::optional<ResolvedPath> resolved = resolver->resolve(exe);
         if (resolved && resolved->ino == record.file_ino)
             exe = resolved->path;
         return exe;

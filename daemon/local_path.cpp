@@ -1,11 +1,11 @@
 #include "local_path.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <climits>
-#include <fstream>
 #include <iterator>
 #include <utility>
 #include <vector>
@@ -42,9 +42,12 @@ bool describe(int fd, struct statx& info) {
            (info.stx_mask & STATX_MNT_ID) != 0;
 }
 
-// The components of `path`, in order, without empty ones.
+// Pushes the components of `path` onto `pending`, a stack whose back is the
+// next to walk; empty ones are left out. A trailing slash adds ".", so that
+// the last name must be a directory, as for the kernel.
 void push_components(std::string_view path, std::vector<std::string>& pending) {
     std::vector<std::string> components;
+    const bool trailing_slash = path.size() > 1 && path.back() == '/';
     while (!path.empty()) {
         const size_t slash = path.find('/');
         const std::string_view component = path.substr(0, slash);
@@ -52,37 +55,84 @@ void push_components(std::string_view path, std::vector<std::string>& pending) {
             components.emplace_back(component);
         path.remove_prefix(slash == std::string_view::npos ? path.size() : slash + 1);
     }
-    // `pending` is a stack: the next component is at its back.
+    if (trailing_slash)
+        components.emplace_back(".");
     pending.insert(pending.end(), std::make_move_iterator(components.rbegin()),
                    std::make_move_iterator(components.rend()));
 }
 
+std::string join(const std::vector<std::string>& components) {
+    std::string path;
+    for (const std::string& name : components)
+        path += "/" + name;
+    return path.empty() ? "/" : path;
+}
+
 }  // namespace
 
-LocalPathResolver::LocalPathResolver(std::string mountinfo_path) : mountinfo_path_(std::move(mountinfo_path)) {}
+LocalPathResolver::LocalPathResolver(std::string mountinfo_path)
+    : mountinfo_path_(std::move(mountinfo_path)),
+      mountinfo_fd_(open(mountinfo_path_.c_str(), O_RDONLY | O_CLOEXEC)) {}
+
+LocalPathResolver::~LocalPathResolver() {
+    if (mountinfo_fd_ >= 0)
+        close(mountinfo_fd_);
+}
+
+void LocalPathResolver::read_table() {
+    mounts_.clear();
+    foreign_mount_points_.clear();
+    read_once_ = true;
+    if (mountinfo_fd_ < 0)
+        return;  // no table: no mount counts as local
+    std::string text;
+    char buffer[16384];
+    for (off_t offset = 0;;) {
+        const ssize_t n = pread(mountinfo_fd_, buffer, sizeof buffer, offset);
+        if (n <= 0)
+            break;
+        text.append(buffer, static_cast<size_t>(n));
+        offset += n;
+    }
+    mounts_ = parse_mountinfo(text);
+    for (const auto& [id, mount] : mounts_) {
+        if (!is_local_file_system(mount.type))
+            foreign_mount_points_.insert(mount.mount_point);
+    }
+}
+
+void LocalPathResolver::refresh() {
+    // /proc/PID/mountinfo reports a change in the mount namespace as
+    // POLLPRI (and POLLERR) once, to each open file.
+    pollfd changed{mountinfo_fd_, POLLPRI, 0};
+    if (!read_once_ || (mountinfo_fd_ >= 0 && poll(&changed, 1, 0) > 0 && (changed.revents & (POLLPRI | POLLERR))))
+        read_table();
+}
 
 bool LocalPathResolver::mount_is_local(uint64_t mount_id) {
     auto it = mounts_.find(mount_id);
     if (it == mounts_.end()) {
-        std::ifstream file(mountinfo_path_);
-        mounts_ = parse_mount_types(std::string(std::istreambuf_iterator<char>(file), {}));
+        read_table();
         it = mounts_.find(mount_id);
         if (it == mounts_.end())
             return false;
     }
-    return is_local_file_system(it->second);
+    return is_local_file_system(it->second.type);
 }
 
 std::optional<ResolvedPath> LocalPathResolver::resolve(std::string_view path) {
     // A trailing slash names a directory, never the regular file asked for.
     if (path.empty() || path.front() != '/' || path.back() == '/')
         return std::nullopt;
+    refresh();
     PathFd current(open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
     struct statx info {};
     if (current.get() < 0 || !describe(current.get(), info) || !mount_is_local(info.stx_mnt_id))
         return std::nullopt;
 
-    std::vector<std::string> resolved;  // the components of the directory `current` is
+    // The directory `current` is, always reached through local mounts only,
+    // so ".." leads back to a directory already checked.
+    std::vector<std::string> resolved;
     std::vector<std::string> pending;
     push_components(path, pending);
     int links = 0;
@@ -91,8 +141,15 @@ std::optional<ResolvedPath> LocalPathResolver::resolve(std::string_view path) {
         pending.pop_back();
         if (component == ".")
             continue;
-        // `current` is a directory on a local mount (checked when it was
-        // reached): looking a name up in it cannot wait.
+        if (component != "..") {
+            // Stepping onto a mount point enters the mount: not one that is
+            // not local (see the header).
+            resolved.push_back(component);
+            const bool foreign = foreign_mount_points_.contains(join(resolved));
+            resolved.pop_back();
+            if (foreign)
+                return std::nullopt;
+        }
         PathFd next(openat(current.get(), component.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
         if (next.get() < 0 || !describe(next.get(), info) || !mount_is_local(info.stx_mnt_id))
             return std::nullopt;
@@ -122,17 +179,13 @@ std::optional<ResolvedPath> LocalPathResolver::resolve(std::string_view path) {
         if (pending.empty()) {
             if (!S_ISREG(info.stx_mode))
                 return std::nullopt;
-            ResolvedPath result;
-            for (const std::string& name : resolved)
-                result.path += "/" + name;
-            result.ino = info.stx_ino;
-            return result;
+            return ResolvedPath{join(resolved), info.stx_ino};
         }
         if (!S_ISDIR(info.stx_mode))
             return std::nullopt;
         current.reset(next.release());
     }
-    return std::nullopt;  // the path named a directory ("/", "/usr/..")
+    return std::nullopt;  // the path named a directory ("/usr/..", "/usr/.")
 }
 
 }  // namespace dnsvis

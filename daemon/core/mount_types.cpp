@@ -5,8 +5,40 @@
 
 namespace dnsvis {
 
-MountTypes parse_mount_types(std::string_view mountinfo) {
-    MountTypes types;
+namespace {
+
+// The n-th (from 0) space-separated field of `line`, or empty.
+std::string_view field(std::string_view line, int n) {
+    for (; n > 0; --n) {
+        const size_t space = line.find(' ');
+        if (space == std::string_view::npos)
+            return {};
+        line.remove_prefix(space + 1);
+    }
+    return line.substr(0, line.find(' '));
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo (octal).
+std::string unescape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\\' && i + 3 < text.size() &&  // three digits follow
+            text[i + 1] >= '0' && text[i + 1] <= '3' && text[i + 2] >= '0' && text[i + 2] <= '7' &&
+            text[i + 3] >= '0' && text[i + 3] <= '7') {
+            out += static_cast<char>((text[i + 1] - '0') * 64 + (text[i + 2] - '0') * 8 + (text[i + 3] - '0'));
+            i += 3;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+MountTable parse_mountinfo(std::string_view mountinfo) {
+    MountTable mounts;
     while (!mountinfo.empty()) {
         const size_t end = mountinfo.find('\n');
         const std::string_view line = mountinfo.substr(0, end);
@@ -14,19 +46,20 @@ MountTypes parse_mount_types(std::string_view mountinfo) {
 
         uint64_t id = 0;
         const auto [after_id, error] = std::from_chars(line.data(), line.data() + line.size(), id);
-        if (error != std::errc{} || after_id == line.data() || *after_id != ' ')
+        if (error != std::errc{} || after_id == line.data() || after_id == line.data() + line.size() ||
+            *after_id != ' ')
             continue;
         // The optional fields before the separator vary in number; the
         // separator itself cannot occur in the escaped fields.
         const size_t separator = line.find(" - ");
-        if (separator == std::string_view::npos)
+        const std::string_view mount_point = field(line, 4);
+        if (separator == std::string_view::npos || mount_point.empty() || mount_point.front() != '/')
             continue;
-        std::string_view type = line.substr(separator + 3);
-        type = type.substr(0, type.find(' '));
+        const std::string_view type = field(line.substr(separator + 3), 0);
         if (!type.empty())
-            types.insert_or_assign(id, std::string(type));
+            mounts.insert_or_assign(id, Mount{std::string(type), unescape(mount_point)});
     }
-    return types;
+    return mounts;
 }
 
 bool is_local_file_system(std::string_view type) {

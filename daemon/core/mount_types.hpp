@@ -1,4 +1,4 @@
-// Which file system each mount is, from /proc/PID/mountinfo, and which file
+// The mounts of a mount namespace, from /proc/PID/mountinfo, and which file
 // systems a lookup can never wait on.
 #pragma once
 
@@ -9,10 +9,15 @@
 
 namespace dnsvis {
 
-// Mount id (mountinfo's first field, statx's stx_mnt_id) -> file system type
-// (the field after " - "). Lines that do not parse are skipped.
-using MountTypes = std::unordered_map<uint64_t, std::string>;
-MountTypes parse_mount_types(std::string_view mountinfo);
+struct Mount {
+    std::string type;         // the field after " - ": "ext4", "nfs4", "fuse.sshfs"
+    std::string mount_point;  // unescaped: mountinfo writes a space as \040
+};
+
+// Mount id (mountinfo's first field, statx's stx_mnt_id) -> its mount.
+// Lines that do not parse are skipped.
+using MountTable = std::unordered_map<uint64_t, Mount>;
+MountTable parse_mountinfo(std::string_view mountinfo);
 
 // Whether looking a name up on this file system type is served from local
 // storage or memory. A network or FUSE file system, or an automount point,

@@ -52,6 +52,16 @@ std::string real(const std::string& path) {
     return resolved;
 }
 
+// This process's mount table with `extra` lines added, in a file of the tree.
+std::string table_with(const Tree& tree, const std::string& extra) {
+    std::ifstream real_table("/proc/self/mountinfo");
+    std::stringstream text;
+    text << real_table.rdbuf() << extra;
+    const std::string table = tree.at("mountinfo");
+    std::ofstream(table, std::ios::trunc) << text.str();
+    return table;
+}
+
 uint64_t mount_id_of(const std::string& path) {
     struct statx info {};
     REQUIRE(statx(AT_FDCWD, path.c_str(), 0, STATX_MNT_ID, &info) == 0);
@@ -99,6 +109,24 @@ TEST_CASE("local path: no answer for what leads to no regular file") {
     CHECK(!resolver.resolve("/"));
     CHECK(!resolver.resolve(""));
     CHECK(!resolver.resolve("usr/bin/env"));         // relative: to nothing known
+    tree.link("to-file-as-dir", "f/");
+    CHECK(!resolver.resolve(tree.at("to-file-as-dir")));  // realpath: ENOTDIR
+}
+
+TEST_CASE("local path: forty links are followed, as the kernel does, and not one more") {
+    Tree tree;
+    tree.file("target");
+    std::string previous = "target";
+    for (int i = 40; i >= 0; --i) {  // link0 -> link1 -> ... -> link40 -> target
+        const std::string name = "link" + std::to_string(i);
+        tree.link(name, previous);
+        previous = name;
+    }
+    LocalPathResolver resolver;
+    const auto forty = resolver.resolve(tree.at("link1"));
+    REQUIRE(forty);
+    CHECK(forty->path == tree.at("target"));
+    CHECK(!resolver.resolve(tree.at("link0")));  // 41
 }
 
 TEST_CASE("local path: nothing is looked up past a mount that is not local") {
@@ -128,4 +156,29 @@ TEST_CASE("local path: nothing is looked up past a mount that is not local") {
     // A mount the table does not list at all is not taken for local either.
     std::ofstream(table, std::ios::trunc) << "";
     CHECK(!LocalPathResolver(table).resolve(tree.at("tool")));
+}
+
+TEST_CASE("local path: the walk stops before a mount point of a mount that is not local") {
+    // Stepping onto an NFS mount point revalidates the mount's root with
+    // the server; an automount point may wait for a mount in progress. The
+    // table says where they are, so the walk never takes that step: here
+    // plain directories of the tree are listed as such mount points.
+    Tree tree;
+    tree.dir("srv/data");
+    tree.file("srv/data/tool");
+    tree.dir("with space");
+    tree.file("with space/tool");
+    tree.dir("local");
+    tree.file("local/tool");
+    tree.link("via-link", "srv/data/tool");
+    const std::string table = table_with(
+        tree, "999999 1 0:999 / " + tree.at("srv/data") + " rw - nfs4 server:/data rw\n" +
+                  "999998 1 0:998 / " + tree.at("with\\040space") + " rw - autofs systemd-1 rw\n" +
+                  "999997 1 0:997 / " + tree.at("local") + " rw - tmpfs tmpfs rw\n");
+    LocalPathResolver resolver(table);
+    CHECK(!resolver.resolve(tree.at("srv/data/tool")));
+    CHECK(!resolver.resolve(tree.at("via-link")));
+    CHECK(!resolver.resolve(tree.at("with space/tool")));
+    CHECK(resolver.resolve(tree.at("local/tool")));  // a local mount point is stepped onto
+    CHECK(resolver.resolve(tree.at("srv/../local/tool")));
 }
