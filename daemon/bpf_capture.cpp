@@ -329,6 +329,11 @@ bool BpfCapture::last_exec(uint32_t pid, dnsvis_exec_record& record) const {
     return follows_execs_ && bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.dnsvis_execs), &pid, &record) == 0;
 }
 
+void BpfCapture::seed_exec(uint32_t pid, const dnsvis_exec_record& record) {
+    if (follows_execs_)
+        bpf_map_update_elem(bpf_map__fd(skeleton_->maps.dnsvis_execs), &pid, &record, BPF_NOEXIST);
+}
+
 void BpfCapture::set_wake_on_next(bool wake) { store_setting(&dnsvis_settings::wake_on_next, wake); }
 
 void BpfCapture::detach() {

@@ -77,6 +77,9 @@ public:
     // What the kernel recorded at process `pid`'s last exec, if it still
     // holds a record (the most recent DNSVIS_MAX_EXECS processes).
     bool last_exec(uint32_t pid, dnsvis_exec_record& record) const;
+    // Records what process `pid`, started before the exec program was
+    // attached, runs; a record the kernel wrote since is kept.
+    void seed_exec(uint32_t pid, const dnsvis_exec_record& record);
 
 private:
     BpfCapture() = default;

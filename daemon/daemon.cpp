@@ -484,8 +484,11 @@ int Daemon::run() {
         log_error("%s", error.c_str());
         return 1;
     }
-    if (capture_->follows_execs())
+    if (capture_->follows_execs()) {
         processes_.set_exited_exe(exited_process_exe(*capture_));
+        const size_t seeded = seed_exec_records(*capture_);
+        log_debug("Recorded the executables of %zu running processes", seeded);
+    }
     if (!setup_event_loop())
         return 1;
     // A removed cgroup is remembered while a transaction from it may still be

@@ -1,8 +1,13 @@
 #include "exited_process_exe.hpp"
 
+#include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <optional>
@@ -11,6 +16,7 @@
 #include "bpf_capture.hpp"
 #include "exec_record.hpp"
 #include "local_path.hpp"
+#include "process_stat.hpp"
 
 namespace dnsvis {
 
@@ -23,6 +29,7 @@ namespace {
 struct RootDirectory {
     uint64_t ino = 0;
     uint32_t kernel_dev = 0;
+    dev_t stat_dev = 0;  // as stat() says, to compare another process's root with
     bool known = false;
 };
 
@@ -52,9 +59,23 @@ RootDirectory host_root() {
     if ((stat("/proc/1/root/", &root) == 0 && root_mount_device("/proc/1/mountinfo", host.kernel_dev)) ||
         (stat("/", &root) == 0 && root_mount_device("/proc/self/mountinfo", host.kernel_dev))) {
         host.ino = root.st_ino;
+        host.stat_dev = root.st_dev;
         host.known = true;
     }
     return host;
+}
+
+uint64_t clock_ns(clockid_t clock) {
+    timespec now{};
+    clock_gettime(clock, &now);
+    return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
+}
+
+std::string read_small_file(const std::string& path) {
+    std::ifstream file(path);
+    std::stringstream text;
+    text << file.rdbuf();
+    return text.str();
 }
 
 }  // namespace
@@ -81,6 +102,55 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
             exe = resolved->path;
         return exe;
     };
+}
+
+size_t seed_exec_records(BpfCapture& capture) {
+    const RootDirectory host = host_root();
+    if (!capture.follows_execs() || !host.known)
+        return 0;
+    // starttime counts ticks of the boot-time clock; the kernel's records
+    // count the monotonic clock, which stops during suspend.
+    const uint64_t boot_minus_monotonic = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+    const uint64_t ns_per_tick = 1'000'000'000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
+    DIR* proc = opendir("/proc");
+    if (!proc)
+        return 0;
+    size_t seeded = 0;
+    while (const dirent* entry = readdir(proc)) {
+        char* end = nullptr;
+        const unsigned long pid = std::strtoul(entry->d_name, &end, 10);
+        if (*end != '\0' || pid == 0 || pid > UINT32_MAX)
+            continue;
+        const std::string dir = "/proc/" + std::string(entry->d_name);
+        // Only the host's file tree: a container's paths mean nothing here.
+        struct stat root, file;
+        if (stat((dir + "/root/").c_str(), &root) != 0 || root.st_dev != host.stat_dev || root.st_ino != host.ino ||
+            stat((dir + "/exe").c_str(), &file) != 0)
+            continue;
+        dnsvis_exec_record record{};
+        const ssize_t length = readlink((dir + "/exe").c_str(), record.path, sizeof record.path - 1);
+        const std::string_view path(record.path, length > 0 ? static_cast<size_t>(length) : 0);
+        // Kernel threads have no executable; a deleted one has no path.
+        if (path.empty() || path.front() != '/' || path.ends_with(" (deleted)"))
+            continue;
+        const std::optional<uint64_t> start_ticks = start_time_from_proc_stat(read_small_file(dir + "/stat"));
+        std::string comm = read_small_file(dir + "/comm");
+        while (!comm.empty() && comm.back() == '\n')
+            comm.pop_back();
+        if (!start_ticks || comm.empty())
+            continue;
+        const uint64_t started_ns = *start_ticks * ns_per_tick;
+        record.since_ns = started_ns > boot_minus_monotonic ? started_ns - boot_minus_monotonic : 0;
+        record.file_ino = file.st_ino;
+        record.root_ino = host.ino;
+        record.root_dev = host.kernel_dev;
+        record.path_len = static_cast<uint32_t>(path.size() + 1);
+        comm.copy(record.comm, sizeof record.comm - 1);
+        capture.seed_exec(static_cast<uint32_t>(pid), record);
+        ++seeded;
+    }
+    closedir(proc);
+    return seeded;
 }
 
 }  // namespace dnsvis

@@ -19,4 +19,12 @@ class BpfCapture;
 // a lookup could keep the event loop waiting (local_path.hpp).
 ExitedProcessExe exited_process_exe(const BpfCapture& capture);
 
+// Gives the processes that were already running in the host's file tree
+// when the exec program was attached a record each, as if it had seen their
+// exec, so that one that exits before its last query is handled is named
+// too (a client busy when dnsvisd starts or restarts). Their executable is
+// read from /proc/PID/exe; the record holds from the process's start time.
+// How many were recorded.
+size_t seed_exec_records(BpfCapture& capture);
+
 }  // namespace dnsvis

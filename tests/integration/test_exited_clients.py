@@ -43,6 +43,16 @@ raise SystemExit(os.waitstatus_to_exitcode(status))
 """
 
 
+# A client started before dnsvisd: it asks once told to, and exits.
+EARLY_CLIENT = """import socket, sys
+sys.stdin.readline()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto({query!r}, ("{server}", 53))
+s.recv(4096)
+"""
+
+
 def raw_tracepoint_links(pid):
     """{link id: program name} of the raw tracepoint links process `pid`
     holds, from its descriptors: another dnsvisd on the host does not count."""
@@ -88,6 +98,11 @@ def main():
                               child_query=dns_query(778, "x.wild.example.test")))
     os.chmod(script, 0o755)
 
+    # Its exec happened before dnsvisd was there to see it: dnsvisd records
+    # the running processes' executables when it starts.
+    early = subprocess.Popen([sys.executable, "-c", EARLY_CLIENT.format(query=dns_query(779, "alias.example.test"),
+                                                                       server=NSD_ADDRESS)],
+                             stdin=subprocess.PIPE, text=True)
     daemon = Dnsvisd(work, "")
     clients = {}
     try:
@@ -111,11 +126,16 @@ def main():
             scripted = subprocess.run([script], capture_output=True, text=True, timeout=30)
             tap.equal(scripted.returncode, 0, "the script and its forked worker got their answers", scripted.stderr)
             parent_pid, child_pid = (scripted.stdout.split() + ["", ""])[:2]
+            early.stdin.write("ask\n")
+            early.stdin.close()
+            tap.equal(early.wait(timeout=30), 0, "the client started before dnsvisd got its answer")
             clients = {
                 "host.example.test": ("dig", os.path.realpath(shutil.which("dig")), str(dig_pid)),
                 "www.example.test": ("getent", os.path.realpath(shutil.which("getent")), str(getent.pid)),
                 "text.example.test": (os.path.basename(script)[:15], os.path.realpath(sys.executable), parent_pid),
                 "x.wild.example.test": (os.path.basename(script)[:15], os.path.realpath(sys.executable), child_pid),
+                "alias.example.test": (os.path.basename(sys.executable)[:15], os.path.realpath(sys.executable),
+                                       str(early.pid)),
             }
             # Every client has exited and been reaped: /proc has nothing of them.
         finally:
@@ -128,6 +148,8 @@ def main():
                 tap.equal(entry.get("DNS_EXE"), exe, f"{comm}: DNS_EXE names its executable after it exited",
                           json.dumps(entry))
     finally:
+        if early.poll() is None:
+            early.kill()
         exit_code = daemon.stop()
         nsd.stop()
     tap.equal(exit_code, 0, "dnsvisd stopped cleanly", daemon.stderr())
