@@ -1,10 +1,13 @@
 #include "exited_process_exe.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +15,8 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "bpf_capture.hpp"
 #include "exec_record.hpp"
@@ -71,11 +76,17 @@ uint64_t clock_ns(clockid_t clock) {
     return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
 }
 
-std::string read_small_file(const std::string& path) {
-    std::ifstream file(path);
-    std::stringstream text;
-    text << file.rdbuf();
-    return text.str();
+// A file of a /proc/PID directory, read through its descriptor.
+std::string read_small_file(int dir, const char* name) {
+    const int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return {};
+    std::string text;
+    char buffer[1024];
+    for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;)
+        text.append(buffer, static_cast<size_t>(n));
+    close(fd);
+    return text;
 }
 
 }  // namespace
@@ -109,48 +120,66 @@ size_t seed_exec_records(BpfCapture& capture) {
     if (!capture.follows_execs() || !host.known)
         return 0;
     // starttime counts ticks of the boot-time clock; the kernel's records
-    // count the monotonic clock, which stops during suspend.
-    const uint64_t boot_minus_monotonic = clock_ns(CLOCK_BOOTTIME) - clock_ns(CLOCK_MONOTONIC);
+    // count the monotonic clock, which stops during suspend. Read in this
+    // order, the difference can only come out large, a record's start early.
+    const uint64_t monotonic_now = clock_ns(CLOCK_MONOTONIC);
+    const uint64_t boot_minus_monotonic = clock_ns(CLOCK_BOOTTIME) - monotonic_now;
     const uint64_t ns_per_tick = 1'000'000'000 / static_cast<uint64_t>(sysconf(_SC_CLK_TCK));
     DIR* proc = opendir("/proc");
     if (!proc)
         return 0;
-    size_t seeded = 0;
+    std::vector<std::pair<uint32_t, dnsvis_exec_record>> running;
     while (const dirent* entry = readdir(proc)) {
         char* end = nullptr;
         const unsigned long pid = std::strtoul(entry->d_name, &end, 10);
         if (*end != '\0' || pid == 0 || pid > UINT32_MAX)
             continue;
-        const std::string dir = "/proc/" + std::string(entry->d_name);
-        // Only the host's file tree: a container's paths mean nothing here.
-        struct stat root, file;
-        if (stat((dir + "/root/").c_str(), &root) != 0 || root.st_dev != host.stat_dev || root.st_ino != host.ino ||
-            stat((dir + "/exe").c_str(), &file) != 0)
+        // Everything through one descriptor of the process's directory: if
+        // the pid is reused meanwhile, it reads nothing of the new process.
+        const int dir = openat(dirfd(proc), entry->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0)
             continue;
+        // Only the host's file tree: a container's paths mean nothing here.
+        // AT_STATX_DONT_SYNC: no question to a network file system's server.
+        struct statx root {}, file {};
         dnsvis_exec_record record{};
-        const ssize_t length = readlink((dir + "/exe").c_str(), record.path, sizeof record.path - 1);
+        const bool described =
+            statx(dir, "root/", AT_STATX_DONT_SYNC, STATX_INO, &root) == 0 &&
+            makedev(root.stx_dev_major, root.stx_dev_minor) == host.stat_dev && root.stx_ino == host.ino &&
+            statx(dir, "exe", AT_STATX_DONT_SYNC, STATX_INO, &file) == 0;
+        const ssize_t length = described ? readlinkat(dir, "exe", record.path, sizeof record.path - 1) : -1;
+        const std::optional<uint64_t> start_ticks =
+            length > 0 ? start_time_from_proc_stat(read_small_file(dir, "stat")) : std::nullopt;
+        std::string comm = start_ticks ? read_small_file(dir, "comm") : std::string();
+        close(dir);
         const std::string_view path(record.path, length > 0 ? static_cast<size_t>(length) : 0);
         // Kernel threads have no executable; a deleted one has no path.
         if (path.empty() || path.front() != '/' || path.ends_with(" (deleted)"))
             continue;
-        const std::optional<uint64_t> start_ticks = start_time_from_proc_stat(read_small_file(dir + "/stat"));
-        std::string comm = read_small_file(dir + "/comm");
         while (!comm.empty() && comm.back() == '\n')
             comm.pop_back();
         if (!start_ticks || comm.empty())
             continue;
         const uint64_t started_ns = *start_ticks * ns_per_tick;
         record.since_ns = started_ns > boot_minus_monotonic ? started_ns - boot_minus_monotonic : 0;
-        record.file_ino = file.st_ino;
+        record.file_ino = file.stx_ino;
         record.root_ino = host.ino;
         record.root_dev = host.kernel_dev;
         record.path_len = static_cast<uint32_t>(path.size() + 1);
         comm.copy(record.comm, sizeof record.comm - 1);
-        capture.seed_exec(static_cast<uint32_t>(pid), record);
-        ++seeded;
+        running.emplace_back(static_cast<uint32_t>(pid), record);
     }
     closedir(proc);
-    return seeded;
+    // The map keeps the most recent records, and inserting, even a record
+    // refused, may push out the oldest: the kernel's own, of processes that
+    // started during this walk, must stay. So at most half the map, the
+    // youngest processes, which are likelier to exit soon.
+    std::sort(running.begin(), running.end(),
+              [](const auto& a, const auto& b) { return a.second.since_ns > b.second.since_ns; });
+    running.resize(std::min<size_t>(running.size(), DNSVIS_MAX_EXECS / 2));
+    for (const auto& [pid, record] : running)
+        capture.seed_exec(pid, record);
+    return running.size();
 }
 
 }  // namespace dnsvis

@@ -103,7 +103,11 @@ def main():
     early = subprocess.Popen([sys.executable, "-c", EARLY_CLIENT.format(query=dns_query(779, "alias.example.test"),
                                                                        server=NSD_ADDRESS)],
                              stdin=subprocess.PIPE, text=True)
-    daemon = Dnsvisd(work, "")
+    try:
+        daemon = Dnsvisd(work, "")
+    except BaseException:
+        early.kill()
+        raise
     clients = {}
     try:
         links = raw_tracepoint_links(daemon.process.pid)
