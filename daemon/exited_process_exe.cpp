@@ -9,19 +9,18 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <optional>
-#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "bpf_capture.hpp"
 #include "exec_record.hpp"
 #include "local_path.hpp"
+#include "mountinfo.hpp"
 #include "process_stat.hpp"
+#include "text_file.hpp"
 
 namespace dnsvis {
 
@@ -42,16 +41,11 @@ struct RootDirectory {
 // (mountinfo's MAJOR:MINOR is the superblock's). stat() would not do: on
 // btrfs it reports the subvolume's device instead.
 bool root_mount_device(const char* mountinfo_path, uint32_t& kernel_dev) {
-    std::ifstream mountinfo(mountinfo_path);
     bool found = false;
-    for (std::string line; std::getline(mountinfo, line);) {
-        std::istringstream fields(line);
-        std::string id, parent, device, root, mount_point;
-        fields >> id >> parent >> device >> root >> mount_point;
-        unsigned major = 0, minor = 0;
+    for (const Mount& mount : parse_mountinfo(read_text_file(mountinfo_path))) {
         // The last mount on "/" is the one on top.
-        if (mount_point == "/" && std::sscanf(device.c_str(), "%u:%u", &major, &minor) == 2) {
-            kernel_dev = (major << 20) | minor;
+        if (mount.mount_point == "/") {
+            kernel_dev = mount.kernel_dev;
             found = true;
         }
     }

@@ -80,7 +80,7 @@ LocalPathResolver::~LocalPathResolver() {
 }
 
 void LocalPathResolver::read_table() {
-    mounts_.clear();
+    mount_is_local_.clear();
     foreign_mount_points_.clear();
     read_once_ = true;
     if (mountinfo_fd_ < 0)
@@ -94,10 +94,11 @@ void LocalPathResolver::read_table() {
         text.append(buffer, static_cast<size_t>(n));
         offset += n;
     }
-    mounts_ = parse_mountinfo(text);
-    for (const auto& [id, mount] : mounts_) {
-        if (!is_local_file_system(mount.type))
-            foreign_mount_points_.insert(mount.mount_point);
+    for (Mount& mount : parse_mountinfo(text)) {
+        const bool local = is_local_file_system(mount.type);
+        mount_is_local_[mount.id] = local;
+        if (!local)
+            foreign_mount_points_.insert(std::move(mount.mount_point));
     }
 }
 
@@ -110,14 +111,14 @@ void LocalPathResolver::refresh() {
 }
 
 bool LocalPathResolver::mount_is_local(uint64_t mount_id) {
-    auto it = mounts_.find(mount_id);
-    if (it == mounts_.end()) {
+    auto it = mount_is_local_.find(mount_id);
+    if (it == mount_is_local_.end()) {
         read_table();
-        it = mounts_.find(mount_id);
-        if (it == mounts_.end())
+        it = mount_is_local_.find(mount_id);
+        if (it == mount_is_local_.end())
             return false;
     }
-    return is_local_file_system(it->second.type);
+    return it->second;
 }
 
 std::optional<ResolvedPath> LocalPathResolver::resolve(std::string_view path) {

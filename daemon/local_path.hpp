@@ -17,11 +17,12 @@
 
 #include <cstdint>
 #include <optional>
-#include <unordered_set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
-#include "mount_types.hpp"
+#include "mountinfo.hpp"
 
 namespace dnsvis {
 
@@ -55,7 +56,7 @@ private:
     std::string mountinfo_path_;
     int mountinfo_fd_ = -1;  // kept open: polling it tells of changes
     bool read_once_ = false;
-    MountTable mounts_;
+    std::unordered_map<uint64_t, bool> mount_is_local_;  // by mount id
     std::unordered_set<std::string> foreign_mount_points_;  // of mounts that are not local
 };
 

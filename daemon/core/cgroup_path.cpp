@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <vector>
+#include <utility>
+
+#include "mountinfo.hpp"
 
 namespace dnsvis {
 
@@ -15,47 +17,6 @@ std::string_view next_line(std::string_view text, size_t& pos) {
     std::string_view line = text.substr(pos, end - pos);
     pos = end + 1;
     return line;
-}
-
-bool is_octal(char c) {
-    return c >= '0' && c <= '7';
-}
-
-// The kernel's mangle() escapes space, tab, newline and backslash as \ooo;
-// anything else with a backslash is left as it stands.
-std::string unescape_mountinfo(std::string_view field) {
-    std::string out;
-    out.reserve(field.size());
-    for (size_t i = 0; i < field.size(); ++i) {
-        if (field[i] == '\\' && i + 3 < field.size() && is_octal(field[i + 1]) && is_octal(field[i + 2]) &&
-            is_octal(field[i + 3])) {
-            int v = (field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 + (field[i + 3] - '0');
-            if (v <= 0xff) {
-                out += static_cast<char>(v);
-                i += 3;
-                continue;
-            }
-        }
-        out += field[i];
-    }
-    return out;
-}
-
-std::vector<std::string_view> split_spaces(std::string_view line) {
-    std::vector<std::string_view> fields;
-    size_t i = 0;
-    while (i < line.size()) {
-        if (line[i] == ' ') {
-            ++i;
-            continue;
-        }
-        size_t end = line.find(' ', i);
-        if (end == std::string_view::npos)
-            end = line.size();
-        fields.push_back(line.substr(i, end - i));
-        i = end;
-    }
-    return fields;
 }
 
 // ---- unit names (systemd's unit_name_is_valid) ------------------------------
@@ -215,16 +176,9 @@ bool skip_user_prefix(std::string_view p, std::string_view& rest) {
 }  // namespace
 
 std::optional<std::string> find_cgroup2_mount(std::string_view mountinfo) {
-    size_t pos = 0;
-    while (pos < mountinfo.size()) {
-        std::string_view line = next_line(mountinfo, pos);
-        std::vector<std::string_view> fields = split_spaces(line);
-        // ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS
-        auto sep = std::find(fields.begin() + std::min<size_t>(fields.size(), 6), fields.end(), "-");
-        if (sep == fields.end() || sep + 1 == fields.end())
-            continue;
-        if (sep[1] == "cgroup2")
-            return unescape_mountinfo(fields[4]);
+    for (Mount& mount : parse_mountinfo(mountinfo)) {
+        if (mount.type == "cgroup2")
+            return std::move(mount.mount_point);
     }
     return std::nullopt;
 }

@@ -1,4 +1,4 @@
-#include "mount_types.hpp"
+#include "mountinfo.hpp"
 
 #include <array>
 #include <charconv>
@@ -18,7 +18,8 @@ std::string_view field(std::string_view line, int n) {
     return line.substr(0, line.find(' '));
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo (octal).
+// The kernel's mangle() escapes space, tab, newline and backslash as \ooo
+// (octal); anything else with a backslash is left as it stands.
 std::string unescape(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -37,8 +38,8 @@ std::string unescape(std::string_view text) {
 
 }  // namespace
 
-MountTable parse_mountinfo(std::string_view mountinfo) {
-    MountTable mounts;
+std::vector<Mount> parse_mountinfo(std::string_view mountinfo) {
+    std::vector<Mount> mounts;
     while (!mountinfo.empty()) {
         const size_t end = mountinfo.find('\n');
         const std::string_view line = mountinfo.substr(0, end);
@@ -52,12 +53,19 @@ MountTable parse_mountinfo(std::string_view mountinfo) {
         // The optional fields before the separator vary in number; the
         // separator itself cannot occur in the escaped fields.
         const size_t separator = line.find(" - ");
+        const std::string_view device = field(line, 2);
         const std::string_view mount_point = field(line, 4);
         if (separator == std::string_view::npos || mount_point.empty() || mount_point.front() != '/')
             continue;
         const std::string_view type = field(line.substr(separator + 3), 0);
-        if (!type.empty())
-            mounts.insert_or_assign(id, Mount{std::string(type), unescape(mount_point)});
+        uint32_t major = 0, minor = 0;
+        const size_t colon = device.find(':');
+        if (type.empty() || colon == std::string_view::npos ||
+            std::from_chars(device.data(), device.data() + colon, major).ptr != device.data() + colon ||
+            std::from_chars(device.data() + colon + 1, device.data() + device.size(), minor).ptr !=
+                device.data() + device.size())
+            continue;
+        mounts.push_back(Mount{id, (major << 20) | minor, unescape(mount_point), std::string(type)});
     }
     return mounts;
 }

@@ -1,13 +1,13 @@
-// parse_mount_types and is_local_file_system: which mounts a path lookup
+// parse_mountinfo, and is_local_file_system: which mounts a path lookup
 // from dnsvisd's event loop may pass through.
 #include <doctest/doctest.h>
 
-#include "mount_types.hpp"
+#include "mountinfo.hpp"
 
 using dnsvis::is_local_file_system;
 using dnsvis::parse_mountinfo;
 
-TEST_CASE("mount types: each mount id with its type and mount point, optional fields or not") {
+TEST_CASE("mountinfo: each mount with its id, device, mount point and type, optional fields or not") {
     const auto mounts = parse_mountinfo(
         "24 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw,errors=remount-ro\n"
         "25 24 0:22 / /proc rw,nosuid,nodev,noexec,relatime shared:12 - proc proc rw\n"
@@ -17,33 +17,35 @@ TEST_CASE("mount types: each mount id with its type and mount point, optional fi
         "not a mountinfo line\n"
         "99 24 0:53 / /broken rw no separator here\n"
         "100 24 0:54 / /last rw - tmpfs tmpfs rw");  // no final newline
-    CHECK(mounts.size() == 6);
-    CHECK(mounts.at(24).type == "ext4");
-    CHECK(mounts.at(24).mount_point == "/");
-    CHECK(mounts.at(25).type == "proc");
-    CHECK(mounts.at(31).type == "autofs");
-    CHECK(mounts.at(31).mount_point == "/home");
-    CHECK(mounts.at(97).type == "nfs4");
-    CHECK(mounts.at(97).mount_point == "/home/alice");
-    CHECK(mounts.at(98).type == "fuse.sshfs");
-    CHECK(mounts.at(98).mount_point == "/mnt/with space");  // \040 unescaped
-    CHECK(mounts.at(100).type == "tmpfs");
-    CHECK(!mounts.contains(99));
+    // In file order; the broken lines are skipped.
+    REQUIRE(mounts.size() == 6);
+    const uint64_t ids[] = {24, 25, 31, 97, 98, 100};
+    const char* types[] = {"ext4", "proc", "autofs", "nfs4", "fuse.sshfs", "tmpfs"};
+    const char* points[] = {"/", "/proc", "/home", "/home/alice", "/mnt/with space", "/last"};  // \040 unescaped
+    for (size_t i = 0; i < mounts.size(); ++i) {
+        CHECK(mounts[i].id == ids[i]);
+        CHECK(mounts[i].type == types[i]);
+        CHECK(mounts[i].mount_point == points[i]);
+    }
+    // MAJOR:MINOR as the kernel's dev_t.
+    CHECK(mounts[0].kernel_dev == ((259u << 20) | 2));
+    CHECK(mounts[5].kernel_dev == 54u);
 }
 
-TEST_CASE("mount types: nothing from an empty table") {
+TEST_CASE("mountinfo: nothing from an empty table") {
     CHECK(parse_mountinfo("").empty());
     CHECK(parse_mountinfo("\n\n").empty());
     CHECK(parse_mountinfo("7").empty());  // an id and nothing else
+    CHECK(parse_mountinfo("5 1 0x1 / /a rw - tmpfs tmpfs rw\n").empty());  // no MAJOR:MINOR
 }
 
-TEST_CASE("mount types: escapes in mount points, and backslashes that are not escapes") {
+TEST_CASE("mountinfo: escapes in mount points, and backslashes that are not escapes") {
     const auto mounts = parse_mountinfo("5 1 0:1 / /a\\011tab\\012nl\\134back\\9x\\04 rw - tmpfs tmpfs rw\n");
-    REQUIRE(mounts.contains(5));
-    CHECK(mounts.at(5).mount_point == "/a\ttab\nnl\\back\\9x\\04");
+    REQUIRE(mounts.size() == 1);
+    CHECK(mounts[0].mount_point == "/a\ttab\nnl\\back\\9x\\04");
 }
 
-TEST_CASE("mount types: disks, images and memory are local; networks, FUSE and automounts are not") {
+TEST_CASE("mountinfo: disks, images and memory are local; networks, FUSE and automounts are not") {
     for (const char* local : {"ext4", "xfs", "btrfs", "tmpfs", "overlay", "squashfs", "erofs", "zfs"})
         CHECK_MESSAGE(is_local_file_system(local), local);
     for (const char* remote : {"nfs", "nfs4", "cifs", "smb3", "ceph", "fuse", "fuse.sshfs", "autofs", "9p",
