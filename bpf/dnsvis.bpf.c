@@ -14,10 +14,20 @@
  * context, and by the connect hooks for TCP, which transmits from timers and
  * softirqs too.
  *
- * There are no sendmsg hooks. They would learn nothing UDP egress does not,
- * and a sendmsg program makes the kernel take the socket lock on every
- * unconnected UDP send on the host, DNS or not: that alone cost about 7% of
- * the queries per second a loopback DNS server managed (tests/bench).
+ * Who sends a UDP datagram, the egress program asks the kernel directly
+ * where it may (see enum dnsvis_sender_source). Where it may not, on
+ * kernels like 6.1 loaded without kernel BTF or CAP_PERFMON, the "plain"
+ * packet programs run instead, and sendmsg hooks record the sender: a
+ * sendmsg program makes the kernel take the socket lock on every
+ * unconnected UDP send on the host, DNS or not, which alone cost about 7%
+ * of the queries per second a loopback DNS server managed (tests/bench).
+ *
+ * The plain programs are the same code compiled without anything the
+ * kernel allows a privileged loader only: no helper that names the
+ * current task, no read of kernel memory, no packet pointer moved by a
+ * variable offset. A switch in read-only data would not do for them:
+ * older verifiers (6.1), loading for a process without CAP_PERFMON, also
+ * walk the branches a mispredicting CPU might take, whatever the data says.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -43,6 +53,20 @@ const volatile __u32 snap_length = 4096;
  * CAP_PERFMON); otherwise user space reads /proc/PID/comm. The sending
  * thread's own comm is often a worker's ("isc-net-0000" for dig). */
 const volatile __u32 read_leader_comm = 0;
+/* DNSVIS_SENDER_HELPERS or DNSVIS_SENDER_TASK, for the full programs (the
+ * plain ones take the socket map's word). The verifier knows this value,
+ * so a privileged load never checks the other source's branch, whose
+ * helpers this kernel may refuse in a cgroup_skb program. */
+const volatile __u32 sender_source = DNSVIS_SENDER_HELPERS;
+/* Whether headers may be read straight from the packet. The verifier
+ * allows a variable offset into it (the IP header's length) only to a
+ * loader with CAP_PERFMON; without, every header is copied by the helper. */
+const volatile __u32 direct_header_reads = 1;
+/* Whether bpf_get_current_comm() may be called, in cgroup_skb and in
+ * sock_addr programs: recent kernels want CAP_PERFMON for it. Without, the
+ * name is left empty, and user space reads /proc/PID/comm. */
+const volatile __u32 comm_helper_in_skb = 1;
+const volatile __u32 comm_helper_in_sock_addr = 1;
 /* Wake user space only when this much data waits; a timer drains the rest.
  * One wake-up per event is what makes naive ring-buffer tracers slow. */
 const volatile __u64 wakeup_bytes = 256 * 1024;
@@ -75,9 +99,18 @@ struct fs_struct {
 	struct path root;
 } __attribute__((preserve_access_index));
 
+typedef struct {
+	__u32 val;
+} kuid_t;
+
+struct cred {
+	kuid_t uid;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct task_struct *group_leader;
 	struct fs_struct *fs;
+	const struct cred *cred;
 	int pid;
 	int tgid;
 	char comm[16];
@@ -143,10 +176,31 @@ struct {
 	__type(value, struct dnsvis_exec_record);
 } dnsvis_execs SEC(".maps");
 
+/* The plain programs' record, assembled here and then copied into the ring
+ * (see record()). */
+struct plain_record {
+	struct dnsvis_event event;
+	__u8 payload[DNSVIS_MAX_CAPTURE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct plain_record);
+} dnsvis_scratch SEC(".maps");
+
 /* Returns the counter's value on this CPU after the increment. */
+/* Map keys on the stack are written whole 8-byte slots (the maps read the
+ * first 4 bytes, little-endian): an older verifier loading for a process
+ * without CAP_PERFMON refuses a 4-byte store into a slot where the compiler
+ * earlier kept a pointer. */
+typedef __u64 stack_key;
+
 static __always_inline __u64 count(__u32 counter)
 {
-	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &counter);
+	stack_key key = counter;
+	__u64 *value = bpf_map_lookup_elem(&dnsvis_counters, &key);
 
 	if (!value)
 		return 0;
@@ -186,28 +240,71 @@ static __always_inline int wanted(int direction, __u16 source_port, __u16 dest_p
 
 static __always_inline struct dnsvis_settings *settings(void)
 {
-	__u32 zero = 0;
+	stack_key zero = 0;
 
 	return bpf_map_lookup_elem(&dnsvis_settings, &zero);
 }
 
-static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner, __u64 cgroup_id)
+/* Whether a program of this kind reads the current task instead of asking
+ * the helpers: cgroup_skb programs do where the kernel refuses them the
+ * helpers; sock_addr programs have had them all along. */
+static __always_inline int reads_task(int in_skb)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	return in_skb && sender_source == DNSVIS_SENDER_TASK;
+}
+
+static __always_inline __u64 current_pid_tgid(int in_skb)
+{
+	if (reads_task(in_skb)) {
+		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+		return (__u64)BPF_CORE_READ(task, tgid) << 32 | (__u32)BPF_CORE_READ(task, pid);
+	}
+	return bpf_get_current_pid_tgid();
+}
+
+/* The process in whose context this runs. In a cgroup_skb program, only
+ * for a UDP send, and only in the full programs. */
+static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner, __u64 cgroup_id, int in_skb,
+						const int plain)
+{
+	struct task_struct *task = 0;
+	__u64 pid_tgid = current_pid_tgid(in_skb);
 
 	owner->pid = pid_tgid >> 32;
 	owner->tid = (__u32)pid_tgid;
-	owner->uid = (__u32)bpf_get_current_uid_gid();
+	if (reads_task(in_skb)) {
+		task = (struct task_struct *)bpf_get_current_task();
+		owner->uid = BPF_CORE_READ(task, cred, uid.val);
+	} else {
+		owner->uid = (__u32)bpf_get_current_uid_gid();
+	}
 	owner->reserved = 0;
 	owner->cgroup_id = cgroup_id;
-	if (read_leader_comm) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-		struct task_struct *leader = BPF_CORE_READ(task, group_leader);
+	if (!plain && read_leader_comm) {
+		struct task_struct *leader;
 
+		task = (struct task_struct *)bpf_get_current_task();
+		leader = BPF_CORE_READ(task, group_leader);
 		if (bpf_probe_read_kernel_str(owner->comm, sizeof(owner->comm), &leader->comm) > 0)
 			return;
 	}
-	bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+	if (reads_task(in_skb)) {
+		if (bpf_probe_read_kernel_str(owner->comm, sizeof(owner->comm), &task->comm) <= 0)
+			__builtin_memset(owner->comm, 0, sizeof(owner->comm));
+		return;
+	}
+	if (in_skb ? comm_helper_in_skb : comm_helper_in_sock_addr)
+		bpf_get_current_comm(owner->comm, sizeof(owner->comm));
+	else
+		__builtin_memset(owner->comm, 0, sizeof(owner->comm));
+}
+
+/* Whether the egress program knows a UDP datagram's sender by itself: the
+ * full one does, the plain one asks the socket map. */
+static __always_inline int sender_is_current(int direction, __u8 protocol, const int plain)
+{
+	return !plain && direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP;
 }
 
 /* Reserves a record with room for capture_len payload bytes. A reservation
@@ -233,29 +330,29 @@ static __always_inline struct dnsvis_event *reserve_record(__u64 capture_len)
 
 /* The process a packet belongs to, for process rules: the sender of a UDP
  * datagram, or else the socket's owner as recorded in process context. */
-static __noinline __u32 scope_tgid(struct __sk_buff *skb, int direction, __u8 protocol)
+static __always_inline __u32 scope_tgid(struct __sk_buff *skb, int direction, __u8 protocol, const int plain)
 {
 	struct dnsvis_socket_owner *owner;
 	__u64 cookie;
 
-	if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP)
-		return bpf_get_current_pid_tgid() >> 32;
+	if (sender_is_current(direction, protocol, plain))
+		return current_pid_tgid(1) >> 32;
 	cookie = bpf_get_socket_cookie(skb);
 	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
 	return owner ? owner->pid : 0;
 }
 
 /* Whether the visibility scope covers this packet: the most specific rule
- * wins (see dnsvis_event.h). Kept out of line: it runs only while a rule
- * exists, and then walks the socket's cgroup ancestry. */
-static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules)
+ * wins (see dnsvis_event.h). */
+static __always_inline int scope_verdict(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules,
+					 const int plain)
 {
 	struct dnsvis_scope_verdict *verdict;
 	__u8 unit = DNSVIS_SCOPE_NONE, container = DNSVIS_SCOPE_NONE;
 	__u32 tgid, *process;
 
 	if (rules & DNSVIS_SCOPE_F_PROCESSES) {
-		tgid = scope_tgid(skb, direction, protocol);
+		tgid = scope_tgid(skb, direction, protocol, plain);
 		process = tgid ? bpf_map_lookup_elem(&dnsvis_scope_processes, &tgid) : NULL;
 		if (process)
 			return *process == DNSVIS_SCOPE_ENABLED;
@@ -264,7 +361,11 @@ static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 pr
 		return -1;
 
 	/* From the root down to the socket's own cgroup, where the ancestor
-	 * id becomes 0: what a deeper rule says replaces a shallower one. */
+	 * id becomes 0: what a deeper rule says replaces a shallower one.
+	 * Unrolled: an older verifier loading for a process without
+	 * CAP_PERFMON also walks the loop's mispredicted exit, where the
+	 * compiler's "level != 32" never comes true again. */
+#pragma unroll
 	for (int level = 0; level < DNSVIS_SCOPE_MAX_DEPTH; level++) {
 		__u64 id = bpf_skb_ancestor_cgroup_id(skb, level);
 
@@ -285,14 +386,27 @@ static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 pr
 	return -1; /* no rule: global decides */
 }
 
+/* Kept out of line: they run only while a rule exists, and then walk the
+ * socket's cgroup ancestry. */
+static __noinline int scope_covers(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules)
+{
+	return scope_verdict(skb, direction, protocol, rules, 0);
+}
+
+static __noinline int scope_covers_plain(struct __sk_buff *skb, int direction, __u8 protocol, __u32 rules)
+{
+	return scope_verdict(skb, direction, protocol, rules, 1);
+}
+
 static __always_inline int in_scope(struct __sk_buff *skb, struct dnsvis_settings *config, int direction,
-				    __u8 protocol)
+				    __u8 protocol, const int plain)
 {
 	int covered;
 
 	if (!config->scope_rules)
 		return config->global_enabled;
-	covered = scope_covers(skb, direction, protocol, config->scope_rules);
+	covered = plain ? scope_covers_plain(skb, direction, protocol, config->scope_rules)
+			: scope_covers(skb, direction, protocol, config->scope_rules);
 	return covered < 0 ? config->global_enabled : covered;
 }
 
@@ -311,144 +425,135 @@ static __always_inline void set_owner(struct dnsvis_event *event, const struct d
  * these hosts a helper call is a measurable share of a program run, and the
  * headers are read for every packet on the host, DNS or not. The helper
  * remains the fallback. The offset bound lets the verifier check the access. */
-static __always_inline int read_header(struct __sk_buff *skb, __u32 offset, void *to, const __u32 len)
+static __always_inline int read_header(struct __sk_buff *skb, __u32 offset, void *to, const __u32 len,
+				       const int plain)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 
-	if (offset <= 64 && data + offset + len <= data_end) {
+	if (!plain && direct_header_reads && offset <= 64 && data + offset + len <= data_end) {
 		__builtin_memcpy(to, data + offset, len);
 		return 0;
 	}
 	return bpf_skb_load_bytes(skb, offset, to, len);
 }
 
-static __always_inline int capture(struct __sk_buff *skb, int direction)
+/* What capture() read from a packet's headers. */
+struct packet {
+	__u8 source_addr[16];
+	__u8 dest_addr[16];
+	__u32 payload_offset;
+	__u32 payload_len;
+	__u32 tcp_seq;
+	__u16 source_port; /* network order */
+	__u16 dest_port;
+	__u8 protocol;
+	__u8 tcp_flags;
+	__u8 family_flags;
+};
+
+/* The length of a plain record's payload, for a capture_len of 1 to
+ * DNSVIS_MAX_CAPTURE: that value, computed without a branch. The plain
+ * programs' verifier also walks paths where a branch went the wrong way,
+ * and there a length bounded by a test would be unbounded. */
+static __always_inline __u64 plain_length(__u64 capture_len)
 {
-	__u32 payload_offset, payload_len;
-	__u64 capture_len;
+	return ((capture_len - 1) & (DNSVIS_MAX_CAPTURE - 1)) + 1;
+}
+
+/* Copies a plain record, assembled in dnsvis_scratch, into the ring: a
+ * second copy, where the full programs fill their reservation in place,
+ * because a reservation's size must be bounded as a plain_length() cannot
+ * make it for the size classes. Without the every-32nd pacing of the wake-up
+ * check either: plain is the fallback, not the fast path. */
+static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvis_settings *config, __u64 payload)
+{
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (config->wake_on_next) {
+		flags = BPF_RB_FORCE_WAKEUP;
+	} else if (config->batch_wake_armed &&
+		   bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		config->batch_wake_armed = 0;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
+	if (bpf_ringbuf_output(&dnsvis_events, event, sizeof(*event) + payload, flags))
+		count(DNSVIS_COUNTER_RINGBUF_FULL);
+	else
+		count(DNSVIS_COUNTER_CAPTURED);
+	return SK_PASS;
+}
+
+/* Writes a packet's record into the ring. Inlined twice, for packets with
+ * a payload and for those without (a TCP SYN, FIN or RST), so the second
+ * holds no copy at all. Older verifiers (Linux 6.1), loading for a process
+ * without CAP_PERFMON, also walk the branch a CPU might mispredict, with
+ * the compared value unknown: a copy guarded by "capture_len > 0" where
+ * capture_len is 0 would be walked with a length they cannot bound, and
+ * the programs refused. */
+static __always_inline int record(struct __sk_buff *skb, int direction, const struct packet *p,
+				  const int has_payload, const int plain)
+{
 	struct dnsvis_socket_owner *owner;
 	struct dnsvis_settings *config;
 	struct dnsvis_event *event;
-	__u16 source_port, dest_port;
-	__u8 protocol, tcp_flags = 0;
-	__u32 tcp_seq = 0;
+	__u64 capture_len = 0;
 	__u64 cookie, flags, event_cgroup_id, captured;
-
-	__u8 source_addr[16], dest_addr[16];
-	__u8 family_flags;
-
-	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-
-		if (read_header(skb, 0, &ip, sizeof(ip)))
-			return SK_PASS;
-		/* These hooks see whole datagrams: egress runs before the IP
-		 * layer fragments, ingress after it reassembles (tested with a
-		 * 1280-byte MTU). A fragment here would be someone else's
-		 * doing and holds no complete DNS message. */
-		if (ip.frag_off & bpf_htons(0x3fff))
-			return SK_PASS;
-		protocol = ip.protocol;
-		payload_offset = ip.ihl * 4;
-		__builtin_memset(source_addr, 0, sizeof(source_addr));
-		__builtin_memset(dest_addr, 0, sizeof(dest_addr));
-		__builtin_memcpy(source_addr, &ip.saddr, 4);
-		__builtin_memcpy(dest_addr, &ip.daddr, 4);
-		family_flags = 0;
-	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		if (read_header(skb, 0, &ip6, sizeof(ip6)))
-			return SK_PASS;
-		protocol = ip6.nexthdr;
-		payload_offset = sizeof(ip6);
-		__builtin_memcpy(source_addr, &ip6.saddr, 16);
-		__builtin_memcpy(dest_addr, &ip6.daddr, 16);
-		family_flags = DNSVIS_EVENT_F_IPV6;
-	} else {
-		return SK_PASS;
-	}
-
-	if (protocol == IPPROTO_UDP) {
-		struct udphdr udp;
-
-		if (read_header(skb, payload_offset, &udp, sizeof(udp)))
-			return SK_PASS;
-		source_port = udp.source;
-		dest_port = udp.dest;
-		payload_offset += sizeof(udp);
-	} else if (protocol == IPPROTO_TCP) {
-		struct tcphdr tcp;
-
-		if (read_header(skb, payload_offset, &tcp, sizeof(tcp)))
-			return SK_PASS;
-		source_port = tcp.source;
-		dest_port = tcp.dest;
-		payload_offset += tcp.doff * 4;
-		tcp_seq = bpf_ntohl(tcp.seq);
-		tcp_flags = ((__u8 *)&tcp)[13];
-		family_flags |= DNSVIS_EVENT_F_TCP;
-	} else {
-		return SK_PASS;
-	}
-
-	if (!wanted(direction, source_port, dest_port))
-		return SK_PASS;
-
-	if (skb->len <= payload_offset) {
-		/* A TCP segment without payload matters only when it opens or
-		 * closes the stream; pure ACKs are skipped. */
-		if (protocol != IPPROTO_TCP || !(tcp_flags & 0x07))
-			return SK_PASS;
-		payload_len = 0;
-	} else {
-		payload_len = skb->len - payload_offset;
-	}
 
 	config = settings();
 	if (!config)
 		return SK_PASS;
-	if (!in_scope(skb, config, direction, protocol)) {
+	if (!in_scope(skb, config, direction, p->protocol, plain)) {
 		count(DNSVIS_COUNTER_FILTERED);
 		return SK_PASS;
 	}
 
-	capture_len = payload_len;
-	if (capture_len > snap_length) {
-		capture_len = snap_length;
-		count(DNSVIS_COUNTER_CUT);
+	if (has_payload) {
+		capture_len = p->payload_len;
+		if (capture_len > snap_length) {
+			capture_len = snap_length;
+			count(DNSVIS_COUNTER_CUT);
+		}
+		/* Keep the compiler from folding the bound into signed
+		 * arithmetic the verifier cannot follow; the copy below must
+		 * be provably in range. */
+		asm volatile("" : "+r"(capture_len));
+		if (capture_len > DNSVIS_MAX_CAPTURE)
+			capture_len = DNSVIS_MAX_CAPTURE;
 	}
-	/* Keep the compiler from folding the bound into signed arithmetic the
-	 * verifier cannot follow; the copy below must be provably in range. */
-	asm volatile("" : "+r"(capture_len));
-	if (capture_len > DNSVIS_MAX_CAPTURE)
-		capture_len = DNSVIS_MAX_CAPTURE;
 
-	event = reserve_record(capture_len);
-	if (!event) {
-		count(DNSVIS_COUNTER_RINGBUF_FULL);
-		return SK_PASS;
+	if (plain) {
+		stack_key zero = 0;
+
+		event = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
+		if (!event)
+			return SK_PASS; /* cannot happen: the one entry is always there */
+	} else {
+		event = reserve_record(capture_len);
+		if (!event) {
+			count(DNSVIS_COUNTER_RINGBUF_FULL);
+			return SK_PASS;
+		}
 	}
-	event->flags = family_flags;
-	__builtin_memcpy(event->source_addr, source_addr, sizeof(source_addr));
-	__builtin_memcpy(event->dest_addr, dest_addr, sizeof(dest_addr));
+	event->flags = p->family_flags;
+	__builtin_memcpy(event->source_addr, p->source_addr, sizeof(p->source_addr));
+	__builtin_memcpy(event->dest_addr, p->dest_addr, sizeof(p->dest_addr));
 
 	cookie = bpf_get_socket_cookie(skb);
 	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
-	if (direction == DNSVIS_EGRESS && protocol == IPPROTO_UDP) {
+	if (sender_is_current(direction, p->protocol, plain)) {
 		/* A UDP send runs in the sender's context, so "current" is the
 		 * owner, and it is remembered for the answer, which arrives in
 		 * softirq. The map is written only when the socket is new or
 		 * another process now sends on it (a socket passed on or
 		 * inherited). */
-		__u32 pid = bpf_get_current_pid_tgid() >> 32;
+		__u32 pid = current_pid_tgid(1) >> 32;
 
 		if (!owner || owner->pid != pid) {
 			struct dnsvis_socket_owner fresh;
 
 			event_cgroup_id = bpf_skb_cgroup_id(skb);
-			owner_from_current(&fresh, event_cgroup_id);
+			owner_from_current(&fresh, event_cgroup_id, 1, plain);
 			if (fresh.pid)
 				bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
 			set_owner(event, &fresh, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
@@ -473,21 +578,30 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	event->timestamp_ns = bpf_ktime_get_ns();
 	event->socket_cookie = cookie;
 	event->cgroup_id = event_cgroup_id;
-	event->payload_len = payload_len;
-	event->tcp_seq = tcp_seq;
+	event->payload_len = p->payload_len;
+	event->tcp_seq = p->tcp_seq;
 	event->capture_len = capture_len;
-	event->source_port = source_port;
-	event->dest_port = dest_port;
+	event->source_port = p->source_port;
+	event->dest_port = p->dest_port;
 	event->direction = direction;
-	event->tcp_flags = tcp_flags;
+	event->tcp_flags = p->tcp_flags;
 
 	/* capture_len never exceeds what the packet holds, so this should not
-	 * fail; if it does, the loss is counted like any other. */
-	if (capture_len > 0 && bpf_skb_load_bytes(skb, payload_offset, event + 1, capture_len)) {
-		bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
+	 * fail; if it does, the loss is counted like any other. The test is
+	 * signed on purpose: an unsigned "> 0" compiles to "!= 0", from which
+	 * older verifiers (Linux 6.1) learn no lower bound, and they refuse a
+	 * copy that might be empty. The barrier keeps the compiler, which
+	 * knows the value is small, from turning it back. */
+	asm volatile("" : "+r"(capture_len));
+	if (has_payload && (__s64)capture_len > 0 &&
+	    bpf_skb_load_bytes(skb, p->payload_offset, event + 1, plain ? plain_length(capture_len) : capture_len)) {
+		if (!plain)
+			bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
 		count(DNSVIS_COUNTER_UNREADABLE);
 		return SK_PASS;
 	}
+	if (plain)
+		return submit_plain(event, config, has_payload ? plain_length(capture_len) : 0);
 
 	captured = count(DNSVIS_COUNTER_CAPTURED);
 	flags = BPF_RB_NO_WAKEUP;
@@ -502,22 +616,119 @@ static __always_inline int capture(struct __sk_buff *skb, int direction)
 	return SK_PASS;
 }
 
+
+static __always_inline int capture(struct __sk_buff *skb, int direction, const int plain)
+{
+	struct packet p;
+	__u32 payload_offset;
+	__u8 protocol;
+
+	p.tcp_flags = 0;
+	p.tcp_seq = 0;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (read_header(skb, 0, &ip, sizeof(ip), plain))
+			return SK_PASS;
+		/* These hooks see whole datagrams: egress runs before the IP
+		 * layer fragments, ingress after it reassembles (tested with a
+		 * 1280-byte MTU). A fragment here would be someone else's
+		 * doing and holds no complete DNS message. */
+		if (ip.frag_off & bpf_htons(0x3fff))
+			return SK_PASS;
+		protocol = ip.protocol;
+		payload_offset = ip.ihl * 4;
+		__builtin_memset(p.source_addr, 0, sizeof(p.source_addr));
+		__builtin_memset(p.dest_addr, 0, sizeof(p.dest_addr));
+		__builtin_memcpy(p.source_addr, &ip.saddr, 4);
+		__builtin_memcpy(p.dest_addr, &ip.daddr, 4);
+		p.family_flags = 0;
+	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (read_header(skb, 0, &ip6, sizeof(ip6), plain))
+			return SK_PASS;
+		protocol = ip6.nexthdr;
+		payload_offset = sizeof(ip6);
+		__builtin_memcpy(p.source_addr, &ip6.saddr, 16);
+		__builtin_memcpy(p.dest_addr, &ip6.daddr, 16);
+		p.family_flags = DNSVIS_EVENT_F_IPV6;
+	} else {
+		return SK_PASS;
+	}
+
+	if (protocol == IPPROTO_UDP) {
+		struct udphdr udp;
+
+		if (read_header(skb, payload_offset, &udp, sizeof(udp), plain))
+			return SK_PASS;
+		p.source_port = udp.source;
+		p.dest_port = udp.dest;
+		payload_offset += sizeof(udp);
+	} else if (protocol == IPPROTO_TCP) {
+		struct tcphdr tcp;
+
+		if (read_header(skb, payload_offset, &tcp, sizeof(tcp), plain))
+			return SK_PASS;
+		p.source_port = tcp.source;
+		p.dest_port = tcp.dest;
+		payload_offset += tcp.doff * 4;
+		p.tcp_seq = bpf_ntohl(tcp.seq);
+		p.tcp_flags = ((__u8 *)&tcp)[13];
+		p.family_flags |= DNSVIS_EVENT_F_TCP;
+	} else {
+		return SK_PASS;
+	}
+
+	if (!wanted(direction, p.source_port, p.dest_port))
+		return SK_PASS;
+
+	p.protocol = protocol;
+	p.payload_offset = payload_offset;
+	if (skb->len <= payload_offset) {
+		/* A TCP segment without payload matters only when it opens or
+		 * closes the stream; pure ACKs are skipped. */
+		if (protocol != IPPROTO_TCP || !(p.tcp_flags & 0x07))
+			return SK_PASS;
+		p.payload_len = 0;
+		return record(skb, direction, &p, 0, plain);
+	}
+	p.payload_len = skb->len - payload_offset;
+	return record(skb, direction, &p, 1, plain);
+}
+
 SEC("cgroup_skb/egress")
 int dnsvis_egress(struct __sk_buff *skb)
 {
-	return capture(skb, DNSVIS_EGRESS);
+	return capture(skb, DNSVIS_EGRESS, 0);
 }
 
 SEC("cgroup_skb/ingress")
 int dnsvis_ingress(struct __sk_buff *skb)
 {
-	return capture(skb, DNSVIS_INGRESS);
+	return capture(skb, DNSVIS_INGRESS, 0);
 }
 
-/* Records the owner of a socket that connects to a DNS port. Runs in
- * process context on connect(); a TCP stream's segments may later leave
- * from softirq, where "current" is not the owner. */
-static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
+/* The plain programs (see the top of this file), loaded instead of the two
+ * above where those are refused, hence the "?". */
+SEC("?cgroup_skb/egress")
+int dnsvis_eg_plain(struct __sk_buff *skb)
+{
+	return capture(skb, DNSVIS_EGRESS, 1);
+}
+
+SEC("?cgroup_skb/ingress")
+int dnsvis_in_plain(struct __sk_buff *skb)
+{
+	return capture(skb, DNSVIS_INGRESS, 1);
+}
+
+/* Records the owner of a socket that connects or, with the plain
+ * programs, sends to a DNS port. Runs in process context on
+ * connect() and on each unconnected send; a TCP stream's segments may later
+ * leave from softirq, where "current" is not the owner. */
+static __always_inline int remember_owner(struct bpf_sock_addr *ctx, const int plain)
 {
 	struct dnsvis_socket_owner fresh, *known;
 	__u64 cookie;
@@ -533,7 +744,7 @@ static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
 	/* The connecting process's cgroup: the one the socket was made in,
 	 * unless the process moved in between. Every event of the socket
 	 * reports it (see capture()). */
-	owner_from_current(&fresh, bpf_get_current_cgroup_id());
+	owner_from_current(&fresh, bpf_get_current_cgroup_id(), 0, plain);
 	bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
 	return SK_PASS;
 }
@@ -541,13 +752,39 @@ static __always_inline int remember_owner(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect4")
 int dnsvis_connect4(struct bpf_sock_addr *ctx)
 {
-	return remember_owner(ctx);
+	return remember_owner(ctx, 0);
 }
 
 SEC("cgroup/connect6")
 int dnsvis_connect6(struct bpf_sock_addr *ctx)
 {
-	return remember_owner(ctx);
+	return remember_owner(ctx, 0);
+}
+
+/* The rest come with the plain programs, hence the "?". A connected
+ * socket's sends do not run the sendmsg ones: connect named its owner. */
+SEC("?cgroup/connect4")
+int dnsvis_co4_plain(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx, 1);
+}
+
+SEC("?cgroup/connect6")
+int dnsvis_co6_plain(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx, 1);
+}
+
+SEC("?cgroup/sendmsg4")
+int dnsvis_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx, 1);
+}
+
+SEC("?cgroup/sendmsg6")
+int dnsvis_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	return remember_owner(ctx, 1);
 }
 
 /* Every exec on the host: what the process now runs, for user space to

@@ -104,6 +104,22 @@ struct dnsvis_exec_record {
 	char path[DNSVIS_EXEC_PATH_LEN];
 };
 
+/*
+ * How the packet programs learn who sends a UDP datagram: chosen by user
+ * space when it loads them (rodata sender_source), from what the kernel
+ * allows. A datagram leaves in its sender's own context, but only recent
+ * kernels let a cgroup_skb program ask who that is (Linux 6.1, Debian 12's
+ * kernel, does not).
+ */
+enum dnsvis_sender_source {
+	DNSVIS_SENDER_HELPERS = 0,    /* bpf_get_current_pid_tgid() and friends */
+	DNSVIS_SENDER_TASK = 1,       /* the current task_struct, read with CO-RE:
+				       * kernel BTF and CAP_PERFMON */
+	DNSVIS_SENDER_SOCKET_MAP = 2, /* neither: sendmsg4/6 programs record the
+				       * owner in process context, at the cost of
+				       * the socket lock on unconnected UDP sends */
+};
+
 /* Runtime switches, one entry of an array map, changed without reloading. */
 struct dnsvis_settings {
 	__u32 global_enabled;

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "dnsvis.skel.h"
 #include "log.hpp"
@@ -28,19 +29,61 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
     const LogLevel ours = LogLevel::debug;
     if (!log_enabled(ours))
         return 0;
-    // The verifier log comes as one long message: no fixed buffer.
+    // The verifier log comes as one long message: no fixed buffer. It is
+    // logged line by line, as the verifier wrote it: one log line is cut at
+    // a pipe's atomic write, and the verifier's reason comes last.
     char* text = nullptr;
     if (vasprintf(&text, format, args) < 0)
         return 0;
-    size_t length = std::strlen(text);
-    while (length > 0 && text[length - 1] == '\n')
-        text[--length] = '\0';
-    log_message(ours, "%s", text);
+    std::string_view rest(text);
+    while (!rest.empty()) {
+        const size_t end = rest.find('\n');
+        const std::string_view line = rest.substr(0, end);
+        log_message(ours, "%.*s", static_cast<int>(line.size()), line.data());
+        rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
     std::free(text);
     return 0;
 }
 
 std::string errno_text(int error) { return std::strerror(error < 0 ? -error : error); }
+
+// Whether a program of `type` may call each of `helpers`, loaded with the
+// privileges the real programs will be loaded with. Which helpers name the
+// current process differs by kernel and privilege: cgroup_skb programs got
+// them after Linux 6.1, and bpf_get_current_comm() wants CAP_PERFMON on
+// recent kernels. libbpf's own helper probe cannot tell: it takes a refusal
+// for want of privilege for support.
+bool may_call(bpf_prog_type type, bpf_attach_type attach_type, std::initializer_list<bpf_func_id> helpers) {
+    std::vector<bpf_insn> program;
+    for (const bpf_func_id helper : helpers) {
+        if (helper == BPF_FUNC_get_current_comm) {  // into a buffer on the stack
+            program.push_back({BPF_ALU64 | BPF_MOV | BPF_X, BPF_REG_1, BPF_REG_10, 0, 0});
+            program.push_back({BPF_ALU64 | BPF_ADD | BPF_K, BPF_REG_1, 0, 0, -DNSVIS_COMM_LEN});
+            program.push_back({BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, DNSVIS_COMM_LEN});
+        }
+        program.push_back({BPF_JMP | BPF_CALL, 0, 0, 0, helper});
+    }
+    program.push_back({BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 1});  // allow, in either program type
+    program.push_back({BPF_JMP | BPF_EXIT, 0, 0, 0, 0});
+    LIBBPF_OPTS(bpf_prog_load_opts, options, .expected_attach_type = attach_type);
+    const int fd = bpf_prog_load(type, "dnsvis_probe", "Dual BSD/GPL", program.data(), program.size(), &options);
+    if (fd < 0)
+        return false;
+    close(fd);
+    return true;
+}
+
+const char* sender_source_name(uint32_t source) {
+    switch (source) {
+    case DNSVIS_SENDER_HELPERS:
+        return "the kernel's helpers";
+    case DNSVIS_SENDER_TASK:
+        return "the current task (kernel BTF)";
+    default:
+        return "sendmsg programs";
+    }
+}
 
 // Ring buffer sizes must be a power of two multiple of the page size.
 uint32_t ring_size(uint32_t requested) {
@@ -67,23 +110,51 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     // Naming the process, and following execs, read the kernel's own
     // structures: they need kernel BTF and CAP_PERFMON. A kernel that
     // refuses either still gets every other feature: the exec programs are
-    // dropped first, then the process names.
+    // dropped first, then the process names. So is a UDP datagram's sender
+    // where the kernel does not tell cgroup_skb programs who it is: read
+    // from the current task with the kernel's structures, or else recorded
+    // by sendmsg programs.
     const bool kernel_structs = options.read_leader_comm && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
-    int r = capture->open_and_load(options, kernel_structs, kernel_structs);
-    if (r < 0 && kernel_structs) {
-        log_info("Loading the exec programs failed (%s); DNS_EXE is left out for clients that exit before their "
-                 "query is handled", errno_text(r).c_str());
-        r = capture->open_and_load(options, true, false);
-        if (r < 0) {
+    const bool helpers = may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS,
+                                  {BPF_FUNC_get_current_pid_tgid, BPF_FUNC_get_current_uid_gid});
+    capture->comm_helpers_ = {
+        may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, {BPF_FUNC_get_current_comm}),
+        may_call(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, {BPF_FUNC_get_current_comm}),
+    };
+    std::vector<LoadPlan> plans;
+    if (kernel_structs) {
+        const uint32_t sender = helpers ? DNSVIS_SENDER_HELPERS : DNSVIS_SENDER_TASK;
+        plans.push_back({true, true, sender});
+        plans.push_back({true, false, sender});
+    }
+    if (helpers)
+        plans.push_back({false, false, DNSVIS_SENDER_HELPERS});
+    // The plain programs (see bpf/dnsvis.bpf.c): what an older kernel's
+    // verifier accepts from a loader without CAP_PERFMON.
+    plans.push_back({false, false, DNSVIS_SENDER_SOCKET_MAP});
+    int r = -EINVAL;
+    for (const LoadPlan& plan : plans) {
+        r = capture->open_and_load(options, plan);
+        if (r == 0) {
+            capture->names_processes_ = plan.read_leader_comm;
+            capture->follows_execs_ = plan.follow_execs;
+            capture->sender_source_ = plan.sender_source;
+            if (plan.sender_source == DNSVIS_SENDER_SOCKET_MAP)
+                log_info("This kernel does not tell cgroup_skb programs who sends a datagram, and its structures "
+                         "cannot be read (kernel BTF and CAP_PERFMON): sendmsg programs name UDP senders (each "
+                         "unconnected UDP send on the host takes its socket's lock for them)");
+            else
+                log_debug("A UDP datagram's sender comes from %s", sender_source_name(plan.sender_source));
+            break;
+        }
+        if (plan.follow_execs)
+            log_info("Loading the exec programs failed (%s); DNS_EXE is left out for clients that exit before "
+                     "their query is handled", errno_text(r).c_str());
+        else if (plan.read_leader_comm)
             log_info("Loading with process names failed (%s); the thread's name is used instead",
                      errno_text(r).c_str());
-            r = capture->open_and_load(options, false, false);
-        } else {
-            capture->names_processes_ = true;
-        }
-    } else {
-        capture->names_processes_ = kernel_structs;
-        capture->follows_execs_ = kernel_structs;
+        else if (plan.sender_source != DNSVIS_SENDER_SOCKET_MAP)
+            log_info("Loading the programs failed (%s); trying the plain ones", errno_text(r).c_str());
     }
     if (r < 0) {
         if (r == -EPERM)
@@ -112,16 +183,25 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
 
     // bpf_link attachments: they go away with the process, so even a crash
     // leaves no dnsvis_* program behind on the cgroup root.
-    struct {
+    struct Attachment {
         bpf_program* program;
         bpf_link** link;
-    } attachments[] = {
-        {capture->skeleton_->progs.dnsvis_connect4, &capture->skeleton_->links.dnsvis_connect4},
-        {capture->skeleton_->progs.dnsvis_connect6, &capture->skeleton_->links.dnsvis_connect6},
-        {capture->skeleton_->progs.dnsvis_egress, &capture->skeleton_->links.dnsvis_egress},
-        {capture->skeleton_->progs.dnsvis_ingress, &capture->skeleton_->links.dnsvis_ingress},
     };
-    for (auto& attachment : attachments) {
+    // The socket owners first, so the first datagram finds its owner.
+    auto& skeleton = *capture->skeleton_;
+    const std::vector<Attachment> attachments =
+        capture->sender_source_ == DNSVIS_SENDER_SOCKET_MAP
+            ? std::vector<Attachment>{{skeleton.progs.dnsvis_co4_plain, &skeleton.links.dnsvis_co4_plain},
+                                      {skeleton.progs.dnsvis_co6_plain, &skeleton.links.dnsvis_co6_plain},
+                                      {skeleton.progs.dnsvis_sendmsg4, &skeleton.links.dnsvis_sendmsg4},
+                                      {skeleton.progs.dnsvis_sendmsg6, &skeleton.links.dnsvis_sendmsg6},
+                                      {skeleton.progs.dnsvis_eg_plain, &skeleton.links.dnsvis_eg_plain},
+                                      {skeleton.progs.dnsvis_in_plain, &skeleton.links.dnsvis_in_plain}}
+            : std::vector<Attachment>{{skeleton.progs.dnsvis_connect4, &skeleton.links.dnsvis_connect4},
+                                      {skeleton.progs.dnsvis_connect6, &skeleton.links.dnsvis_connect6},
+                                      {skeleton.progs.dnsvis_egress, &skeleton.links.dnsvis_egress},
+                                      {skeleton.progs.dnsvis_ingress, &skeleton.links.dnsvis_ingress}};
+    for (const auto& attachment : attachments) {
         bpf_link* link = bpf_program__attach_cgroup(attachment.program, capture->cgroup_fd_);
         if (!link) {
             error = std::string("cannot attach ") + bpf_program__name(attachment.program) + " to " + cgroup_root +
@@ -162,7 +242,7 @@ bool BpfCapture::attach_exec_programs() {
     return false;
 }
 
-int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_comm, bool follow_execs) {
+int BpfCapture::open_and_load(const CaptureOptions& options, const LoadPlan& plan) {
     if (skeleton_) {
         dnsvis_bpf__destroy(skeleton_);
         skeleton_ = nullptr;
@@ -176,9 +256,21 @@ int BpfCapture::open_and_load(const CaptureOptions& options, bool read_leader_co
     rodata->dns_port_count = static_cast<uint32_t>(options.ports.size());
     rodata->capture_server_side = options.server_side;
     rodata->snap_length = options.snap_length;
-    rodata->read_leader_comm = read_leader_comm;
-    bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, follow_execs);
-    bpf_program__set_autoload(skeleton_->progs.dnsvis_fork, follow_execs);
+    rodata->read_leader_comm = plan.read_leader_comm;
+    rodata->sender_source = plan.sender_source;
+    rodata->direct_header_reads = options.direct_header_reads;
+    rodata->comm_helper_in_skb = comm_helpers_.in_skb;
+    rodata->comm_helper_in_sock_addr = comm_helpers_.in_sock_addr;
+    bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, plan.follow_execs);
+    bpf_program__set_autoload(skeleton_->progs.dnsvis_fork, plan.follow_execs);
+    const bool plain = plan.sender_source == DNSVIS_SENDER_SOCKET_MAP;
+    for (bpf_program* full : {skeleton_->progs.dnsvis_connect4, skeleton_->progs.dnsvis_connect6,
+                              skeleton_->progs.dnsvis_egress, skeleton_->progs.dnsvis_ingress})
+        bpf_program__set_autoload(full, !plain);
+    for (bpf_program* program : {skeleton_->progs.dnsvis_co4_plain, skeleton_->progs.dnsvis_co6_plain,
+                                 skeleton_->progs.dnsvis_sendmsg4, skeleton_->progs.dnsvis_sendmsg6,
+                                 skeleton_->progs.dnsvis_eg_plain, skeleton_->progs.dnsvis_in_plain})
+        bpf_program__set_autoload(program, plain);
     const uint32_t ring_bytes = ring_size(options.ring_bytes);
     rodata->wakeup_bytes = ring_bytes / 4;
     bpf_map__set_max_entries(skeleton_->maps.dnsvis_events, ring_bytes);
@@ -337,18 +429,9 @@ void BpfCapture::seed_exec(uint32_t pid, const dnsvis_exec_record& record) {
 void BpfCapture::set_wake_on_next(bool wake) { store_setting(&dnsvis_settings::wake_on_next, wake); }
 
 void BpfCapture::detach() {
-    bpf_link** links[] = {
-        &skeleton_->links.dnsvis_egress,
-        &skeleton_->links.dnsvis_ingress,
-        &skeleton_->links.dnsvis_connect4,
-        &skeleton_->links.dnsvis_connect6,
-        &skeleton_->links.dnsvis_exec,
-        &skeleton_->links.dnsvis_fork,
-    };
-    for (bpf_link** link : links) {
-        bpf_link__destroy(*link);
-        *link = nullptr;
-    }
+    // Every link the skeleton holds, whichever programs this kernel got;
+    // the maps, the ring among them, stay.
+    dnsvis_bpf__detach(skeleton_);
 }
 
 }  // namespace dnsvis

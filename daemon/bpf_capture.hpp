@@ -27,6 +27,9 @@ struct CaptureOptions {
     uint32_t ring_bytes = 4u * 1024 * 1024;
     bool global_enabled = true;
     bool read_leader_comm = true;  // tried first; dropped if the kernel refuses it
+    // CAP_PERFMON: the verifier lets the programs read headers straight from
+    // the packet at a variable offset; without it they copy them.
+    bool direct_header_reads = true;
 };
 
 using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
@@ -83,7 +86,13 @@ public:
 
 private:
     BpfCapture() = default;
-    int open_and_load(const CaptureOptions& options, bool read_leader_comm, bool follow_execs);
+    // What one attempt at loading asks of the kernel.
+    struct LoadPlan {
+        bool read_leader_comm;
+        bool follow_execs;
+        uint32_t sender_source;  // enum dnsvis_sender_source
+    };
+    int open_and_load(const CaptureOptions& options, const LoadPlan& plan);
     bool attach_exec_programs();
     static int on_record(void* self, void* data, size_t size);
 
@@ -98,6 +107,13 @@ private:
     size_t settings_mapped_bytes_ = 0;
     bool names_processes_ = false;
     bool follows_execs_ = false;
+    uint32_t sender_source_ = DNSVIS_SENDER_HELPERS;
+    // Whether the programs may call bpf_get_current_comm(); without, user
+    // space reads the name from /proc.
+    struct {
+        bool in_skb = true;
+        bool in_sock_addr = true;
+    } comm_helpers_;
     KernelScopes scopes_;  // what the scope maps hold
 
     bool map_settings();

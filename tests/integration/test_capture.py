@@ -73,8 +73,14 @@ def main():
 
 def run_checks(tap, work, daemon):
     attached = sorted(word for line in attached_dnsvis_programs() for word in line.split() if word.startswith("dnsvis_"))
-    tap.equal(attached, ["dnsvis_connect4", "dnsvis_connect6", "dnsvis_egress", "dnsvis_ingress"],
-              "the four dnsvis_* programs are attached to the cgroup root")
+    # The plain programs, sendmsg ones among them, only where the kernel
+    # neither lets cgroup_skb programs ask who sends a datagram nor lets
+    # dnsvisd read the task (guest_kernel.py runs this test so on Linux 6.1).
+    expected = ["dnsvis_connect4", "dnsvis_connect6", "dnsvis_egress", "dnsvis_ingress"]
+    if os.environ.get("DNSVIS_EXPECT_PLAIN_PROGRAMS") == "1":
+        expected = ["dnsvis_co4_plain", "dnsvis_co6_plain", "dnsvis_eg_plain", "dnsvis_in_plain",
+                    "dnsvis_sendmsg4", "dnsvis_sendmsg6"]
+    tap.equal(attached, expected, f"the {len(expected)} dnsvis_* programs are attached to the cgroup root")
 
     # Plain UDP over IPv4, with the client's pid, comm and exe.
     pid = dig(f"@{NSD_ADDRESS}", "www.example.test", "A")
@@ -115,7 +121,13 @@ def run_checks(tap, work, daemon):
     tap.equal(len(found), 1, "TCP query: one transaction")
     if found:
         tap.equal(found[0].get("DNS_ANSWERS"), "192.0.2.30", "TCP query: answer")
-        tap.equal(found[0].get("DNS_COMM"), "dig", "TCP query: comm from the socket map")
+        if os.environ.get("DNSVIS_EXPECT_THREAD_NAMES") == "1":
+            # Without CAP_PERFMON the programs cannot read the thread group
+            # leader's name, and dig has exited: the connecting thread's.
+            tap.check(found[0].get("DNS_COMM", "").startswith("isc-"),
+                      "TCP query: comm from the socket map, the name of dig's connecting thread", found[0])
+        else:
+            tap.equal(found[0].get("DNS_COMM"), "dig", "TCP query: comm from the socket map")
 
     # Several queries on one TCP connection.
     dig("+tcp", "+keepopen", f"@{NSD_ADDRESS}", "a.wild.example.test", "b.wild.example.test", "c.wild.example.test")

@@ -1,0 +1,270 @@
+"""Runs commands under another kernel: the machine's own root file system,
+booted under KVM with a kernel from /boot (Debian's stable kernel, say),
+so the BPF programs meet that kernel's verifier and helpers for real.
+
+The guest mounts the host's / read-only over 9p, with a tmpfs overlay on
+top, so it sees the build tree, NSD, dig and python3 at the same paths and
+writes nothing back. A small initramfs (static busybox, the modules that
+reach the root, an /init of our own) gets it there; nothing of the host's
+/boot is changed. The guest's commands write to a second serial port, a
+file on the host; its kernel log goes to the first, kept for failures.
+"""
+import argparse
+import ctypes
+import gzip
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+# What the initramfs must load to mount the root: virtio's PCI transport,
+# 9p over it, and overlayfs. Dependencies come from the kernel's modules.dep.
+ROOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
+STATIC_BUSYBOX = "/bin/busybox"
+
+
+def accelerator():
+    """Software emulation unless DNSVIS_GUEST_ACCEL=kvm: on these machines
+    /dev/kvm opens, but a guest hangs as it enters long mode (nested under
+    Firecracker), and a hang cannot be told from a slow boot but by waiting."""
+    if os.environ.get("DNSVIS_GUEST_ACCEL") == "kvm":
+        return ["-accel", "kvm", "-cpu", "host"]
+    return ["-accel", "tcg,thread=multi", "-cpu", "max"]
+
+
+def running_kernel():
+    return os.uname().release
+
+
+def other_kernels():
+    """Kernels in /boot with their modules, other than the running one,
+    newest version first."""
+    found = []
+    for name in os.listdir("/boot") if os.path.isdir("/boot") else []:
+        match = re.fullmatch(r"vmlinuz-(.+)", name)
+        if match and match.group(1) != running_kernel() and os.path.isdir(f"/lib/modules/{match.group(1)}"):
+            found.append(match.group(1))
+    return sorted(found, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"[.-]", v)], reverse=True)
+
+
+def missing_parts():
+    """Why a guest cannot boot here, or None."""
+    if not shutil.which("qemu-system-x86_64"):
+        return "qemu-system-x86_64 is not installed (Debian qemu-system-x86)"
+    if not os.path.exists(STATIC_BUSYBOX) or b"statically linked" not in subprocess.run(
+            ["file", "-L", STATIC_BUSYBOX], capture_output=True).stdout:
+        return f"{STATIC_BUSYBOX} is not a static busybox (Debian busybox-static)"
+    if not other_kernels():
+        return "no kernel other than the running one in /boot (Debian linux-image-amd64)"
+    return None
+
+
+def module_closure(release, names):
+    """Module files to load for `names`, dependencies first."""
+    base = f"/lib/modules/{release}"
+    depends = {}
+    with open(f"{base}/modules.dep") as table:
+        for line in table:
+            module, _, needs = line.partition(":")
+            depends[module] = needs.split()
+    by_name = {re.sub(r"\.ko(\.\w+)?$", "", os.path.basename(m)).replace("-", "_"): m for m in depends}
+    ordered = []
+
+    def visit(module):
+        if module in ordered:
+            return
+        for need in depends[module]:
+            visit(need)
+        ordered.append(module)
+    for name in names:
+        if name not in by_name:
+            raise RuntimeError(f"kernel {release} has no module {name} (built in?)")
+        visit(by_name[name])
+    return [f"{base}/{m}" for m in ordered]
+
+
+INIT = """#!/bin/busybox sh
+/bin/busybox mkdir -p /proc /sys /dev /lower /upper /newroot
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t devtmpfs dev /dev
+for module in {modules}; do /bin/busybox insmod "$module" || echo "insmod $module failed"; done
+/bin/busybox mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /lower || exec /bin/busybox poweroff -f
+/bin/busybox mount -t tmpfs -o size=75% upper /upper
+/bin/busybox mkdir -p /upper/data /upper/work
+/bin/busybox mount -t overlay overlay -o lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work /newroot \
+    || exec /bin/busybox poweroff -f
+/bin/busybox cp /stage2 /newroot/dnsvis-guest-stage2
+/bin/busybox umount /proc
+/bin/busybox umount /dev
+exec /bin/busybox switch_root /newroot /bin/sh /dnsvis-guest-stage2
+"""
+
+# The guest's PID 1 after switch_root: the mounts a booted system would
+# have, loopback up, then the commands, each one's output and exit status
+# on the second serial port. Power goes off through sysrq, which needs no
+# init system.
+STAGE2 = """set -u
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs dev /dev
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /dev/shm
+mount -t tmpfs tmpfs /run
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /var/tmp
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mount -t bpf bpf /sys/fs/bpf
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+ip link set lo up
+# An address beside loopback's: getaddrinfo() with AI_ADDRCONFIG, as getent
+# ahosts asks, finds no name at all on a machine with loopback alone.
+ip link add dnsvis0 type dummy && ip link set dnsvis0 up
+ip address add 198.51.100.1/24 dev dnsvis0
+ip address add 2001:db8:5::1/64 dev dnsvis0 nodad
+hostname dnsvis-guest
+exec 3>/dev/ttyS1
+{exports}
+cd {cwd}
+{commands}
+echo 'GUEST DONE' >&3
+sync
+echo o > /proc/sysrq-trigger
+sleep 30
+"""
+
+
+def write_newc(entries, path):
+    """A gzip'd cpio archive in the kernel's "newc" form from (name, mode,
+    data) entries; a directory has data None."""
+    out = bytearray()
+    for inode, (name, mode, data) in enumerate(entries + [("TRAILER!!!", 0, b"")], start=1):
+        body = data or b""
+        encoded = name.encode() + b"\0"
+        header = "070701" + "".join(f"{v:08x}" for v in (
+            inode, mode, 0, 0, 1, 0, len(body), 0, 0, 0, 0, len(encoded), 0))
+        out += header.encode() + encoded
+        out += b"\0" * (-len(out) % 4)
+        out += body
+        out += b"\0" * (-len(out) % 4)
+    with gzip.open(path, "wb", compresslevel=1) as archive:
+        archive.write(bytes(out))
+
+
+def shell_quote(text):
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+class GuestRun:
+    """One boot of `release` that runs `commands` (argument lists) in turn
+    with `environment`, in `cwd`. result() gives each command's output and
+    exit status, or raises with the guest's console when it did not finish."""
+
+    def __init__(self, release, commands, environment, cwd, memory_mib=2048, timeout=900):
+        self.release = release
+        self.dir = tempfile.mkdtemp(prefix="dnsvis-guest-")
+        modules = module_closure(release, ROOT_MODULES)
+        entries = [("bin", 0o40755, None), ("lib", 0o40755, None),
+                   ("bin/busybox", 0o100755, open(STATIC_BUSYBOX, "rb").read())]
+        for module in modules:
+            entries.append((f"lib/{os.path.basename(module)}", 0o100644, open(module, "rb").read()))
+        entries.append(("init", 0o100755, INIT.format(
+            modules=" ".join(f"/lib/{os.path.basename(m)}" for m in modules)).encode()))
+        exports = "\n".join(f"export {k}={shell_quote(v)}" for k, v in sorted(environment.items()))
+        lines = []
+        for index, command in enumerate(commands):
+            quoted = " ".join(shell_quote(part) for part in command)
+            # What a failed command left running (a server holding a port)
+            # goes before the next: PID 1's kill -1 reaches every other process.
+            lines.append(f"echo 'GUEST BEGIN {index}' >&3\n{quoted} </dev/null >&3 2>&1\n"
+                         f"echo \"GUEST END {index} $?\" >&3\nkill -9 -1 2>/dev/null; sleep 0.5")
+        entries.append(("stage2", 0o100644, STAGE2.format(
+            exports=exports, cwd=shell_quote(cwd), commands="\n".join(lines)).encode()))
+        self.initramfs = os.path.join(self.dir, "initramfs.gz")
+        write_newc(entries, self.initramfs)
+        self.output = os.path.join(self.dir, "output")
+        self.console = os.path.join(self.dir, "console")
+        self.commands = commands
+        self.timeout = timeout
+        self.memory_mib = memory_mib
+
+    def run(self):
+        arguments = [
+            "qemu-system-x86_64", *accelerator(), "-smp", "2", "-m", str(self.memory_mib),
+            "-nodefaults", "-display", "none", "-no-reboot",
+            "-kernel", f"/boot/vmlinuz-{self.release}", "-initrd", self.initramfs,
+            "-append", "console=ttyS0 panic=-1 loglevel=4",
+            "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+            "-device", "virtio-rng-pci",
+            "-serial", f"file:{self.console}", "-serial", f"file:{self.output}",
+        ]
+        try:
+            subprocess.run(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=self.timeout, check=True)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"the guest did not power off in {self.timeout} s\n{self.tail()}")
+        except subprocess.CalledProcessError as error:
+            raise RuntimeError(f"qemu failed: {error.stderr.decode(errors='replace')}\n{self.tail()}")
+        return self.result()
+
+    def tail(self, lines=40):
+        parts = []
+        for label, path in (("console", self.console), ("output", self.output)):
+            if os.path.exists(path):
+                text = open(path, errors="replace").read().splitlines()
+                parts.append(f"--- guest {label} (last {lines} lines)\n" + "\n".join(text[-lines:]))
+        return "\n".join(parts)
+
+    def result(self):
+        """[(output, exit status)] per command, in order."""
+        text = open(self.output, errors="replace").read() if os.path.exists(self.output) else ""
+        results = []
+        for index in range(len(self.commands)):
+            match = re.search(rf"GUEST BEGIN {index}\r?\n(.*?)GUEST END {index} (\d+)", text, re.S)
+            if not match:
+                raise RuntimeError(f"the guest did not finish command {index}\n{self.tail()}")
+            results.append((match.group(1).replace("\r\n", "\n"), int(match.group(2))))
+        return results
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+# Inside the guest: one integration test, run as the host would run it, or
+# with dnsvisd denied reading kernel memory (no CAP_PERFMON or
+# CAP_SYS_ADMIN), which on a kernel like 6.1 leaves only the sendmsg
+# programs to name UDP senders.
+
+BPF_PROG_TYPE_CGROUP_SKB = 8
+CURRENT_HELPERS = (14, 15, 16)  # BPF_FUNC_get_current_pid_tgid, _uid_gid, _comm
+
+
+def skb_programs_have_current_helpers():
+    """What dnsvisd probes: whether a cgroup_skb program may ask who the
+    current process is."""
+    probe = ctypes.CDLL("libbpf.so.1").libbpf_probe_bpf_helper
+    probe.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_void_p]
+    return all(probe(BPF_PROG_TYPE_CGROUP_SKB, helper, None) == 1 for helper in CURRENT_HELPERS)
+
+
+def run_inside(script, without_kernel_reads):
+    environment = dict(os.environ)
+    if without_kernel_reads:
+        wrapper = os.path.join(tempfile.mkdtemp(prefix="dnsvis-caps-"), "dnsvisd")
+        with open(wrapper, "w") as out:
+            out.write(f'#!/bin/sh\nexec setpriv --bounding-set=-perfmon,-sys_admin {shell_quote(os.environ["DNSVISD"])} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        environment["DNSVISD"] = wrapper
+        environment["DNSVIS_EXPECT_PLAIN_PROGRAMS"] = "0" if skb_programs_have_current_helpers() else "1"
+        environment["DNSVIS_EXPECT_THREAD_NAMES"] = "1"
+    os.execve(sys.executable, [sys.executable, script], environment)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="runs one integration test inside the guest")
+    parser.add_argument("script")
+    parser.add_argument("--without-kernel-reads", action="store_true")
+    arguments = parser.parse_args()
+    run_inside(arguments.script, arguments.without_kernel_reads)

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""The real programs on another kernel than the one running: Debian 12's own
+(Linux 6.1), which a distribution package of dnsvis meets on most hosts.
+Its verifier and the helpers it allows differ from a current kernel's (6.1
+refuses a cgroup_skb program the helpers that name the current process), so
+the integration tests that exercise the programs run again inside a guest
+that boots it (guest_kernel.py), and each of their checks is relayed here:
+
+- capture: every kind of exchange, with the client's pid, comm and exe;
+- capture again with dnsvisd denied CAP_PERFMON and CAP_SYS_ADMIN: on 6.1
+  UDP senders are then named by the sendmsg programs;
+- exited-clients: the exec and fork programs;
+- options: ports, server side and snap length;
+- ring-full: a real ring-buffer overflow, counted.
+"""
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import guest_kernel  # noqa: E402
+from dnsvis_testlib import Tap, require_root_and_tools, skip  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GUEST_RUNS = [
+    ("capture", "test_capture.py", False),
+    ("capture without kernel reads", "test_capture.py", True),
+    ("exited-clients", "test_exited_clients.py", False),
+    ("options", "test_options.py", False),
+    ("ring-full", "test_ring_full.py", False),
+]
+TAP_LINE = re.compile(r"^(ok|not ok) \d+ - (.*)$")
+PLAN = re.compile(r"^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$")
+
+
+def relay(tap, label, output, status):
+    """Each of one guest test's checks as a check of ours; a guest test that
+    skipped, stopped early or failed outside its checks fails here."""
+    lines = output.splitlines()
+    relayed = 0
+    planned = None
+    for index, line in enumerate(lines):
+        match = TAP_LINE.match(line)
+        if match:
+            relayed += 1
+            detail = []
+            for following in lines[index + 1:]:
+                if not following.startswith("#"):
+                    break
+                detail.append(following[1:].strip())
+            tap.check(match.group(1) == "ok", f"{label}: {match.group(2)}", "\n".join(detail) or None)
+            continue
+        plan = PLAN.match(line)
+        if plan:
+            planned = int(plan.group(1))
+            if plan.group(2) is not None:
+                tap.check(False, f"{label}: runs in the guest", f"it skipped: {plan.group(2)}")
+                return
+    tap.check(status == 0 and planned == relayed and relayed > 0, f"{label}: ran to its end and passed",
+              f"exit status {status}, {relayed} checks of {planned} planned\n" + "\n".join(lines[-30:]))
+
+
+def main():
+    require_root_and_tools("qemu-system-x86_64", "file")
+    missing = guest_kernel.missing_parts()
+    if missing:
+        skip(missing)
+    release = os.environ.get("DNSVIS_GUEST_KERNEL") or guest_kernel.other_kernels()[0]
+    commands = []
+    for _, script, without_kernel_reads in GUEST_RUNS:
+        command = [sys.executable, os.path.join(HERE, "guest_kernel.py"), os.path.join(HERE, script)]
+        commands.append(command + (["--without-kernel-reads"] if without_kernel_reads else []))
+    environment = {key: value for key, value in os.environ.items()
+                   if key.startswith(("DNSVIS", "ASAN", "UBSAN", "LSAN")) or key in ("PATH", "LANG", "HOME")}
+    guest = guest_kernel.GuestRun(release, commands, environment, os.getcwd())
+    tap = Tap()
+    started = time.monotonic()
+    try:
+        results = guest.run()
+    except RuntimeError as error:
+        tap.check(False, f"Linux {release} boots and runs the tests", str(error))
+        tap.finish()
+    finally:
+        guest.cleanup()
+    print(f"# Linux {release} under {guest_kernel.accelerator()[1]}: {time.monotonic() - started:.0f} s", flush=True)
+    for (label, _, _), (output, status) in zip(GUEST_RUNS, results):
+        relay(tap, f"Linux {release}, {label}", output, status)
+    tap.finish()
+
+
+if __name__ == "__main__":
+    main()
