@@ -190,13 +190,13 @@ struct {
 	__type(value, struct plain_record);
 } dnsvis_scratch SEC(".maps");
 
-/* Returns the counter's value on this CPU after the increment. */
 /* Map keys on the stack are written whole 8-byte slots (the maps read the
  * first 4 bytes, little-endian): an older verifier loading for a process
  * without CAP_PERFMON refuses a 4-byte store into a slot where the compiler
  * earlier kept a pointer. */
 typedef __u64 stack_key;
 
+/* Returns the counter's value on this CPU after the increment. */
 static __always_inline __u64 count(__u32 counter)
 {
 	stack_key key = counter;

@@ -2,11 +2,12 @@
 booted under KVM with a kernel from /boot (Debian's stable kernel, say),
 so the BPF programs meet that kernel's verifier and helpers for real.
 
-The guest mounts the host's / read-only over 9p, with a tmpfs overlay on
-top, so it sees the build tree, NSD, dig and python3 at the same paths and
-writes nothing back. A small initramfs (static busybox, the modules that
-reach the root, an /init of our own) gets it there; nothing of the host's
-/boot is changed. The guest's commands write to a second serial port, a
+The kernel comes unpacked from Debian's package into GUEST_KERNELS
+(tools/dev does that), or from /boot. The guest mounts the host's /
+read-only over 9p, with a tmpfs overlay on top, so it sees the build tree,
+NSD, dig and python3 at the same paths and writes nothing back. A small
+initramfs (static busybox, the modules that reach the root, an /init of our
+own) gets it there. The guest's commands write to a second serial port, a
 file on the host; its kernel log goes to the first, kept for failures.
 """
 import argparse
@@ -23,6 +24,18 @@ import tempfile
 # 9p over it, and overlayfs. Dependencies come from the kernel's modules.dep.
 ROOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
 STATIC_BUSYBOX = "/bin/busybox"
+# One directory per kernel release, each a package unpacked (boot/, lib/).
+GUEST_KERNELS = os.environ.get("DNSVIS_GUEST_KERNELS", "/var/cache/dnsvis/guest-kernel")
+
+
+class Kernel:
+    """A kernel image and its modules, under `root` ("/" for /boot)."""
+
+    def __init__(self, release, root):
+        self.release = release
+        self.root = root
+        self.image = os.path.join(root, "boot", f"vmlinuz-{release}")
+        self.modules = os.path.join(root, "lib", "modules", release)
 
 
 def accelerator():
@@ -39,14 +52,25 @@ def running_kernel():
 
 
 def other_kernels():
-    """Kernels in /boot with their modules, other than the running one,
-    newest version first."""
+    """Kernels with their modules (and modules.dep) other than the running
+    one, unpacked ones first, then /boot's, newest version first in each."""
+    def version_key(kernel):
+        return [int(p) if p.isdigit() else p for p in re.split(r"[.-]", kernel.release)]
     found = []
-    for name in os.listdir("/boot") if os.path.isdir("/boot") else []:
-        match = re.fullmatch(r"vmlinuz-(.+)", name)
-        if match and match.group(1) != running_kernel() and os.path.isdir(f"/lib/modules/{match.group(1)}"):
-            found.append(match.group(1))
-    return sorted(found, key=lambda v: [int(p) if p.isdigit() else p for p in re.split(r"[.-]", v)], reverse=True)
+    for roots in ([os.path.join(GUEST_KERNELS, d) for d in os.listdir(GUEST_KERNELS)]
+                  if os.path.isdir(GUEST_KERNELS) else [], ["/"]):
+        group = []
+        for root in roots:
+            boot = os.path.join(root, "boot")
+            for name in os.listdir(boot) if os.path.isdir(boot) else []:
+                match = re.fullmatch(r"vmlinuz-(.+)", name)
+                if not match or match.group(1) == running_kernel():
+                    continue
+                kernel = Kernel(match.group(1), root)
+                if os.path.exists(os.path.join(kernel.modules, "modules.dep")):
+                    group.append(kernel)
+        found += sorted(group, key=version_key, reverse=True)
+    return found
 
 
 def missing_parts():
@@ -57,13 +81,13 @@ def missing_parts():
             ["file", "-L", STATIC_BUSYBOX], capture_output=True).stdout:
         return f"{STATIC_BUSYBOX} is not a static busybox (Debian busybox-static)"
     if not other_kernels():
-        return "no kernel other than the running one in /boot (Debian linux-image-amd64)"
+        return f"no kernel other than the running one in {GUEST_KERNELS} or /boot (tools/dev deps unpacks one)"
     return None
 
 
-def module_closure(release, names):
+def module_closure(kernel, names):
     """Module files to load for `names`, dependencies first."""
-    base = f"/lib/modules/{release}"
+    base = kernel.modules
     depends = {}
     with open(f"{base}/modules.dep") as table:
         for line in table:
@@ -80,7 +104,7 @@ def module_closure(release, names):
         ordered.append(module)
     for name in names:
         if name not in by_name:
-            raise RuntimeError(f"kernel {release} has no module {name} (built in?)")
+            raise RuntimeError(f"kernel {kernel.release} has no module {name} (built in?)")
         visit(by_name[name])
     return [f"{base}/{m}" for m in ordered]
 
@@ -118,7 +142,7 @@ mount -t tmpfs tmpfs /var/tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
-ip link set lo up
+{modules}ip link set lo up
 # An address beside loopback's: getaddrinfo() with AI_ADDRCONFIG, as getent
 # ahosts asks, finds no name at all on a machine with loopback alone.
 ip link add dnsvis0 type dummy && ip link set dnsvis0 up
@@ -158,14 +182,14 @@ def shell_quote(text):
 
 
 class GuestRun:
-    """One boot of `release` that runs `commands` (argument lists) in turn
+    """One boot of `kernel` that runs `commands` (argument lists) in turn
     with `environment`, in `cwd`. result() gives each command's output and
     exit status, or raises with the guest's console when it did not finish."""
 
-    def __init__(self, release, commands, environment, cwd, memory_mib=2048, timeout=900):
-        self.release = release
+    def __init__(self, kernel, commands, environment, cwd, memory_mib=2048, timeout=900):
+        self.kernel = kernel
         self.dir = tempfile.mkdtemp(prefix="dnsvis-guest-")
-        modules = module_closure(release, ROOT_MODULES)
+        modules = module_closure(kernel, ROOT_MODULES)
         entries = [("bin", 0o40755, None), ("lib", 0o40755, None),
                    ("bin/busybox", 0o100755, open(STATIC_BUSYBOX, "rb").read())]
         for module in modules:
@@ -180,8 +204,12 @@ class GuestRun:
             # goes before the next: PID 1's kill -1 reaches every other process.
             lines.append(f"echo 'GUEST BEGIN {index}' >&3\n{quoted} </dev/null >&3 2>&1\n"
                          f"echo \"GUEST END {index} $?\" >&3\nkill -9 -1 2>/dev/null; sleep 0.5")
+        # An unpacked kernel's modules, where modprobe looks for them.
+        target = f"/lib/modules/{kernel.release}"
+        mount_modules = "" if kernel.modules == target else (
+            f"mkdir -p {target} && mount --bind {shell_quote(kernel.modules)} {target}\n")
         entries.append(("stage2", 0o100644, STAGE2.format(
-            exports=exports, cwd=shell_quote(cwd), commands="\n".join(lines)).encode()))
+            modules=mount_modules, exports=exports, cwd=shell_quote(cwd), commands="\n".join(lines)).encode()))
         self.initramfs = os.path.join(self.dir, "initramfs.gz")
         write_newc(entries, self.initramfs)
         self.output = os.path.join(self.dir, "output")
@@ -194,7 +222,7 @@ class GuestRun:
         arguments = [
             "qemu-system-x86_64", *accelerator(), "-smp", "2", "-m", str(self.memory_mib),
             "-nodefaults", "-display", "none", "-no-reboot",
-            "-kernel", f"/boot/vmlinuz-{self.release}", "-initrd", self.initramfs,
+            "-kernel", self.kernel.image, "-initrd", self.initramfs,
             "-append", "console=ttyS0 panic=-1 loglevel=4",
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
             "-device", "virtio-rng-pci",

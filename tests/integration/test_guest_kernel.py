@@ -66,14 +66,15 @@ def main():
     missing = guest_kernel.missing_parts()
     if missing:
         skip(missing)
-    release = os.environ.get("DNSVIS_GUEST_KERNEL") or guest_kernel.other_kernels()[0]
+    kernel = guest_kernel.other_kernels()[0]
+    release = kernel.release
     commands = []
     for _, script, without_kernel_reads in GUEST_RUNS:
         command = [sys.executable, os.path.join(HERE, "guest_kernel.py"), os.path.join(HERE, script)]
         commands.append(command + (["--without-kernel-reads"] if without_kernel_reads else []))
     environment = {key: value for key, value in os.environ.items()
                    if key.startswith(("DNSVIS", "ASAN", "UBSAN", "LSAN")) or key in ("PATH", "LANG", "HOME")}
-    guest = guest_kernel.GuestRun(release, commands, environment, os.getcwd())
+    guest = guest_kernel.GuestRun(kernel, commands, environment, os.getcwd())
     tap = Tap()
     started = time.monotonic()
     try:
