@@ -698,31 +698,20 @@ static __always_inline int capture(struct __sk_buff *skb, int direction, const i
 	return record(skb, direction, &p, 1, plain);
 }
 
-SEC("cgroup_skb/egress")
-int dnsvis_egress(struct __sk_buff *skb)
-{
-	return capture(skb, DNSVIS_EGRESS, 0);
-}
+/* One program per direction and variant; each only says which. */
+#define PACKET_PROGRAM(section, name, direction, plain) \
+	SEC(section)                                    \
+	int name(struct __sk_buff *skb)                 \
+	{                                               \
+		return capture(skb, direction, plain);  \
+	}
 
-SEC("cgroup_skb/ingress")
-int dnsvis_ingress(struct __sk_buff *skb)
-{
-	return capture(skb, DNSVIS_INGRESS, 0);
-}
-
+PACKET_PROGRAM("cgroup_skb/egress", dnsvis_egress, DNSVIS_EGRESS, 0)
+PACKET_PROGRAM("cgroup_skb/ingress", dnsvis_ingress, DNSVIS_INGRESS, 0)
 /* The plain programs (see the top of this file), loaded instead of the two
  * above where those are refused, hence the "?". */
-SEC("?cgroup_skb/egress")
-int dnsvis_eg_plain(struct __sk_buff *skb)
-{
-	return capture(skb, DNSVIS_EGRESS, 1);
-}
-
-SEC("?cgroup_skb/ingress")
-int dnsvis_in_plain(struct __sk_buff *skb)
-{
-	return capture(skb, DNSVIS_INGRESS, 1);
-}
+PACKET_PROGRAM("?cgroup_skb/egress", dnsvis_eg_plain, DNSVIS_EGRESS, 1)
+PACKET_PROGRAM("?cgroup_skb/ingress", dnsvis_in_plain, DNSVIS_INGRESS, 1)
 
 /* Records the owner of a socket that connects or, with the plain
  * programs, sends to a DNS port. Runs in process context on
@@ -749,43 +738,22 @@ static __always_inline int remember_owner(struct bpf_sock_addr *ctx, const int p
 	return SK_PASS;
 }
 
-SEC("cgroup/connect4")
-int dnsvis_connect4(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 0);
-}
+/* One program per hook and variant; each only says which. */
+#define OWNER_PROGRAM(section, name, plain)            \
+	SEC(section)                                   \
+	int name(struct bpf_sock_addr *ctx)            \
+	{                                              \
+		return remember_owner(ctx, plain);     \
+	}
 
-SEC("cgroup/connect6")
-int dnsvis_connect6(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 0);
-}
-
+OWNER_PROGRAM("cgroup/connect4", dnsvis_connect4, 0)
+OWNER_PROGRAM("cgroup/connect6", dnsvis_connect6, 0)
 /* The rest come with the plain programs, hence the "?". A connected
  * socket's sends do not run the sendmsg ones: connect named its owner. */
-SEC("?cgroup/connect4")
-int dnsvis_co4_plain(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 1);
-}
-
-SEC("?cgroup/connect6")
-int dnsvis_co6_plain(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 1);
-}
-
-SEC("?cgroup/sendmsg4")
-int dnsvis_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 1);
-}
-
-SEC("?cgroup/sendmsg6")
-int dnsvis_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	return remember_owner(ctx, 1);
-}
+OWNER_PROGRAM("?cgroup/connect4", dnsvis_co4_plain, 1)
+OWNER_PROGRAM("?cgroup/connect6", dnsvis_co6_plain, 1)
+OWNER_PROGRAM("?cgroup/sendmsg4", dnsvis_sendmsg4, 1)
+OWNER_PROGRAM("?cgroup/sendmsg6", dnsvis_sendmsg6, 1)
 
 /* Every exec on the host: what the process now runs, for user space to
  * name a client that has exited by the time its query is handled. Loaded
