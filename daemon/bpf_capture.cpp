@@ -140,9 +140,9 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
             capture->follows_execs_ = plan.follow_execs;
             capture->sender_source_ = plan.sender_source;
             if (plan.sender_source == DNSVIS_SENDER_SOCKET_MAP)
-                log_info("This kernel does not tell cgroup_skb programs who sends a datagram, and its structures "
-                         "cannot be read (kernel BTF and CAP_PERFMON): sendmsg programs name UDP senders (each "
-                         "unconnected UDP send on the host takes its socket's lock for them)");
+                log_info("On this kernel, without CAP_PERFMON or kernel BTF, cgroup_skb programs cannot learn "
+                         "who sends a datagram: sendmsg programs name UDP senders (each unconnected UDP send on "
+                         "the host takes its socket's lock for them)");
             else
                 log_debug("A UDP datagram's sender comes from %s", sender_source_name(plan.sender_source));
             break;

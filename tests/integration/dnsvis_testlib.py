@@ -229,9 +229,10 @@ def dnsvisd_path():
 
 
 class Dnsvisd:
-    """dnsvisd --output=json from the build tree, with its own config file."""
+    """dnsvisd --output=json from the build tree, with its own config file;
+    `prefix` runs it through a command that execs it (setpriv, say)."""
 
-    def __init__(self, workdir, config_text="", extra_args=()):
+    def __init__(self, workdir, config_text="", extra_args=(), prefix=()):
         self.workdir = workdir
         self.config = os.path.join(workdir, "dnsvis.conf")
         with open(self.config, "w") as f:
@@ -241,7 +242,7 @@ class Dnsvisd:
         self.notify = NotifySocket(workdir)
         env = dict(os.environ, NOTIFY_SOCKET=self.notify.path)
         self.process = subprocess.Popen(
-            [dnsvisd_path(), "--output=json", f"--config={self.config}", *extra_args],
+            [*prefix, dnsvisd_path(), "--output=json", f"--config={self.config}", *extra_args],
             stdout=open(self.output_path, "w"), stderr=open(self.stderr_path, "w"), env=env)
         if not self.notify.wait_for("READY=1", 30):
             self.process.kill()

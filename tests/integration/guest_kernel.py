@@ -13,6 +13,7 @@ file on the host; its kernel log goes to the first, kept for failures.
 import argparse
 import ctypes
 import gzip
+import lzma
 import os
 import re
 import shutil
@@ -85,15 +86,24 @@ def missing_parts():
     return None
 
 
+def module_name(path):
+    return re.sub(r"\.ko(\.\w+)?$", "", os.path.basename(path)).replace("-", "_")
+
+
 def module_closure(kernel, names):
-    """Module files to load for `names`, dependencies first."""
+    """Module files to load for `names`, dependencies first; a module built
+    into the kernel (6.12 has virtio_pci so) needs none."""
     base = kernel.modules
     depends = {}
     with open(f"{base}/modules.dep") as table:
         for line in table:
             module, _, needs = line.partition(":")
             depends[module] = needs.split()
-    by_name = {re.sub(r"\.ko(\.\w+)?$", "", os.path.basename(m)).replace("-", "_"): m for m in depends}
+    builtin = set()
+    if os.path.exists(f"{base}/modules.builtin"):
+        builtin = {module_name(line.strip()) for line in open(f"{base}/modules.builtin")}
+    names = [name for name in names if name not in builtin]
+    by_name = {module_name(m): m for m in depends}
     ordered = []
 
     def visit(module):
@@ -107,6 +117,18 @@ def module_closure(kernel, names):
             raise RuntimeError(f"kernel {kernel.release} has no module {name} (built in?)")
         visit(by_name[name])
     return [f"{base}/{m}" for m in ordered]
+
+
+def module_bytes(path):
+    """A module as insmod takes it: Debian compresses 6.12's with xz."""
+    data = open(path, "rb").read()
+    if path.endswith(".xz"):
+        return lzma.decompress(data)
+    if path.endswith(".gz"):
+        return gzip.decompress(data)
+    if not path.endswith(".ko"):
+        raise RuntimeError(f"cannot decompress {path}")
+    return data
 
 
 INIT = """#!/bin/busybox sh
@@ -136,9 +158,10 @@ mount -t devtmpfs dev /dev
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
+# /run holds the host's sockets and pid files, nothing of the guest's. /tmp
+# stays as the overlay has it: the tree under test may be there (a CI
+# clone), and what the guest writes lands in the overlay's memory anyway.
 mount -t tmpfs tmpfs /run
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /var/tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -193,9 +216,9 @@ class GuestRun:
         entries = [("bin", 0o40755, None), ("lib", 0o40755, None),
                    ("bin/busybox", 0o100755, open(STATIC_BUSYBOX, "rb").read())]
         for module in modules:
-            entries.append((f"lib/{os.path.basename(module)}", 0o100644, open(module, "rb").read()))
+            entries.append((f"lib/{module_name(module)}.ko", 0o100644, module_bytes(module)))
         entries.append(("init", 0o100755, INIT.format(
-            modules=" ".join(f"/lib/{os.path.basename(m)}" for m in modules)).encode()))
+            modules=" ".join(f"/lib/{module_name(m)}.ko" for m in modules)).encode()))
         exports = "\n".join(f"export {k}={shell_quote(v)}" for k, v in sorted(environment.items()))
         lines = []
         for index, command in enumerate(commands):
@@ -285,7 +308,7 @@ def run_inside(script, without_kernel_reads):
             out.write(f'#!/bin/sh\nexec setpriv --bounding-set=-perfmon,-sys_admin {shell_quote(os.environ["DNSVISD"])} "$@"\n')
         os.chmod(wrapper, 0o755)
         environment["DNSVISD"] = wrapper
-        environment["DNSVIS_EXPECT_PLAIN_PROGRAMS"] = "0" if skb_programs_have_current_helpers() else "1"
+        environment["DNSVIS_EXPECT_PLAIN_PROGRAMS"] = "if-refused" if skb_programs_have_current_helpers() else "1"
         environment["DNSVIS_EXPECT_THREAD_NAMES"] = "1"
     os.execve(sys.executable, [sys.executable, script], environment)
 

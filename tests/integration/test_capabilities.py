@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """dnsvisd gives up every capability but CAP_SYS_PTRACE once its programs are
 attached, and capture still works afterwards: a query of another user's
-process is still reported, with the process's executable."""
+process is still reported, with the process's executable. And it captures
+when started without CAP_PERFMON and CAP_SYS_ADMIN, which the kernel wants
+for reading its memory and, on recent kernels, for bpf_get_current_comm()
+(before, the programs were refused and dnsvisd did not start)."""
 import os
 import pwd
 import subprocess
@@ -10,7 +13,9 @@ import sys
 sys.path.insert(0, os.path.dirname(__file__))
 from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
 
+CAP_SYS_ADMIN = 21
 CAP_SYS_PTRACE = 19
+CAP_PERFMON = 38
 
 
 def capability_sets(pid):
@@ -61,11 +66,40 @@ def main():
         tap.equal(daemon.stop(), 0, "dnsvisd exits cleanly with the reduced set (detaching needs nothing more)")
         tap.check("Running with more privilege" not in daemon.stderr(), "no warning about the drop",
                   daemon.stderr())
+        check_without_kernel_reads(tap, work, nobody)
     finally:
         if daemon:
             daemon.stop()
         nsd.stop()
     tap.finish()
+
+
+def check_without_kernel_reads(tap, work, nobody):
+    run = os.path.join(work, "without-kernel-reads")
+    os.makedirs(run)
+    daemon = Dnsvisd(run, "", prefix=["setpriv", "--bounding-set=-perfmon,-sys_admin"])
+    try:
+        bounding = capability_sets(daemon.process.pid)["CapBnd"]
+        tap.check(not bounding & (1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN),
+                  "started without CAP_PERFMON and CAP_SYS_ADMIN, dnsvisd attaches", hex(bounding))
+        name = "host.example.test"
+        query = subprocess.Popen(["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",
+                                  "dig", "+tries=2", "+time=2", f"@{NSD_ADDRESS}", name, "A"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        out, err = query.communicate(timeout=30)
+        tap.check("192.0.2.30" in out, "without CAP_PERFMON: nobody's dig got its answer", err)
+        found = daemon.wait_for(by_name(name, DNS_PROTOCOL="udp"))
+        tap.check(len(found) == 1 and found[0].get("DNS_PID") == str(query.pid)
+                  and found[0].get("DNS_UID") == str(nobody.pw_uid) and found[0].get("DNS_OUTCOME") == "answered",
+                  "without CAP_PERFMON: the UDP query is reported with dig's pid and uid, answered", found)
+        subprocess.run(["dig", "+tcp", "+tries=1", "+time=2", f"@{NSD_ADDRESS}", "mail.example.test", "MX"],
+                       capture_output=True, timeout=30)
+        found = daemon.wait_for(by_name("mail.example.test", DNS_PROTOCOL="tcp"))
+        tap.check(len(found) == 1 and found[0].get("DNS_OUTCOME") == "answered" and found[0].get("DNS_PID", "0") != "0",
+                  "without CAP_PERFMON: a TCP query is reported with its client's pid, answered", found)
+        tap.equal(daemon.stop(), 0, "without CAP_PERFMON: dnsvisd exits cleanly")
+    finally:
+        daemon.stop()
 
 
 if __name__ == "__main__":
