@@ -121,25 +121,16 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, {BPF_FUNC_get_current_comm}),
         may_call(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, {BPF_FUNC_get_current_comm}),
     };
-    std::vector<LoadPlan> plans;
-    if (kernel_structs) {
-        const uint32_t sender = helpers ? DNSVIS_SENDER_HELPERS : DNSVIS_SENDER_TASK;
-        plans.push_back({true, true, sender});
-        plans.push_back({true, false, sender});
-    }
-    if (helpers)
-        plans.push_back({false, false, DNSVIS_SENDER_HELPERS});
-    // The plain programs (see bpf/dnsvis.bpf.c): what an older kernel's
-    // verifier accepts from a loader without CAP_PERFMON.
-    plans.push_back({false, false, DNSVIS_SENDER_SOCKET_MAP});
+    // Last, the plain programs (see bpf/dnsvis.bpf.c): what an older
+    // kernel's verifier accepts from a loader without CAP_PERFMON.
     int r = -EINVAL;
-    for (const LoadPlan& plan : plans) {
+    for (const LoadPlan& plan : load_plans(kernel_structs, helpers)) {
         r = capture->open_and_load(options, plan);
         if (r == 0) {
             capture->names_processes_ = plan.read_leader_comm;
             capture->follows_execs_ = plan.follow_execs;
             capture->sender_source_ = plan.sender_source;
-            if (plan.sender_source == DNSVIS_SENDER_SOCKET_MAP)
+            if (plan.plain())
                 log_info("On this kernel, without CAP_PERFMON or kernel BTF, cgroup_skb programs cannot learn "
                          "who sends a datagram: sendmsg programs name UDP senders (each unconnected UDP send on "
                          "the host takes its socket's lock for them)");
@@ -153,7 +144,7 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
         else if (plan.read_leader_comm)
             log_info("Loading with process names failed (%s); the thread's name is used instead",
                      errno_text(r).c_str());
-        else if (plan.sender_source != DNSVIS_SENDER_SOCKET_MAP)
+        else if (!plan.plain())
             log_info("Loading the programs failed (%s); trying the plain ones", errno_text(r).c_str());
     }
     if (r < 0) {
@@ -263,7 +254,7 @@ int BpfCapture::open_and_load(const CaptureOptions& options, const LoadPlan& pla
     rodata->comm_helper_in_sock_addr = comm_helpers_.in_sock_addr;
     bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, plan.follow_execs);
     bpf_program__set_autoload(skeleton_->progs.dnsvis_fork, plan.follow_execs);
-    const bool plain = plan.sender_source == DNSVIS_SENDER_SOCKET_MAP;
+    const bool plain = plan.plain();
     for (bpf_program* full : {skeleton_->progs.dnsvis_connect4, skeleton_->progs.dnsvis_connect6,
                               skeleton_->progs.dnsvis_egress, skeleton_->progs.dnsvis_ingress})
         bpf_program__set_autoload(full, !plain);

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/load_plans.hpp"
 #include "dnsvis_event.h"
 
 struct dnsvis_bpf;
@@ -86,12 +87,6 @@ public:
 
 private:
     BpfCapture() = default;
-    // What one attempt at loading asks of the kernel.
-    struct LoadPlan {
-        bool read_leader_comm;
-        bool follow_execs;
-        uint32_t sender_source;  // enum dnsvis_sender_source
-    };
     int open_and_load(const CaptureOptions& options, const LoadPlan& plan);
     bool attach_exec_programs();
     static int on_record(void* self, void* data, size_t size);
