@@ -85,6 +85,28 @@ const char* sender_source_name(uint32_t source) {
     }
 }
 
+struct Attachment {
+    bpf_program* program;
+    bpf_link** link;
+};
+
+// The programs attached to the cgroup root, the full ones or the plain ones
+// (see bpf/dnsvis.bpf.c), socket owners first so the first datagram finds
+// its owner.
+std::vector<Attachment> cgroup_programs(dnsvis_bpf& skeleton, bool plain) {
+    if (plain)
+        return {{skeleton.progs.dnsvis_co4_plain, &skeleton.links.dnsvis_co4_plain},
+                {skeleton.progs.dnsvis_co6_plain, &skeleton.links.dnsvis_co6_plain},
+                {skeleton.progs.dnsvis_sendmsg4, &skeleton.links.dnsvis_sendmsg4},
+                {skeleton.progs.dnsvis_sendmsg6, &skeleton.links.dnsvis_sendmsg6},
+                {skeleton.progs.dnsvis_eg_plain, &skeleton.links.dnsvis_eg_plain},
+                {skeleton.progs.dnsvis_in_plain, &skeleton.links.dnsvis_in_plain}};
+    return {{skeleton.progs.dnsvis_connect4, &skeleton.links.dnsvis_connect4},
+            {skeleton.progs.dnsvis_connect6, &skeleton.links.dnsvis_connect6},
+            {skeleton.progs.dnsvis_egress, &skeleton.links.dnsvis_egress},
+            {skeleton.progs.dnsvis_ingress, &skeleton.links.dnsvis_ingress}};
+}
+
 // Ring buffer sizes must be a power of two multiple of the page size.
 uint32_t ring_size(uint32_t requested) {
     uint32_t size = static_cast<uint32_t>(sysconf(_SC_PAGESIZE));
@@ -114,7 +136,7 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     // where the kernel does not tell cgroup_skb programs who it is: read
     // from the current task with the kernel's structures, or else recorded
     // by sendmsg programs.
-    const bool kernel_structs = options.read_leader_comm && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+    const bool kernel_structs = options.read_kernel_memory && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
     const bool helpers = may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS,
                                   {BPF_FUNC_get_current_pid_tgid, BPF_FUNC_get_current_uid_gid});
     capture->comm_helpers_ = {
@@ -127,9 +149,8 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     for (const LoadPlan& plan : load_plans(kernel_structs, helpers)) {
         r = capture->open_and_load(options, plan);
         if (r == 0) {
-            capture->names_processes_ = plan.read_leader_comm;
             capture->follows_execs_ = plan.follow_execs;
-            capture->sender_source_ = plan.sender_source;
+            capture->plain_ = plan.plain();
             if (plan.plain())
                 log_info("On this kernel, without CAP_PERFMON or kernel BTF, cgroup_skb programs cannot learn "
                          "who sends a datagram: sendmsg programs name UDP senders (each unconnected UDP send on "
@@ -174,25 +195,7 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
 
     // bpf_link attachments: they go away with the process, so even a crash
     // leaves no dnsvis_* program behind on the cgroup root.
-    struct Attachment {
-        bpf_program* program;
-        bpf_link** link;
-    };
-    // The socket owners first, so the first datagram finds its owner.
-    auto& skeleton = *capture->skeleton_;
-    const std::vector<Attachment> attachments =
-        capture->sender_source_ == DNSVIS_SENDER_SOCKET_MAP
-            ? std::vector<Attachment>{{skeleton.progs.dnsvis_co4_plain, &skeleton.links.dnsvis_co4_plain},
-                                      {skeleton.progs.dnsvis_co6_plain, &skeleton.links.dnsvis_co6_plain},
-                                      {skeleton.progs.dnsvis_sendmsg4, &skeleton.links.dnsvis_sendmsg4},
-                                      {skeleton.progs.dnsvis_sendmsg6, &skeleton.links.dnsvis_sendmsg6},
-                                      {skeleton.progs.dnsvis_eg_plain, &skeleton.links.dnsvis_eg_plain},
-                                      {skeleton.progs.dnsvis_in_plain, &skeleton.links.dnsvis_in_plain}}
-            : std::vector<Attachment>{{skeleton.progs.dnsvis_connect4, &skeleton.links.dnsvis_connect4},
-                                      {skeleton.progs.dnsvis_connect6, &skeleton.links.dnsvis_connect6},
-                                      {skeleton.progs.dnsvis_egress, &skeleton.links.dnsvis_egress},
-                                      {skeleton.progs.dnsvis_ingress, &skeleton.links.dnsvis_ingress}};
-    for (const auto& attachment : attachments) {
+    for (const Attachment& attachment : cgroup_programs(*capture->skeleton_, capture->plain_)) {
         bpf_link* link = bpf_program__attach_cgroup(attachment.program, capture->cgroup_fd_);
         if (!link) {
             error = std::string("cannot attach ") + bpf_program__name(attachment.program) + " to " + cgroup_root +
@@ -249,19 +252,14 @@ int BpfCapture::open_and_load(const CaptureOptions& options, const LoadPlan& pla
     rodata->snap_length = options.snap_length;
     rodata->read_leader_comm = plan.read_leader_comm;
     rodata->sender_source = plan.sender_source;
-    rodata->direct_header_reads = options.direct_header_reads;
+    rodata->direct_header_reads = options.read_kernel_memory;
     rodata->comm_helper_in_skb = comm_helpers_.in_skb;
     rodata->comm_helper_in_sock_addr = comm_helpers_.in_sock_addr;
     bpf_program__set_autoload(skeleton_->progs.dnsvis_exec, plan.follow_execs);
     bpf_program__set_autoload(skeleton_->progs.dnsvis_fork, plan.follow_execs);
-    const bool plain = plan.plain();
-    for (bpf_program* full : {skeleton_->progs.dnsvis_connect4, skeleton_->progs.dnsvis_connect6,
-                              skeleton_->progs.dnsvis_egress, skeleton_->progs.dnsvis_ingress})
-        bpf_program__set_autoload(full, !plain);
-    for (bpf_program* program : {skeleton_->progs.dnsvis_co4_plain, skeleton_->progs.dnsvis_co6_plain,
-                                 skeleton_->progs.dnsvis_sendmsg4, skeleton_->progs.dnsvis_sendmsg6,
-                                 skeleton_->progs.dnsvis_eg_plain, skeleton_->progs.dnsvis_in_plain})
-        bpf_program__set_autoload(program, plain);
+    for (const bool plain : {false, true})
+        for (const Attachment& attachment : cgroup_programs(*skeleton_, plain))
+            bpf_program__set_autoload(attachment.program, plain == plan.plain());
     const uint32_t ring_bytes = ring_size(options.ring_bytes);
     rodata->wakeup_bytes = ring_bytes / 4;
     bpf_map__set_max_entries(skeleton_->maps.dnsvis_events, ring_bytes);

@@ -27,10 +27,11 @@ struct CaptureOptions {
     // 4 MiB holds ~150 ms of events at loopback saturation.
     uint32_t ring_bytes = 4u * 1024 * 1024;
     bool global_enabled = true;
-    bool read_leader_comm = true;  // tried first; dropped if the kernel refuses it
-    // CAP_PERFMON: the verifier lets the programs read headers straight from
-    // the packet at a variable offset; without it they copy them.
-    bool direct_header_reads = true;
+    // CAP_PERFMON (or CAP_SYS_ADMIN): the programs may read kernel memory
+    // (the leader's name, the exec records, the sending task; with BTF,
+    // tried first and dropped if the kernel refuses) and read headers
+    // straight from the packet at a variable offset (else they copy them).
+    bool read_kernel_memory = true;
 };
 
 using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
@@ -73,8 +74,6 @@ public:
     // Detaches every program; the ring buffer stays readable for a last drain.
     void detach();
 
-    // False when the programs fell back to the sending thread's comm.
-    bool names_processes() const { return names_processes_; }
     // Whether the exec and fork programs run: without them last_exec()
     // finds nothing.
     bool follows_execs() const { return follows_execs_; }
@@ -100,9 +99,8 @@ private:
     // what is stored here on their next run, no system call between.
     dnsvis_settings* settings_ = nullptr;
     size_t settings_mapped_bytes_ = 0;
-    bool names_processes_ = false;
     bool follows_execs_ = false;
-    uint32_t sender_source_ = DNSVIS_SENDER_HELPERS;
+    bool plain_ = false;  // the plain programs run (see bpf/dnsvis.bpf.c)
     // Whether the programs may call bpf_get_current_comm(); without, user
     // space reads the name from /proc.
     struct {

@@ -476,8 +476,7 @@ int Daemon::run() {
     options.server_side = config_.server_side;
     options.snap_length = config_.snap_length;
     options.global_enabled = config_.global_visibility;
-    options.read_leader_comm = can_read_kernel_memory();
-    options.direct_header_reads = can_read_kernel_memory();
+    options.read_kernel_memory = can_read_kernel_memory();
     std::string error;
     capture_ = BpfCapture::attach(options, cgroup_root_,
                                   [this](std::span<const uint8_t> record) { on_record(record); }, error);
