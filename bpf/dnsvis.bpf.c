@@ -253,13 +253,16 @@ static __always_inline int reads_task(int in_skb)
 	return in_skb && sender_source == DNSVIS_SENDER_TASK;
 }
 
+/* What bpf_get_current_pid_tgid() returns, read from the task. */
+static __always_inline __u64 task_pid_tgid(struct task_struct *task)
+{
+	return (__u64)BPF_CORE_READ(task, tgid) << 32 | (__u32)BPF_CORE_READ(task, pid);
+}
+
 static __always_inline __u64 current_pid_tgid(int in_skb)
 {
-	if (reads_task(in_skb)) {
-		struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-
-		return (__u64)BPF_CORE_READ(task, tgid) << 32 | (__u32)BPF_CORE_READ(task, pid);
-	}
+	if (reads_task(in_skb))
+		return task_pid_tgid((struct task_struct *)bpf_get_current_task());
 	return bpf_get_current_pid_tgid();
 }
 
@@ -268,28 +271,29 @@ static __always_inline __u64 current_pid_tgid(int in_skb)
 static __always_inline void owner_from_current(struct dnsvis_socket_owner *owner, __u64 cgroup_id, int in_skb,
 						const int plain)
 {
+	const int task_reads = reads_task(in_skb);
 	struct task_struct *task = 0;
-	__u64 pid_tgid = current_pid_tgid(in_skb);
+	__u64 pid_tgid;
 
+	/* Asked once for all the reads below. The plain programs never ask. */
+	if (task_reads || (!plain && read_leader_comm))
+		task = (struct task_struct *)bpf_get_current_task();
+	pid_tgid = task_reads ? task_pid_tgid(task) : bpf_get_current_pid_tgid();
 	owner->pid = pid_tgid >> 32;
 	owner->tid = (__u32)pid_tgid;
-	if (reads_task(in_skb)) {
-		task = (struct task_struct *)bpf_get_current_task();
+	if (task_reads)
 		owner->uid = BPF_CORE_READ(task, cred, uid.val);
-	} else {
+	else
 		owner->uid = (__u32)bpf_get_current_uid_gid();
-	}
 	owner->reserved = 0;
 	owner->cgroup_id = cgroup_id;
 	if (!plain && read_leader_comm) {
-		struct task_struct *leader;
+		struct task_struct *leader = BPF_CORE_READ(task, group_leader);
 
-		task = (struct task_struct *)bpf_get_current_task();
-		leader = BPF_CORE_READ(task, group_leader);
 		if (bpf_probe_read_kernel_str(owner->comm, sizeof(owner->comm), &leader->comm) > 0)
 			return;
 	}
-	if (reads_task(in_skb)) {
+	if (task_reads) {
 		if (bpf_probe_read_kernel_str(owner->comm, sizeof(owner->comm), &task->comm) <= 0)
 			__builtin_memset(owner->comm, 0, sizeof(owner->comm));
 		return;
@@ -452,6 +456,22 @@ struct packet {
 	__u8 family_flags;
 };
 
+/* How bpf_ringbuf_submit() or _output() should wake user space: at once
+ * when it is about to go idle, once when the ring has filled past the batch
+ * threshold since the last drain (asked only when `check_fill`: the
+ * question is a helper call), else not at all. */
+static __always_inline __u64 wake_flags(struct dnsvis_settings *config, int check_fill)
+{
+	if (config->wake_on_next)
+		return BPF_RB_FORCE_WAKEUP;
+	if (config->batch_wake_armed && check_fill &&
+	    bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
+		config->batch_wake_armed = 0;
+		return BPF_RB_FORCE_WAKEUP;
+	}
+	return BPF_RB_NO_WAKEUP;
+}
+
 /* The length of a plain record's payload, for a capture_len of 1 to
  * DNSVIS_MAX_CAPTURE: that value, computed without a branch. The plain
  * programs' verifier also walks paths where a branch went the wrong way,
@@ -468,16 +488,7 @@ static __always_inline __u64 plain_length(__u64 capture_len)
  * check either: plain is the fallback, not the fast path. */
 static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvis_settings *config, __u64 payload)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (config->wake_on_next) {
-		flags = BPF_RB_FORCE_WAKEUP;
-	} else if (config->batch_wake_armed &&
-		   bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
-		config->batch_wake_armed = 0;
-		flags = BPF_RB_FORCE_WAKEUP;
-	}
-	if (bpf_ringbuf_output(&dnsvis_events, event, sizeof(*event) + payload, flags))
+	if (bpf_ringbuf_output(&dnsvis_events, event, sizeof(*event) + payload, wake_flags(config, 1)))
 		count(DNSVIS_COUNTER_RINGBUF_FULL);
 	else
 		count(DNSVIS_COUNTER_CAPTURED);
@@ -498,7 +509,7 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	struct dnsvis_settings *config;
 	struct dnsvis_event *event;
 	__u64 capture_len = 0;
-	__u64 cookie, flags, event_cgroup_id, captured;
+	__u64 cookie, event_cgroup_id, captured;
 
 	config = settings();
 	if (!config)
@@ -604,15 +615,7 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 		return submit_plain(event, config, has_payload ? plain_length(capture_len) : 0);
 
 	captured = count(DNSVIS_COUNTER_CAPTURED);
-	flags = BPF_RB_NO_WAKEUP;
-	if (config->wake_on_next) {
-		flags = BPF_RB_FORCE_WAKEUP;
-	} else if (config->batch_wake_armed && (captured & (WAKE_CHECK_EVERY - 1)) == 0 &&
-		   bpf_ringbuf_query(&dnsvis_events, BPF_RB_AVAIL_DATA) >= wakeup_bytes) {
-		config->batch_wake_armed = 0;
-		flags = BPF_RB_FORCE_WAKEUP;
-	}
-	bpf_ringbuf_submit(event, flags);
+	bpf_ringbuf_submit(event, wake_flags(config, (captured & (WAKE_CHECK_EVERY - 1)) == 0));
 	return SK_PASS;
 }
 
