@@ -485,8 +485,9 @@ int Daemon::run() {
         return 1;
     }
     if (capture_->follows_execs()) {
-        processes_.set_exited_exe(exited_process_exe(*capture_));
-        const size_t seeded = seed_exec_records(*capture_);
+        const HostRoot host = host_root();
+        processes_.set_exited_exe(exited_process_exe(*capture_, host));
+        const size_t seeded = seed_exec_records(*capture_, host);
         log_debug("Recorded the executables of %zu running processes", seeded);
     }
     if (!setup_event_loop())

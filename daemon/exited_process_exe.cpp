@@ -26,17 +26,6 @@ namespace dnsvis {
 
 namespace {
 
-// The root directory of the host's file tree as the kernel names it in a
-// record: PID 1's root (readable with CAP_SYS_PTRACE, which dnsvisd keeps).
-// dnsvisd's own sandbox (ProtectSystem=, PrivateTmp=) shares that root and
-// only hides or remounts parts of the tree, so paths resolve the same here.
-struct RootDirectory {
-    uint64_t ino = 0;
-    uint32_t kernel_dev = 0;
-    dev_t stat_dev = 0;  // as stat() says, to compare another process's root with
-    bool known = false;
-};
-
 // The device of the file system mounted on "/" as the kernel numbers it
 // (mountinfo's MAJOR:MINOR is the superblock's). stat() would not do: on
 // btrfs it reports the subvolume's device instead.
@@ -52,8 +41,10 @@ bool root_mount_device(const char* mountinfo_path, uint32_t& kernel_dev) {
     return found;
 }
 
-RootDirectory host_root() {
-    RootDirectory host;
+}  // namespace
+
+HostRoot host_root() {
+    HostRoot host;
     struct stat root;
     if ((stat("/proc/1/root/", &root) == 0 && root_mount_device("/proc/1/mountinfo", host.kernel_dev)) ||
         (stat("/", &root) == 0 && root_mount_device("/proc/self/mountinfo", host.kernel_dev))) {
@@ -64,30 +55,19 @@ RootDirectory host_root() {
     return host;
 }
 
+namespace {
+
 uint64_t clock_ns(clockid_t clock) {
     timespec now{};
     clock_gettime(clock, &now);
     return static_cast<uint64_t>(now.tv_sec) * 1'000'000'000 + static_cast<uint64_t>(now.tv_nsec);
 }
 
-// A file of a /proc/PID directory, read through its descriptor.
-std::string read_small_file(int dir, const char* name) {
-    const int fd = openat(dir, name, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return {};
-    std::string text;
-    char buffer[1024];
-    for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) > 0;)
-        text.append(buffer, static_cast<size_t>(n));
-    close(fd);
-    return text;
-}
-
 }  // namespace
 
-ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
+ExitedProcessExe exited_process_exe(const BpfCapture& capture, const HostRoot& host) {
     // Shared: the resolver keeps mountinfo open and cannot be copied.
-    return [&capture, host = host_root(), resolver = std::make_shared<LocalPathResolver>()](
+    return [&capture, host, resolver = std::make_shared<LocalPathResolver>()](
                uint32_t pid, std::string_view comm, uint64_t seen_ns) -> std::string {
         dnsvis_exec_record record;
         if (!capture.last_exec(pid, record))
@@ -109,8 +89,7 @@ ExitedProcessExe exited_process_exe(const BpfCapture& capture) {
     };
 }
 
-size_t seed_exec_records(BpfCapture& capture) {
-    const RootDirectory host = host_root();
+size_t seed_exec_records(BpfCapture& capture, const HostRoot& host) {
     if (!capture.follows_execs() || !host.known)
         return 0;
     // starttime counts ticks of the boot-time clock; the kernel's records
@@ -143,8 +122,8 @@ size_t seed_exec_records(BpfCapture& capture) {
             statx(dir, "exe", AT_STATX_DONT_SYNC, STATX_INO, &file) == 0;
         const ssize_t length = described ? readlinkat(dir, "exe", record.path, sizeof record.path - 1) : -1;
         const std::optional<uint64_t> start_ticks =
-            length > 0 ? start_time_from_proc_stat(read_small_file(dir, "stat")) : std::nullopt;
-        std::string comm = start_ticks ? read_small_file(dir, "comm") : std::string();
+            length > 0 ? start_time_from_proc_stat(read_text_file(dir, "stat")) : std::nullopt;
+        std::string comm = start_ticks ? read_text_file(dir, "comm") : std::string();
         close(dir);
         const std::string_view path(record.path, length > 0 ? static_cast<size_t>(length) : 0);
         // Kernel threads have no executable; a deleted one has no path.
