@@ -23,9 +23,9 @@ struct CaptureOptions {
     std::vector<uint16_t> ports{53};
     bool server_side = false;
     uint32_t snap_length = 4096;
-    // Resident twice over (libbpf maps the data area twice for wrap-around):
-    // 4 MiB holds ~150 ms of events at loopback saturation.
-    uint32_t ring_bytes = 4u * 1024 * 1024;
+    // Rounded up to a power of two pages. Resident twice over (libbpf maps
+    // the data area twice for wrap-around). See Config::ring_buffer_bytes.
+    uint32_t ring_bytes = 4 * 1024 * 1024;
     bool global_enabled = true;
     // CAP_PERFMON (or CAP_SYS_ADMIN): the programs may read kernel memory
     // (the leader's name, the exec records, the sending task; with BTF,

@@ -475,6 +475,7 @@ int Daemon::run() {
     options.ports = config_.ports;
     options.server_side = config_.server_side;
     options.snap_length = config_.snap_length;
+    options.ring_bytes = config_.ring_buffer_bytes;
     options.global_enabled = config_.global_visibility;
     options.read_kernel_memory = can_read_kernel_memory();
     std::string error;

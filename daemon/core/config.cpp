@@ -222,6 +222,20 @@ std::string apply_socket_path(std::string_view value, std::string& field, const 
     return {};
 }
 
+std::string apply_ring_buffer_size(std::string_view value, Config& config) {
+    if (value.empty()) {
+        config.ring_buffer_bytes = Config{}.ring_buffer_bytes;
+        return {};
+    }
+    uint64_t bytes = 0;
+    if (!parse_size_bytes(value, bytes))
+        return "is not a size (bytes, or with K, M or G)";
+    if (bytes < (64u << 10) || bytes > (256u << 20))
+        return "is out of range (64K..256M)";
+    config.ring_buffer_bytes = static_cast<uint32_t>(bytes);
+    return {};
+}
+
 constexpr KeyHandler kKeys[] = {
     {"Capture", "Ports", apply_ports},
     {"Capture", "ServerSide",
@@ -230,6 +244,7 @@ constexpr KeyHandler kKeys[] = {
      [](std::string_view v, Config& c) {
          return apply_integer<uint32_t>(v, c.snap_length, Config{}.snap_length, 512, DNSVIS_MAX_CAPTURE);
      }},
+    {"Capture", "RingBufferSize", apply_ring_buffer_size},
     {"Transactions", "Timeout",
      [](std::string_view v, Config& c) {
          return apply_timespan(v, c.timeout_usec, Config{}.timeout_usec, 100 * kUsecPerMsec, kUsecPerHour,
@@ -451,6 +466,27 @@ bool parse_boolean(std::string_view text, bool& value) {
         }
     }
     return false;
+}
+
+bool parse_size_bytes(std::string_view text, uint64_t& bytes) {
+    text = trim(text);
+    // systemd's suffixes are upper case only; "1m" is more likely a slip
+    // (minute? milli?) than a mebibyte.
+    static constexpr struct {
+        char suffix;
+        uint64_t factor;
+    } kSuffixes[] = {{'B', 1}, {'K', 1ull << 10}, {'M', 1ull << 20}, {'G', 1ull << 30}};
+    uint64_t factor = 1;
+    if (!text.empty() && !is_digit(text.back())) {
+        auto it = std::find_if(std::begin(kSuffixes), std::end(kSuffixes),
+                               [c = text.back()](const auto& s) { return s.suffix == c; });
+        if (it == std::end(kSuffixes))
+            return false;
+        factor = it->factor;
+        text.remove_suffix(1);
+    }
+    uint64_t count = 0;
+    return parse_unsigned(text, count) && checked_mul(count, factor, bytes);
 }
 
 bool parse_timespan_usec(std::string_view text, uint64_t& usec) {

@@ -15,6 +15,11 @@ struct Config {
     std::vector<uint16_t> ports{53};       // [Capture] Ports=53 5353
     bool server_side = false;               // [Capture] ServerSide=yes
     uint32_t snap_length = 4096;            // [Capture] SnapLength=  (bytes of DNS payload kept, 512..8192)
+    // [Capture] RingBufferSize=4M (64K..256M, rounded up to a power of two
+    // by the loader): about 150 ms of records at loopback saturation on a
+    // fast 2-core VM. Smaller rings (256K, 512K, 1M) did not raise the qps
+    // a saturated host kept (tests/bench, 2026-12-06), and 256K overflowed.
+    uint32_t ring_buffer_bytes = 4 * 1024 * 1024;
     uint64_t timeout_usec = 5'000'000;      // [Transactions] Timeout=5s
     uint32_t max_transactions = 65536;      // [Transactions] MaxPending=
     bool global_visibility = true;          // [Visibility] Global=yes
@@ -46,6 +51,9 @@ Config load_config(const std::string& main_file, const std::string& dropin_dir,
 
 // "5s", "500ms", "2min", "1.5s", plain numbers are seconds. False on error.
 bool parse_timespan_usec(std::string_view text, uint64_t& usec);
+// "4096", "512K", "1M", "1G": bytes, the suffixes powers of 1024 as in
+// systemd. False on error.
+bool parse_size_bytes(std::string_view text, uint64_t& bytes);
 // "yes/no/true/false/on/off/1/0". False on error.
 bool parse_boolean(std::string_view text, bool& value);
 

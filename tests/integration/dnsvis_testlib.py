@@ -224,6 +224,19 @@ class NotifySocket:
         return False
 
 
+def bpf_map_of(pid, name):
+    """bpftool's description of the BPF map `name` that process `pid` holds,
+    else of the newest map of that name."""
+    maps = json.loads(subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True,
+                                     check=True).stdout)
+    candidates = [m for m in maps if m.get("name") == name]
+    owned = [m for m in candidates if any(p.get("pid") == pid for p in m.get("pids", []))]
+    chosen = (owned or candidates)[-1:]
+    if not chosen:
+        raise RuntimeError(f"no BPF map named {name}")
+    return chosen[0]
+
+
 def dnsvisd_path():
     return os.environ.get("DNSVISD", "dnsvisd")
 

@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The configuration options against the real kernel: extra ports, server-side
-capture, global visibility off, and a snap length that cuts responses."""
+capture, the ring buffer's size, global visibility off, and a snap length
+that cuts responses."""
 import os
 import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, Tap, by_name, require_root_and_tools, workdir
+from dnsvis_testlib import Dnsvisd, Tap, bpf_map_of, by_name, require_root_and_tools, workdir
 
 DNSMASQ_ADDRESS = "127.53.0.3"
 DNSMASQ_PORT = 5353
@@ -40,7 +41,10 @@ def main():
     daemon = None
     try:
         # Extra port and server side: one exchange, seen from both ends.
-        daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\n")
+        # And a ring buffer size that is not a power of two.
+        daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\nRingBufferSize=200K\n")
+        tap.equal(bpf_map_of(daemon.process.pid, "dnsvis_events")["max_entries"], 256 * 1024,
+                  "RingBufferSize=200K: the ring buffer has the next power of two, 256 KiB")
         dig("both.opt.test")
         client = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="client"))
         served = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="server"))
@@ -57,6 +61,8 @@ def main():
 
         # The default ports do not include 5353, and the server side is off.
         daemon = Dnsvisd(work, "")
+        tap.equal(bpf_map_of(daemon.process.pid, "dnsvis_events")["max_entries"], 4 * 1024 * 1024,
+                  "by default the ring buffer has 4 MiB")
         dig("default.opt.test")
         dig_default = daemon.wait_for(by_name("default.opt.test"), timeout=2)
         daemon.stop()

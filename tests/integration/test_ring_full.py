@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (SILENT_ADDRESS, Dnsvisd, NetworkNamespace, Tap, accept_tcp_dns_client, by_name,
+from dnsvis_testlib import (SILENT_ADDRESS, Dnsvisd, NetworkNamespace, Tap, accept_tcp_dns_client, bpf_map_of, by_name,
                             dns_query, framed, read_framed, require_root_and_tools, txt_answer, workdir)
 
 NETNS = "dnsvis-test-ringfull"
@@ -71,20 +71,8 @@ class RingOfDaemon:
     daemon itself is stopped."""
 
     def __init__(self, pid):
-        maps = json.loads(subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True,
-                                         check=True).stdout)
-
-        def find(name):
-            # The daemon's own map where bpftool names the holders, else the newest.
-            candidates = [m for m in maps if m.get("name") == name]
-            owned = [m for m in candidates if any(p.get("pid") == pid for p in m.get("pids", []))]
-            chosen = (owned or candidates)[-1:]
-            if not chosen:
-                raise RuntimeError(f"no BPF map named {name}")
-            return chosen[0]
-
-        self.ring_bytes = find("dnsvis_events")["max_entries"]
-        self.counters_id = find("dnsvis_counters")["id"]
+        self.ring_bytes = bpf_map_of(pid, "dnsvis_events")["max_entries"]
+        self.counters_id = bpf_map_of(pid, "dnsvis_counters")["id"]
 
     def ringbuf_full(self):
         """Records the kernel could not put in the ring, over all CPUs."""

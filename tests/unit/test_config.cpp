@@ -88,6 +88,7 @@ TEST_CASE("config defaults") {
     CHECK(c.ports == std::vector<uint16_t>{53});
     CHECK(c.server_side == false);
     CHECK(c.snap_length == 4096);
+    CHECK(c.ring_buffer_bytes == 4 * 1024 * 1024);
     CHECK(c.timeout_usec == 5 * kSec);
     CHECK(c.max_transactions == 65536);
     CHECK(c.global_visibility == true);
@@ -107,6 +108,7 @@ TEST_CASE("config: every key") {
         "Ports=53 5353\n"
         "ServerSide=yes\n"
         "SnapLength=1232\n"
+        "RingBufferSize=16M\n"
         "[Transactions]\n"
         "Timeout=2.5s\n"
         "MaxPending=1024\n"
@@ -117,6 +119,7 @@ TEST_CASE("config: every key") {
     CHECK(c.ports == std::vector<uint16_t>{53, 5353});
     CHECK(c.server_side == true);
     CHECK(c.snap_length == 1232);
+    CHECK(c.ring_buffer_bytes == 16 * 1024 * 1024);
     CHECK(c.timeout_usec == 2500 * kMs);
     CHECK(c.max_transactions == 1024);
     CHECK(c.global_visibility == false);
@@ -250,6 +253,35 @@ TEST_CASE("config: integer ranges") {
         CHECK(c.max_transactions == 65536);
         REQUIRE(d.size() == 1);
         CHECK(d[0].line == 2);
+        CHECK(contains(d[0].message, k.expect));
+    }
+}
+
+TEST_CASE("config: RingBufferSize= takes bytes or K, M, G, within 64K..256M") {
+    CHECK(parse_clean("[Capture]\nRingBufferSize=65536\n").ring_buffer_bytes == 65536);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=64K\n").ring_buffer_bytes == 65536);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=3M\n").ring_buffer_bytes == 3 * 1024 * 1024);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=256M\n").ring_buffer_bytes == 256u * 1024 * 1024);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=100000B\n").ring_buffer_bytes == 100000);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=8M\nRingBufferSize=\n").ring_buffer_bytes == 4 * 1024 * 1024);
+
+    struct Case {
+        const char* text;
+        const char* expect;
+    };
+    for (Case k : {Case{"[Capture]\nRingBufferSize=63K\n", "RingBufferSize= \"63K\" is out of range (64K..256M)"},
+                   Case{"[Capture]\nRingBufferSize=257M\n", "is out of range (64K..256M)"},
+                   Case{"[Capture]\nRingBufferSize=1G\n", "is out of range"},
+                   Case{"[Capture]\nRingBufferSize=99999999999G\n", "is not a size"},
+                   Case{"[Capture]\nRingBufferSize=1m\n", "is not a size (bytes, or with K, M or G)"},
+                   Case{"[Capture]\nRingBufferSize=M\n", "is not a size"},
+                   Case{"[Capture]\nRingBufferSize=1.5M\n", "is not a size"},
+                   Case{"[Capture]\nRingBufferSize=-1M\n", "is not a size"}}) {
+        INFO(k.text);
+        std::vector<ConfigDiagnostic> d;
+        Config c = parse(k.text, d);
+        CHECK(c.ring_buffer_bytes == 4 * 1024 * 1024);
+        REQUIRE(d.size() == 1);
         CHECK(contains(d[0].message, k.expect));
     }
 }
