@@ -283,10 +283,24 @@ class GuestRun:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# Inside the guest: one integration test, run as the host would run it, or
-# with dnsvisd denied reading kernel memory (no CAP_PERFMON or
-# CAP_SYS_ADMIN), which on a kernel like 6.1 leaves only the sendmsg
-# programs to name UDP senders.
+# Inside the guest: one integration test, with dnsvisd run as root with
+# every capability, or with the capabilities the installed unit leaves it
+# (how a Debian 12 host with the package runs it), or without reading kernel
+# memory (no CAP_PERFMON or CAP_SYS_ADMIN), which on a kernel like 6.1 leaves
+# only the sendmsg programs to name UDP senders.
+PRIVILEGES = ("root", "unit", "no-kernel-reads")
+
+
+def unit_bounding_set():
+    """The unit's CapabilityBoundingSet= as setpriv's --bounding-set, read
+    from the unit itself so the test follows it."""
+    with open(os.path.join(os.environ["DNSVIS_SOURCE_ROOT"], "units", "dnsvis.service.in")) as unit:
+        for line in unit:
+            if line.startswith("CapabilityBoundingSet="):
+                names = line.split("=", 1)[1].split()
+                return "-all," + ",".join("+" + name.lower().removeprefix("cap_") for name in names)
+    raise RuntimeError("the unit sets no CapabilityBoundingSet=")
+
 
 BPF_PROG_TYPE_CGROUP_SKB = 8
 CURRENT_HELPERS = (14, 15, 16)  # BPF_FUNC_get_current_pid_tgid, _uid_gid, _comm
@@ -300,14 +314,16 @@ def skb_programs_have_current_helpers():
     return all(probe(BPF_PROG_TYPE_CGROUP_SKB, helper, None) == 1 for helper in CURRENT_HELPERS)
 
 
-def run_inside(script, without_kernel_reads):
+def run_inside(script, privileges):
     environment = dict(os.environ)
-    if without_kernel_reads:
+    if privileges != "root":
+        bounding_set = unit_bounding_set() if privileges == "unit" else "-perfmon,-sys_admin"
         wrapper = os.path.join(tempfile.mkdtemp(prefix="dnsvis-caps-"), "dnsvisd")
         with open(wrapper, "w") as out:
-            out.write(f'#!/bin/sh\nexec setpriv --bounding-set=-perfmon,-sys_admin {shell_quote(os.environ["DNSVISD"])} "$@"\n')
+            out.write(f'#!/bin/sh\nexec setpriv --bounding-set={bounding_set} {shell_quote(os.environ["DNSVISD"])} "$@"\n')
         os.chmod(wrapper, 0o755)
         environment["DNSVISD"] = wrapper
+    if privileges == "no-kernel-reads":
         environment["DNSVIS_EXPECT_PLAIN_PROGRAMS"] = "if-refused" if skb_programs_have_current_helpers() else "1"
         environment["DNSVIS_EXPECT_THREAD_NAMES"] = "1"
     os.execve(sys.executable, [sys.executable, script], environment)
@@ -316,6 +332,7 @@ def run_inside(script, without_kernel_reads):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="runs one integration test inside the guest")
     parser.add_argument("script")
-    parser.add_argument("--without-kernel-reads", action="store_true")
+    parser.add_argument("--privileges", choices=PRIVILEGES, default="root",
+                        help="dnsvisd's capabilities: all, the installed unit's, or none to read kernel memory")
     arguments = parser.parse_args()
-    run_inside(arguments.script, arguments.without_kernel_reads)
+    run_inside(arguments.script, arguments.privileges)

@@ -8,6 +8,9 @@ exercise the programs run again inside a guest that boots each kernel in
 turn (guest_kernel.py), and each of their checks is relayed here:
 
 - capture: every kind of exchange, with the client's pid, comm and exe;
+- capture and exited-clients again with dnsvisd held to the capabilities
+  the installed unit leaves it (CapabilityBoundingSet=), as Debian 12 with
+  the package runs it: the full programs, the sender read from the task;
 - capture again with dnsvisd denied CAP_PERFMON and CAP_SYS_ADMIN: on 6.1
   the plain programs run, and UDP senders are named by the sendmsg ones;
 - exited-clients: the exec and fork programs;
@@ -24,12 +27,14 @@ import guest_kernel  # noqa: E402
 from dnsvis_testlib import Tap, require_root_and_tools, skip  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-GUEST_RUNS = [
-    ("capture", "test_capture.py", False),
-    ("capture without kernel reads", "test_capture.py", True),
-    ("exited-clients", "test_exited_clients.py", False),
-    ("options", "test_options.py", False),
-    ("ring-full", "test_ring_full.py", False),
+GUEST_RUNS = [  # label, test, dnsvisd's privileges (guest_kernel.PRIVILEGES)
+    ("capture", "test_capture.py", "root"),
+    ("capture with the unit's capabilities", "test_capture.py", "unit"),
+    ("capture without kernel reads", "test_capture.py", "no-kernel-reads"),
+    ("exited-clients", "test_exited_clients.py", "root"),
+    ("exited-clients with the unit's capabilities", "test_exited_clients.py", "unit"),
+    ("options", "test_options.py", "root"),
+    ("ring-full", "test_ring_full.py", "root"),
 ]
 TAP_LINE = re.compile(r"^(ok|not ok) \d+ - (.*)$")
 PLAN = re.compile(r"^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$")
@@ -71,9 +76,9 @@ def main():
     for kernel in guest_kernel.other_kernels():
         kernels.setdefault(kernel.release, kernel)
     commands = []
-    for _, script, without_kernel_reads in GUEST_RUNS:
-        command = [sys.executable, os.path.join(HERE, "guest_kernel.py"), os.path.join(HERE, script)]
-        commands.append(command + (["--without-kernel-reads"] if without_kernel_reads else []))
+    for _, script, privileges in GUEST_RUNS:
+        commands.append([sys.executable, os.path.join(HERE, "guest_kernel.py"), os.path.join(HERE, script),
+                         f"--privileges={privileges}"])
     environment = {key: value for key, value in os.environ.items()
                    if key.startswith(("DNSVIS", "ASAN", "UBSAN", "LSAN")) or key in ("PATH", "LANG", "HOME")}
     tap = Tap()
