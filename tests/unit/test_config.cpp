@@ -226,12 +226,19 @@ TEST_CASE("config: booleans") {
     CHECK(parse_clean("[Capture]\nServerSide=yes\nServerSide=\n").server_side == false);
 }
 
-TEST_CASE("config: integer ranges") {
+TEST_CASE("config: integer and size ranges") {
     CHECK(parse_clean("[Capture]\nSnapLength=512\n").snap_length == 512);
     CHECK(parse_clean("[Capture]\nSnapLength=8192\n").snap_length == 8192);
     CHECK(parse_clean("[Transactions]\nMaxPending=16\n").max_transactions == 16);
     CHECK(parse_clean("[Transactions]\nMaxPending=1048576\n").max_transactions == 1048576);
     CHECK(parse_clean("[Capture]\nSnapLength=600\nSnapLength=\n").snap_length == 4096);
+    // Sizes: bytes, or K, M, G as powers of 1024.
+    CHECK(parse_clean("[Capture]\nRingBufferSize=65536\n").ring_buffer_bytes == 65536);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=64K\n").ring_buffer_bytes == 65536);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=3M\n").ring_buffer_bytes == 3 * 1024 * 1024);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=256M\n").ring_buffer_bytes == 256u * 1024 * 1024);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=100000B\n").ring_buffer_bytes == 100000);
+    CHECK(parse_clean("[Capture]\nRingBufferSize=8M\nRingBufferSize=\n").ring_buffer_bytes == 4 * 1024 * 1024);
 
     struct Case {
         const char* text;
@@ -245,31 +252,8 @@ TEST_CASE("config: integer ranges") {
                    Case{"[Capture]\nSnapLength=99999999999999999999999\n", "is not an integer"},
                    Case{"[Transactions]\nMaxPending=15\n", "MaxPending= \"15\" is out of range (16..1048576)"},
                    Case{"[Transactions]\nMaxPending=1048577\n", "is out of range"},
-                   Case{"[Transactions]\nMaxPending=1 000\n", "is not an integer"}}) {
-        INFO(k.text);
-        std::vector<ConfigDiagnostic> d;
-        Config c = parse(k.text, d);
-        CHECK(c.snap_length == 4096);
-        CHECK(c.max_transactions == 65536);
-        REQUIRE(d.size() == 1);
-        CHECK(d[0].line == 2);
-        CHECK(contains(d[0].message, k.expect));
-    }
-}
-
-TEST_CASE("config: RingBufferSize= takes bytes or K, M, G, within 64K..256M") {
-    CHECK(parse_clean("[Capture]\nRingBufferSize=65536\n").ring_buffer_bytes == 65536);
-    CHECK(parse_clean("[Capture]\nRingBufferSize=64K\n").ring_buffer_bytes == 65536);
-    CHECK(parse_clean("[Capture]\nRingBufferSize=3M\n").ring_buffer_bytes == 3 * 1024 * 1024);
-    CHECK(parse_clean("[Capture]\nRingBufferSize=256M\n").ring_buffer_bytes == 256u * 1024 * 1024);
-    CHECK(parse_clean("[Capture]\nRingBufferSize=100000B\n").ring_buffer_bytes == 100000);
-    CHECK(parse_clean("[Capture]\nRingBufferSize=8M\nRingBufferSize=\n").ring_buffer_bytes == 4 * 1024 * 1024);
-
-    struct Case {
-        const char* text;
-        const char* expect;
-    };
-    for (Case k : {Case{"[Capture]\nRingBufferSize=63K\n", "RingBufferSize= \"63K\" is out of range (64K..256M)"},
+                   Case{"[Transactions]\nMaxPending=1 000\n", "is not an integer"},
+                   Case{"[Capture]\nRingBufferSize=63K\n", "RingBufferSize= \"63K\" is out of range (64K..256M)"},
                    Case{"[Capture]\nRingBufferSize=257M\n", "is out of range (64K..256M)"},
                    Case{"[Capture]\nRingBufferSize=1G\n", "is out of range"},
                    Case{"[Capture]\nRingBufferSize=99999999999G\n", "is not a size"},
@@ -280,8 +264,11 @@ TEST_CASE("config: RingBufferSize= takes bytes or K, M, G, within 64K..256M") {
         INFO(k.text);
         std::vector<ConfigDiagnostic> d;
         Config c = parse(k.text, d);
+        CHECK(c.snap_length == 4096);
+        CHECK(c.max_transactions == 65536);
         CHECK(c.ring_buffer_bytes == 4 * 1024 * 1024);
         REQUIRE(d.size() == 1);
+        CHECK(d[0].line == 2);
         CHECK(contains(d[0].message, k.expect));
     }
 }
