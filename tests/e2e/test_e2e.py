@@ -2,7 +2,8 @@
 """dnsvis as an operator meets it: the Debian package installed in a booted
 systemd (a container over an overlay of /), started with systemctl, asked
 over the bus, read with journalctl, flooded with 40,000 queries, run while
-journald is frozen, stopped.
+journald is frozen, stopped. The guest-kernel test runs it again, but for
+the flood and the frozen journald, on Debian 12's own kernel.
 
 Order matters: each step leaves the service in the state the next expects.
 """
@@ -101,6 +102,11 @@ def main():
     try:
         operator = Operator(container)
         steps = (install, start, one_query, scopes, burst, frozen_journald, stop)
+        # DNSVIS_E2E_STEPS=install,start,...: only these, as under an
+        # emulated kernel (guest-kernel), where a burst at 20k qps is not.
+        chosen = os.environ.get("DNSVIS_E2E_STEPS")
+        if chosen:
+            steps = tuple(step for step in steps if step.__name__ in chosen.split(","))
         for step in steps:
             if step(tap, operator, deb) is False:
                 print(f"# {step.__name__} failed in a way the later steps depend on; stopping here", flush=True)

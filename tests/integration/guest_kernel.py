@@ -162,6 +162,10 @@ mount -t tmpfs tmpfs /dev/shm
 # stays as the overlay has it: the tree under test may be there (a CI
 # clone), and what the guest writes lands in the overlay's memory anyway.
 mount -t tmpfs tmpfs /run
+# A booted systemd in a container (the e2e test) lays an overlay over /
+# with its upper directory under /var/tmp, which overlayfs refuses on the
+# overlay / is here; on a tmpfs it takes it.
+mount -t tmpfs tmpfs /var/tmp
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t bpf bpf /sys/fs/bpf
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
@@ -209,7 +213,7 @@ class GuestRun:
     with `environment`, in `cwd`. result() gives each command's output and
     exit status, or raises with the guest's console when it did not finish."""
 
-    def __init__(self, kernel, commands, environment, cwd, memory_mib=2048, timeout=900):
+    def __init__(self, kernel, commands, environment, cwd, memory_mib=2048, timeout=1500):
         self.kernel = kernel
         self.dir = tempfile.mkdtemp(prefix="dnsvis-guest-")
         modules = module_closure(kernel, ROOT_MODULES)

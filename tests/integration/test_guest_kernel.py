@@ -15,7 +15,11 @@ turn (guest_kernel.py), and each of their checks is relayed here:
   the plain programs run, and UDP senders are named by the sendmsg ones;
 - exited-clients: the exec and fork programs;
 - options: ports, server side and snap length;
-- ring-full: a real ring-buffer overflow, counted.
+- ring-full: a real ring-buffer overflow, counted;
+- e2e: the Debian package installed in a systemd booted in a container,
+  started, queried, its visibility rules changed over the bus and kept
+  across a restart, stopped (not the flood and the frozen journald, which
+  emulation cannot drive at their rates).
 """
 import os
 import re
@@ -26,6 +30,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import guest_kernel  # noqa: E402
 from dnsvis_testlib import Tap, require_root_and_tools, skip  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "packaging"))
+from deb_build import built_deb  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 GUEST_RUNS = [  # label, test, dnsvisd's privileges (guest_kernel.PRIVILEGES)
     ("capture", "test_capture.py", "root"),
@@ -35,7 +42,9 @@ GUEST_RUNS = [  # label, test, dnsvisd's privileges (guest_kernel.PRIVILEGES)
     ("exited-clients with the unit's capabilities", "test_exited_clients.py", "unit"),
     ("options", "test_options.py", "root"),
     ("ring-full", "test_ring_full.py", "root"),
+    ("e2e", os.path.join("..", "e2e", "test_e2e.py"), "root"),
 ]
+E2E_STEPS = "install,start,one_query,scopes,stop"
 TAP_LINE = re.compile(r"^(ok|not ok) \d+ - (.*)$")
 PLAN = re.compile(r"^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$")
 
@@ -81,7 +90,15 @@ def main():
                          f"--privileges={privileges}"])
     environment = {key: value for key, value in os.environ.items()
                    if key.startswith(("DNSVIS", "ASAN", "UBSAN", "LSAN")) or key in ("PATH", "LANG", "HOME")}
+    environment["DNSVIS_E2E_STEPS"] = E2E_STEPS
     tap = Tap()
+    # The package the e2e run installs, built here (or found built) at
+    # native speed; the guest sees it through the host's file system.
+    try:
+        built_deb(os.environ["DNSVIS_SOURCE_ROOT"], os.environ["DNSVIS_BUILD_ROOT"],
+                  lambda text: print(f"# {text}", flush=True))
+    except RuntimeError as error:
+        tap.check(False, "the Debian package builds, for the e2e run in the guest", error)
     for release, kernel in kernels.items():
         guest = guest_kernel.GuestRun(kernel, commands, environment, os.getcwd())
         started = time.monotonic()
