@@ -1,11 +1,14 @@
 """The Debian package of the source tree, built by packaging/build-deb once
 per state of the sources and shared by the tests that need it (the package
-check and the e2e test). A lock keeps two tests from building at once."""
+check, the e2e test and the guest-kernel test, which runs e2e in its
+guests). A lock keeps two tests from building at once."""
 import fcntl
 import glob
 import hashlib
 import os
 import subprocess
+
+from package_environment import package_build_environment
 
 
 def source_fingerprint(source_root):
@@ -49,9 +52,7 @@ def built_deb(source_root, build_root, log):
             os.unlink(old)
         log("building the Debian package (packaging/build-deb)")
         # The unit tests ran in this build already.
-        env = dict(os.environ, DEB_BUILD_OPTIONS=f"nocheck parallel={os.cpu_count() or 1}")
-        for variable in ("CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ASAN_OPTIONS", "MESON_TEST_ITERATION"):
-            env.pop(variable, None)
+        env = package_build_environment(DEB_BUILD_OPTIONS=f"nocheck parallel={os.cpu_count() or 1}")
         build = subprocess.run([os.path.join(source_root, "packaging", "build-deb"), out], env=env,
                                capture_output=True, text=True)
         if build.returncode != 0:

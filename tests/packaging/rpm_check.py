@@ -21,6 +21,9 @@ import tempfile
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from dnsvis_testlib import Tap, skip
 
+sys.path.insert(0, os.path.dirname(__file__))
+from package_environment import package_build_environment
+
 EXPECTED = [
     "/usr/sbin/dnsvisd",
     "/usr/bin/dnsvisctl",
@@ -62,13 +65,8 @@ def main():
                                         text=True, check=True).stdout)["version"]
     tap = Tap()
     out = os.path.join(build_root, "packaging", "test-rpm")
-    # The package's own flags, not those of the build under test (a
-    # sanitizer build, say).
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("CC", "CXX", "CFLAGS", "CXXFLAGS", "LDFLAGS", "ASAN_OPTIONS", "UBSAN_OPTIONS",
-                          "MESON_TEST_ITERATION")}
-    build = subprocess.run([os.path.join(source_root, "packaging", "build-rpm"), out], env=env,
-                           capture_output=True, text=True)
+    build = subprocess.run([os.path.join(source_root, "packaging", "build-rpm"), out],
+                           env=package_build_environment(), capture_output=True, text=True)
     log = build.stdout + build.stderr
     tap.check(build.returncode == 0, "packaging/build-rpm builds the package", log[-4000:])
     rpms = glob.glob(os.path.join(out, f"dnsvis-{version}-*.rpm"))
