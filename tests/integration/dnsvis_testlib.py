@@ -237,6 +237,11 @@ def bpf_map_of(pid, name):
     return chosen[0]
 
 
+# setpriv's --bounding-set that denies dnsvisd reading kernel memory: no
+# CAP_PERFMON, and no CAP_SYS_ADMIN, which would stand in for it.
+WITHOUT_KERNEL_READS = "-perfmon,-sys_admin"
+
+
 def dnsvisd_path():
     return os.environ.get("DNSVISD", "dnsvisd")
 

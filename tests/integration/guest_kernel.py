@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 
+from dnsvis_testlib import WITHOUT_KERNEL_READS
+
 # What the initramfs must load to mount the root: virtio's PCI transport,
 # 9p over it, and overlayfs. Dependencies come from the kernel's modules.dep.
 ROOT_MODULES = ("virtio_pci", "9pnet_virtio", "9p", "overlay")
@@ -321,7 +323,7 @@ def skb_programs_have_current_helpers():
 def run_inside(script, privileges):
     environment = dict(os.environ)
     if privileges != "root":
-        bounding_set = unit_bounding_set() if privileges == "unit" else "-perfmon,-sys_admin"
+        bounding_set = unit_bounding_set() if privileges == "unit" else WITHOUT_KERNEL_READS
         wrapper = os.path.join(tempfile.mkdtemp(prefix="dnsvis-caps-"), "dnsvisd")
         with open(wrapper, "w") as out:
             out.write(f'#!/bin/sh\nexec setpriv --bounding-set={bounding_set} {shell_quote(os.environ["DNSVISD"])} "$@"\n')

@@ -11,7 +11,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
+from dnsvis_testlib import (NSD_ADDRESS, WITHOUT_KERNEL_READS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools,
+                            workdir)
 
 CAP_SYS_ADMIN = 21
 CAP_SYS_PTRACE = 19
@@ -77,7 +78,7 @@ def main():
 def check_without_kernel_reads(tap, work, nobody):
     run = os.path.join(work, "without-kernel-reads")
     os.makedirs(run)
-    daemon = Dnsvisd(run, "", prefix=["setpriv", "--bounding-set=-perfmon,-sys_admin"])
+    daemon = Dnsvisd(run, "", prefix=["setpriv", f"--bounding-set={WITHOUT_KERNEL_READS}"])
     try:
         bounding = capability_sets(daemon.process.pid)["CapBnd"]
         tap.check(not bounding & (1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN),
