@@ -1,6 +1,7 @@
 """Runs commands under another kernel: the machine's own root file system,
-booted under KVM with a kernel from /boot (Debian's stable kernel, say),
-so the BPF programs meet that kernel's verifier and helpers for real.
+booted under qemu (emulated; KVM on request, see accelerator()) with one of
+Debian's kernels, so the BPF programs meet that kernel's verifier and
+helpers for real.
 
 The kernel comes unpacked from Debian's package into GUEST_KERNELS
 (tools/dev does that), or from /boot. The guest mounts the host's /
