@@ -18,7 +18,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "packaging"))
-from booted_systemd import BootedSystemd
+from booted_systemd import boot_systemd
 from dnsvis_testlib import NSD_ADDRESS, Tap, require_root_and_tools, skip
 from deb_build import built_deb
 
@@ -95,10 +95,7 @@ def main():
     except RuntimeError as error:
         tap.check(False, "the Debian package builds", error)
         tap.finish()
-    try:
-        container = BootedSystemd(bind_read_only=[os.path.dirname(deb)])
-    except Exception as error:  # a machine that cannot boot systemd in a container
-        skip(f"cannot boot systemd in a container here: {error}")
+    container = boot_systemd(bind_read_only=[os.path.dirname(deb)])
     try:
         operator = Operator(container)
         steps = (install, start, one_query, scopes, burst, frozen_journald, stop)
@@ -277,6 +274,9 @@ def burst(tap, op, deb):
     tap.check(0 <= missing <= lost, f"every query of the burst is in the journal or counted lost "
               f"({count} + {lost} lost >= {sent})", counters)
     tap.check(lost > 0 or count == sent, "with nothing counted lost, the journal holds all 40,000", counters)
+    # Counting a loss is no excuse for one: at this rate, the 20k
+    # qps, dnsvisd and journald keep up, and the journal holds 99.9% at least.
+    tap.check(count >= 0.999 * sent, f"the journal holds at least 99.9% of the burst ({count} of {sent})", counters)
     return True
 
 

@@ -8,6 +8,22 @@ import subprocess
 import tempfile
 import time
 
+from dnsvis_testlib import skip
+
+
+def boot_systemd(bind_read_only=()):
+    """A booted systemd in a container, or the test skips (exit 77) when this
+    machine lacks what one needs: systemd or overlayfs.
+    Anything else that keeps it from booting (a timeout, a crash) fails the
+    test: it would hide every check behind a skip."""
+    if not os.path.exists("/usr/lib/systemd/systemd"):
+        skip("systemd is not installed, so no container can boot it")
+    subprocess.run(["modprobe", "-q", "overlay"], capture_output=True)  # built in on most kernels
+    with open("/proc/filesystems") as filesystems:
+        if not any(line.split()[-1] == "overlay" for line in filesystems if line.strip()):
+            skip("the kernel has no overlayfs, which the container's root is made of")
+    return BootedSystemd(bind_read_only)
+
 
 class BootedSystemd:
     def __init__(self, bind_read_only=()):

@@ -7,8 +7,6 @@ import shutil
 import subprocess
 import time
 
-from dnsvis_testlib import skip
-
 
 def rootfs_with(work, name, binaries, links=()):
     """A root file system holding `binaries` and the shared libraries they load."""
@@ -89,14 +87,6 @@ class Dockerd:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         unmount_below(self.base)
-
-
-def dockerd_or_skip(work):
-    """A private dockerd, or the test skips (exit 77) saying why it cannot run."""
-    try:
-        return Dockerd(work)
-    except RuntimeError as error:
-        skip(f"dockerd cannot run here: {error}")
 
 
 class Containerd:

@@ -13,7 +13,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from container_runtimes import Containerd, busybox_rootfs, docker_import, dockerd_or_skip
+from container_runtimes import Containerd, busybox_rootfs, docker_import, Dockerd
 from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
 
 IMAGE = "dnsvis-busybox:test"
@@ -27,29 +27,25 @@ def main():
     tap = Tap()
     work = workdir()
     rootfs = busybox_rootfs(work)
-    dockerd = dockerd_or_skip(work)
-    containerd = None
+    dockerd = Dockerd(work)
+    containerd = None  # until it has started, for the cleanup below
     nsd = None
     daemon = None
     try:
-        try:
-            containerd = Containerd(work)
-        except RuntimeError as error:
-            print(f"# containerd checks skipped: {error}", flush=True)
+        containerd = Containerd(work)
         nsd = Nsd(work)
         docker_import(dockerd, rootfs, IMAGE)
-        if containerd:
-            # No registry here: containerd gets the image Docker made.
-            image_tar = os.path.join(work, "image.tar")
-            dockerd.docker("save", "-o", image_tar, IMAGE)
-            containerd.ctr("images", "import", image_tar)
+        # No registry here: containerd gets the image Docker made.
+        image_tar = os.path.join(work, "image.tar")
+        dockerd.docker("save", "-o", image_tar, IMAGE)
+        containerd.ctr("images", "import", image_tar)
         # containerd's first answer includes connecting to it; a loaded
         # sanitizer build may need longer than the default 250 ms.
         # A short Timeout= shortens how long a removed cgroup is remembered
         # (Timeout= + MetadataWait= + 5 s), so the test can see it forgotten.
         daemon = Dnsvisd(work, f"[Transactions]\nTimeout=1s\n"
                                f"[Containers]\nDockerSocket={dockerd.socket}\nPodmanSocket=no\nCrioSocket=no\n"
-                               f"ContainerdSocket={containerd.socket if containerd else 'no'}\nMetadataWait=3s\n",
+                               f"ContainerdSocket={containerd.socket}\nMetadataWait=3s\n",
                          extra_args=["--log-level=debug"])
 
         # Docker, with the labels the kubelet would set.
@@ -93,69 +89,68 @@ def main():
         tap.check(daemon.process.poll() is None, "the daemon keeps running after the container is gone",
                   daemon.stderr()[-2000:])
 
-        if containerd:
-            # ctr with a bare root file system: containerd knows labels, no
-            # image. It exits, and ctr --rm deletes it, at once.
-            container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
-            query = "containerd.wild.example.test"
-            # --rootfs is a flag: the root file system is the first argument,
-            # after every flag.
-            run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=resolver-6f9d",
-                                 "--label", "io.kubernetes.pod.namespace=infra",
-                                 "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id,
-                                 "/bin/nslookup", query, NSD_ADDRESS, check=False)
-            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
-            tap.check(found, "a query from a containerd container is reported", run.stderr)
-            if found:
-                e = found[0]
-                tap.equal(e.get("CONTAINER_RUNTIME"), "containerd", "containerd: CONTAINER_RUNTIME", e)
-                tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd: the id from the cgroup")
-                tap.equal(e.get("K8S_POD_NAME"), "resolver-6f9d", "containerd: K8S_POD_NAME over gRPC")
-                tap.equal(e.get("K8S_NAMESPACE"), "infra", "containerd: K8S_NAMESPACE over gRPC")
-                tap.equal(e.get("K8S_CONTAINER_NAME"), "lookup", "containerd: K8S_CONTAINER_NAME over gRPC")
-                tap.check("IMAGE_NAME" not in e, "containerd: no IMAGE_NAME for a container made from a rootfs", e)
+        # ctr with a bare root file system: containerd knows labels, no
+        # image. It exits, and ctr --rm deletes it, at once.
+        container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
+        query = "containerd.wild.example.test"
+        # --rootfs is a flag: the root file system is the first argument,
+        # after every flag.
+        run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=resolver-6f9d",
+                             "--label", "io.kubernetes.pod.namespace=infra",
+                             "--label", "io.kubernetes.container.name=lookup", "--rootfs", rootfs, container_id,
+                             "/bin/nslookup", query, NSD_ADDRESS, check=False)
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.check(found, "a query from a containerd container is reported", run.stderr)
+        if found:
+            e = found[0]
+            tap.equal(e.get("CONTAINER_RUNTIME"), "containerd", "containerd: CONTAINER_RUNTIME", e)
+            tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd: the id from the cgroup")
+            tap.equal(e.get("K8S_POD_NAME"), "resolver-6f9d", "containerd: K8S_POD_NAME over gRPC")
+            tap.equal(e.get("K8S_NAMESPACE"), "infra", "containerd: K8S_NAMESPACE over gRPC")
+            tap.equal(e.get("K8S_CONTAINER_NAME"), "lookup", "containerd: K8S_CONTAINER_NAME over gRPC")
+            tap.check("IMAGE_NAME" not in e, "containerd: no IMAGE_NAME for a container made from a rootfs", e)
 
-            # ctr from an image: containerd knows which.
-            container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
-            query = "containerd-image.wild.example.test"
-            run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=img-1",
-                                 CONTAINERD_IMAGE, container_id, "/bin/sh", "-c",
-                                 f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
-            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
-            tap.check(found, "a query from a containerd container made from an image is reported", run.stderr)
-            if found:
-                e = found[0]
-                tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd image: the id", e)
-                tap.equal(e.get("IMAGE_NAME"), CONTAINERD_IMAGE, "containerd image: IMAGE_NAME over gRPC")
-                tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
-            # A Kubernetes pod container under the kubelet's cgroupfs driver:
-            # "/kubepods/<qos>/pod<uid>/<64 hex id>" does not say which
-            # runtime made it, so dnsvisd asks the CRI runtime it has
-            # (containerd, namespace k8s.io), as it would on such a node.
-            pod_uid = str(uuid.uuid4())
-            pod_container = uuid.uuid4().hex + uuid.uuid4().hex
-            query = "kubepods.wild.example.test"
-            run = containerd.ctr("--namespace", "k8s.io", "run", "--rm", "--net-host",
-                                 "--cgroup", f"/kubepods/besteffort/pod{pod_uid}/{pod_container}",
-                                 "--label", "io.kubernetes.pod.name=api-5c8d", "--label",
-                                 "io.kubernetes.pod.namespace=payments", "--label",
-                                 "io.kubernetes.container.name=api", "--rootfs", rootfs, pod_container,
-                                 "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
-            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
-            tap.check(found, "a query from a pod container (kubelet cgroupfs driver) is reported", run.stderr)
-            if found:
-                e = found[0]
-                tap.equal(e.get("CONTAINER_ID_FULL"), pod_container, "kubepods: the id from the cgroup", e)
-                tap.equal(e.get("K8S_POD_UID"), pod_uid, "kubepods: K8S_POD_UID from the cgroup")
-                tap.equal(e.get("K8S_POD_NAME"), "api-5c8d", "kubepods: K8S_POD_NAME from containerd's k8s.io namespace")
-                tap.equal(e.get("K8S_NAMESPACE"), "payments", "kubepods: K8S_NAMESPACE from containerd")
-                tap.equal(e.get("K8S_CONTAINER_NAME"), "api", "kubepods: K8S_CONTAINER_NAME from containerd")
-            tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
-                      daemon.stderr()[-2000:])
+        # ctr from an image: containerd knows which.
+        container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
+        query = "containerd-image.wild.example.test"
+        run = containerd.ctr("run", "--rm", "--net-host", "--label", "io.kubernetes.pod.name=img-1",
+                             CONTAINERD_IMAGE, container_id, "/bin/sh", "-c",
+                             f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.check(found, "a query from a containerd container made from an image is reported", run.stderr)
+        if found:
+            e = found[0]
+            tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd image: the id", e)
+            tap.equal(e.get("IMAGE_NAME"), CONTAINERD_IMAGE, "containerd image: IMAGE_NAME over gRPC")
+            tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
+        # A Kubernetes pod container under the kubelet's cgroupfs driver:
+        # "/kubepods/<qos>/pod<uid>/<64 hex id>" does not say which
+        # runtime made it, so dnsvisd asks the CRI runtime it has
+        # (containerd, namespace k8s.io), as it would on such a node.
+        pod_uid = str(uuid.uuid4())
+        pod_container = uuid.uuid4().hex + uuid.uuid4().hex
+        query = "kubepods.wild.example.test"
+        run = containerd.ctr("--namespace", "k8s.io", "run", "--rm", "--net-host",
+                             "--cgroup", f"/kubepods/besteffort/pod{pod_uid}/{pod_container}",
+                             "--label", "io.kubernetes.pod.name=api-5c8d", "--label",
+                             "io.kubernetes.pod.namespace=payments", "--label",
+                             "io.kubernetes.container.name=api", "--rootfs", rootfs, pod_container,
+                             "/bin/sh", "-c", f"/bin/nslookup {query} {NSD_ADDRESS}; /bin/sleep 1", check=False)
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.check(found, "a query from a pod container (kubelet cgroupfs driver) is reported", run.stderr)
+        if found:
+            e = found[0]
+            tap.equal(e.get("CONTAINER_ID_FULL"), pod_container, "kubepods: the id from the cgroup", e)
+            tap.equal(e.get("K8S_POD_UID"), pod_uid, "kubepods: K8S_POD_UID from the cgroup")
+            tap.equal(e.get("K8S_POD_NAME"), "api-5c8d", "kubepods: K8S_POD_NAME from containerd's k8s.io namespace")
+            tap.equal(e.get("K8S_NAMESPACE"), "payments", "kubepods: K8S_NAMESPACE from containerd")
+            tap.equal(e.get("K8S_CONTAINER_NAME"), "api", "kubepods: K8S_CONTAINER_NAME from containerd")
+        tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
+                  daemon.stderr()[-2000:])
 
         # Exited containers are forgotten once no transaction from them can
         # still be waiting: Timeout= 1 s + MetadataWait= 1 s + 5 s.
-        exited = [quick_id] + ([container_id] if containerd else [])
+        exited = [quick_id, container_id]
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not all(
                 f"Container {c} has exited" in daemon.stderr() for c in exited if c):

@@ -15,7 +15,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from container_runtimes import busybox_rootfs, docker_import, dockerd_or_skip
+from container_runtimes import busybox_rootfs, docker_import, Dockerd
 from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, require_root_and_tools, workdir
 from private_system_bus import PrivateSystemBus
 
@@ -77,7 +77,7 @@ def main():
         bus = PrivateSystemBus(work, os.path.join(SOURCE_ROOT, "dbus", "org.dnsvis1.conf"))
         os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = bus.address  # for dnsvisd, started below
         nsd = Nsd(work)
-        dockerd = dockerd_or_skip(work)
+        dockerd = Dockerd(work)
         docker_import(dockerd, busybox_rootfs(work), IMAGE)
         daemon = Dnsvisd(work, f"[Visibility]\nGlobal=no\n[Containers]\nDockerSocket={dockerd.socket}\n",
                          extra_args=[f"--state-dir={work}/state"])

@@ -8,21 +8,16 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from booted_systemd import BootedSystemd, journal, wait_journal
-from dnsvis_testlib import Tap, dnsvisd_path, require_root_and_tools, skip
+from booted_systemd import boot_systemd, journal, wait_journal
+from dnsvis_testlib import Tap, dnsvisd_path, require_root_and_tools
 
 DNS_ADDRESS = "127.53.0.2"
 
 
 def main():
     require_root_and_tools("systemd-nspawn", "nsenter", "dnsmasq", "dig")
-    if not os.path.exists("/usr/lib/systemd/systemd"):
-        skip("systemd is not installed, so no container can boot it")
     tap = Tap()
-    try:
-        container = BootedSystemd(bind_read_only=[os.path.dirname(os.path.realpath(dnsvisd_path()))])
-    except Exception as error:  # a machine that cannot boot systemd in a container
-        skip(f"cannot boot systemd in a container here: {error}")
+    container = boot_systemd(bind_read_only=[os.path.dirname(os.path.realpath(dnsvisd_path()))])
     try:
         run_checks(tap, container)
     finally:
@@ -60,7 +55,12 @@ def run_checks(tap, container):
         tap.equal(e.get("MESSAGE_ID"), "44f8838485b245d4ac2a7d9509a49043", "message id")
         tap.equal(e.get("PRIORITY"), "6", "priority")
         tap.equal(e.get("SYSLOG_IDENTIFIER"), "dnsvis", "identifier")
-        tap.check("DNS_LATENCY_USEC" in e and "DNS_PID" in e and "DNS_CLIENT" in e, "latency, pid and client", e)
+        tap.check(0 < int(e.get("DNS_LATENCY_USEC", "0")) < 3_000_000, "latency, within dig's three tries",
+                  e.get("DNS_LATENCY_USEC"))
+        # The kernel names the host's pid, which the container's shell
+        # cannot tell (test_capture checks the pid itself).
+        tap.check(e.get("DNS_PID", "").isdigit() and int(e["DNS_PID"]) > 1, "a pid", e.get("DNS_PID"))
+        tap.check(e.get("DNS_CLIENT", "").startswith("127."), "client address", e.get("DNS_CLIENT"))
 
     by_unit = journal(container, "-u", "dnsvis-client.service", f"DNS_NAME={name}")
     tap.equal(len(by_unit), 1, "journalctl -u <client unit> shows the client's DNS transaction")

@@ -23,9 +23,10 @@ def dnsmasq():
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def dig(name, qtype="A", *options):
-    subprocess.run(["dig", "+tries=1", "+time=2", *options, "-p", str(DNSMASQ_PORT), f"@{DNSMASQ_ADDRESS}", name, qtype],
-                   capture_output=True, timeout=30)
+def dig(name, qtype="A", *options, port=DNSMASQ_PORT):
+    """dig at dnsmasq's address; returns what it printed."""
+    return subprocess.run(["dig", "+tries=1", "+time=2", *options, "-p", str(port), f"@{DNSMASQ_ADDRESS}", name, qtype],
+                          capture_output=True, text=True, timeout=30).stdout
 
 
 def summary_of(daemon):
@@ -60,13 +61,20 @@ def main():
                       "both sides name the same client endpoint")
 
         # The default ports do not include 5353, and the server side is off.
-        daemon = Dnsvisd(work, "")
+        # Port 53 is captured: a query to it, where nothing listens, is
+        # reported once it times out (shortened here).
+        daemon = Dnsvisd(work, "[Transactions]\nTimeout=1s\n")
         tap.equal(bpf_map_of(daemon.process.pid, "dnsvis_events")["max_entries"], 4 * 1024 * 1024,
                   "by default the ring buffer has 4 MiB")
-        dig("default.opt.test")
+        answer = dig("default.opt.test")
+        dig("port53.opt.test", port=53)
         dig_default = daemon.wait_for(by_name("default.opt.test"), timeout=2)
+        dig_53 = daemon.wait_for(by_name("port53.opt.test"), timeout=5)
         daemon.stop()
+        tap.check("192.0.2.50" in answer, "dnsmasq answered on port 5353", answer)
         tap.equal(dig_default, [], "by default port 5353 is not captured")
+        tap.check(len(dig_53) == 1 and dig_53[0].get("DNS_OUTCOME") == "timeout",
+                  "by default port 53 is captured (a query nobody answered, reported as a timeout)", dig_53)
 
         # Global visibility off: nothing reaches user space, and it is counted.
         daemon = Dnsvisd(work, f"[Capture]\nPorts={DNSMASQ_PORT}\n[Visibility]\nGlobal=no\n")

@@ -9,7 +9,7 @@ import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from container_runtimes import busybox_rootfs, docker_import, dockerd_or_skip
+from container_runtimes import busybox_rootfs, docker_import, Dockerd
 from dnsvis_testlib import NSD_ADDRESS, Nsd, Tap, require_root_and_tools, skip, workdir
 from test_scope_manager import Driver
 
@@ -31,7 +31,7 @@ def main():
     tap = Tap()
     work = workdir()
     rootfs = busybox_rootfs(work)
-    dockerd = dockerd_or_skip(work)
+    dockerd = Dockerd(work)
     nsd = None
     driver = None
     name = f"dnsvis-scope-{uuid.uuid4().hex[:6]}"

@@ -3,6 +3,7 @@
 error (its warnings are shown), and it holds what an operator needs: the
 daemon and dnsvisctl, the unit (enabled by debhelper's maintainer scripts),
 the bus and polkit policies, the catalog, the man pages and the conffile."""
+import json
 import os
 import shutil
 import subprocess
@@ -43,7 +44,11 @@ def main():
     except RuntimeError as error:
         tap.check(False, "packaging/build-deb builds the package", error)
         tap.finish()
-    tap.check(True, "packaging/build-deb builds the package")
+    version = json.loads(subprocess.run(["meson", "introspect", "--projectinfo", os.environ["DNSVIS_BUILD_ROOT"]],
+                                        capture_output=True, text=True, check=True).stdout)["version"]
+    control = subprocess.run(["dpkg-deb", "-f", deb, "Package", "Version"], capture_output=True, text=True)
+    tap.equal(control.stdout.split(), ["Package:", "dnsvis", "Version:", version],
+              "packaging/build-deb builds the package: dnsvis, at the project's version", control.stderr)
     contents = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], capture_output=True, check=True).stdout
     listing = subprocess.run(["tar", "-t"], input=contents, capture_output=True, check=True).stdout.decode()
     paths = {line.removeprefix("./").rstrip("/") for line in listing.splitlines()}
