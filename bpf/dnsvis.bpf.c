@@ -496,12 +496,12 @@ static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvi
 }
 
 /* Writes a packet's record into the ring. Inlined twice, for packets with
- * a payload and for those without (a TCP SYN, FIN or RST), so the second
- * holds no copy at all. Older verifiers (Linux 6.1), loading for a process
- * without CAP_PERFMON, also walk the branch a CPU might mispredict, with
- * the compared value unknown: a copy guarded by "capture_len > 0" where
- * capture_len is 0 would be walked with a length they cannot bound, and
- * the programs refused. */
+ * a payload and for those without (a TCP SYN, FIN or RST, an empty UDP
+ * datagram), so the second holds no copy at all. Older verifiers (Linux
+ * 6.1), loading for a process without CAP_PERFMON, also walk the branch a
+ * CPU might mispredict, with the compared value unknown: a copy guarded by
+ * "capture_len > 0" where capture_len is 0 would be walked with a length
+ * they cannot bound, and the programs refused. */
 static __always_inline int record(struct __sk_buff *skb, int direction, const struct packet *p,
 				  const int has_payload, const int plain)
 {
@@ -691,8 +691,10 @@ static __always_inline int capture(struct __sk_buff *skb, int direction, const i
 	p.payload_offset = payload_offset;
 	if (skb->len <= payload_offset) {
 		/* A TCP segment without payload matters only when it opens or
-		 * closes the stream; pure ACKs are skipped. */
-		if (protocol != IPPROTO_TCP || !(p.tcp_flags & 0x07))
+		 * closes the stream; pure ACKs are skipped. An empty UDP
+		 * datagram is an empty DNS message: recorded like any other,
+		 * after the scope check, user space counts it as malformed. */
+		if (protocol == IPPROTO_TCP && !(p.tcp_flags & 0x07))
 			return SK_PASS;
 		p.payload_len = 0;
 		return record(skb, direction, &p, 0, plain);

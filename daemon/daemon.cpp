@@ -119,6 +119,8 @@ bool Daemon::handle_dns(const MessageContext& context, std::span<const uint8_t> 
     // owner names or the authority and additional sections.
     const DnsParseStatus status = parse_dns_message(wire, message_, DnsParseDepth::reported);
     if (status == DnsParseStatus::too_short) {
+        // An empty UDP datagram, which the kernel records with no payload,
+        // is counted here too.
         ++counted_.lost_by(LossCause::malformed);
         return false;
     }
@@ -392,6 +394,9 @@ Statistics Daemon::statistics() const {
     s.late_answers = table.late_answers;
     s.lost_by(LossCause::table) = table.lost_table_full;
     s.lost_by(LossCause::tcp) = reassembler_.counters().lost_segments;
+    // A TCP message of length 0 is as malformed as a UDP datagram without
+    // payload, which reaches handle_dns() and is counted there.
+    s.lost_by(LossCause::malformed) += reassembler_.counters().empty_messages;
     s.lost_by(LossCause::output) = sink_->lost();
     s.lost_by(LossCause::unfinished) = unfinished_;
     return s;

@@ -14,7 +14,7 @@ enum class LossCause : uint8_t {
     tcp,          // TCP stream data discarded: gap, cut capture, flow or byte budget
     table,        // query not tracked: transaction table full
     output,       // the sink refused the entry (journald error, stdout write error)
-    malformed,    // a packet on a DNS port too short to hold a DNS header, or not readable
+    malformed,    // a DNS message too short to hold a DNS header (empty ones too), or a packet not readable
     unfinished,   // queries still waiting for an answer when the daemon stopped
     count_,
 };

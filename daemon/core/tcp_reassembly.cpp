@@ -1,6 +1,5 @@
 #include "tcp_reassembly.hpp"
 
-#include "hash_mix.hpp"
 #include "hash_seed.hpp"
 
 #include <algorithm>
@@ -33,16 +32,10 @@ uint32_t read_be16(uint8_t high, uint8_t low) {
 
 }  // namespace
 
-size_t TcpFlowKeyHash::operator()(const TcpFlowKey& k) const noexcept {
-    uint64_t h = mix(seed, k.socket_cookie);
-    h = mix_endpoint(h, k.source);
-    h = mix_endpoint(h, k.destination);
-    h ^= h >> 32;
-    return static_cast<size_t>(h);
-}
-
 TcpReassembler::TcpReassembler(TcpReassemblyLimits limits)
-    : limits_(limits), flows_(0, TcpFlowKeyHash{random_hash_seed(this)}) {
+    : limits_(limits),
+      flows_(0, TcpFlowKeyHash{random_hash_seed(this)}),
+      closed_(limits.max_closed_flows, limits.closed_linger_ns, flows_.hash_function()) {
     // A limit of zero flows would make every segment evict itself.
     limits_.max_flows = std::max<size_t>(limits_.max_flows, 1);
     flows_.reserve(std::min<size_t>(limits_.max_flows, 1u << 16));
@@ -119,7 +112,10 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.message_got = 0;
     flow.discarding = false;
     if (length == 0) {
-        // Nothing to deliver; the next byte starts another length prefix.
+        // Nothing to deliver, but not nothing sent: counted like any DNS
+        // message too short for a header. The next byte starts another
+        // length prefix.
+        ++counters_.empty_messages;
         flow.header_len = 0;
         return;
     }
@@ -175,9 +171,12 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
                 const uint32_t length = read_be16(bytes[0], bytes[1]);
                 if (bytes.size() - 2 >= length) {
                     // The common case: the whole message is in this segment,
-                    // so hand it over without copying.
+                    // so hand it over without copying. An empty one is
+                    // counted instead (see begin_message).
                     if (length > 0)
                         deliver(flow, seen, bytes.subspan(2, length), sink);
+                    else
+                        ++counters_.empty_messages;
                     bytes = bytes.subspan(2 + length);
                     continue;
                 }
@@ -396,10 +395,19 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         // out of the table.
         if (rst || (!syn && payload_len == 0))
             return;
+        // A copy of what a flow a FIN closed already went through: its
+        // peer did not hear the ACK for its final segment. Whatever the
+        // copy holds was reported, or counted lost, when the flow closed.
+        // A SYN starts a new connection on the same ports, whatever its
+        // sequence number.
+        if (!syn && closed_.covers(key, seq, payload_len + (fin ? 1 : 0), now_ns))
+            return;
+        closed_.forget(key);
         flow = &create_flow(key);
         // Without a SYN the flow was first seen mid-stream: start here,
         // which is a guess until a whole message confirms it.
         flow->next_seq = syn ? seq + 1 : seq;
+        flow->first_seq = flow->next_seq;
         flow->start_guessed = !syn;
         created_mid_stream = !syn;
     }
@@ -423,6 +431,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
             counters_.lost_segments += pending_losses(*flow);
             reset_stream(*flow);
             flow->next_seq = data_seq;
+            flow->first_seq = data_seq;
             flow->start_guessed = false;
         }
     }
@@ -437,13 +446,19 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
         // stream ended inside of is left. What came of it is reported,
-        // unless this segment is all that was seen of the flow: then it is
-        // most likely a retransmission of a final segment whose flow is
-        // already closed, and what came of the message was reported then.
-        // Closing the flow counts it lost: the safe side if it was not.
+        // unless this segment is all that was seen of the flow: then it may
+        // be a retransmission of a final segment whose flow closed so long
+        // ago, or so many flows ago, that it is no longer remembered, and
+        // what came of the message was reported then. Closing the flow
+        // counts it lost: the safe side if it was not.
         if (!created_mid_stream)
             end_stream(*flow, segment, data_seq + payload_len, sink);
+        // Remembered from where it was first seen to just past the FIN,
+        // gaps given up included: a live flow ignores a segment behind a
+        // gap it gave up (counted lost then) just the same.
+        const uint32_t first_seq = flow->first_seq;
         discard_flow(*flow);
+        closed_.remember(key, first_seq, data_seq + payload_len + 1, now_ns);
     }
 }
 
@@ -463,11 +478,13 @@ void TcpReassembler::expire(uint64_t now_ns, const MessageSink& sink) {
             ++counters_.flows_evicted;
         discard_flow(flow);
     }
+    closed_.expire(now_ns);
 }
 
 void TcpReassembler::discard_all() {
     while (!lru_.empty())
         discard_flow(*lru_.front());
+    closed_.clear();
 }
 
 }  // namespace dnsvis

@@ -14,21 +14,10 @@
 #include "intrusive_list.hpp"
 #include "message_context.hpp"
 #include "packet_event.hpp"
+#include "tcp_closed_flows.hpp"
+#include "tcp_flow_key.hpp"
 
 namespace dnsvis {
-
-struct TcpFlowKey {
-    uint64_t socket_cookie = 0;
-    Endpoint source;
-    Endpoint destination;
-    friend bool operator==(const TcpFlowKey&, const TcpFlowKey&) = default;
-};
-
-// Seeded per reassembler: on the server side remote clients pick the ports.
-struct TcpFlowKeyHash {
-    uint64_t seed = 0;
-    size_t operator()(const TcpFlowKey& k) const noexcept;
-};
 
 struct TcpReassemblyLimits {
     size_t max_flows = 4096;
@@ -42,6 +31,16 @@ struct TcpReassemblyLimits {
     // Waiting long enough for the first costs only a later report of what
     // waited, in the rare second case.
     uint64_t reorder_window_ns = 1'000'000'000;
+    // Flows a FIN closed are remembered, this many at most and each for this
+    // long after its last sign of life, so that a retransmission of their
+    // final segment is not taken for a new flow (see tcp_closed_flows.hpp).
+    // A peer whose ACK was lost retransmits with exponential backoff, and
+    // each copy resets the clock: 30 s covers every copy sent less than 30 s
+    // after the one before (from a 200 ms RTO, the first eight, over some
+    // 50 s). Forgetting one only lets a duplicate through, so neither limit
+    // can lose data.
+    size_t max_closed_flows = 4096;
+    uint64_t closed_linger_ns = 30'000'000'000;
 };
 
 struct TcpReassemblyCounters {
@@ -56,6 +55,10 @@ struct TcpReassemblyCounters {
     // message is not lost, as a cut UDP message is not.
     uint64_t lost_segments = 0;
     uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
+    // Messages whose length prefix was 0. Never delivered (there is nothing
+    // to parse), they are counted as malformed, as a DNS message shorter
+    // than its header is.
+    uint64_t empty_messages = 0;
 };
 
 class TcpReassembler {
@@ -85,15 +88,19 @@ public:
 
     // Gives up gaps older than the reorder window, delivering what was held
     // behind them (a flow's next segment would, but it may never come), and
-    // drops flows idle for longer than the limit.
+    // drops flows idle for longer than the limit; forgets closed flows
+    // whose time is up.
     void expire(uint64_t now_ns, const MessageSink& sink);
 
     // Drops every flow, counting what each still held as lost: for shutdown,
     // so that the final counters account for data that never completed.
+    // Closed flows are forgotten too.
     void discard_all();
 
     const TcpReassemblyCounters& counters() const { return counters_; }
     size_t flow_count() const;
+    // Flows a FIN closed that are remembered for their retransmissions.
+    size_t closed_flow_count() const { return closed_.size(); }
     size_t buffered_bytes() const { return total_bytes_; }
     // Segments waiting behind a gap, across all flows.
     size_t held_segments() const { return held_segments_; }
@@ -118,6 +125,8 @@ private:
         Flow* next = nullptr;
         uint64_t last_seen_ns = 0;
         uint32_t next_seq = 0;  // first stream byte not yet consumed
+        // Where the stream was first seen: its start, or mid-stream.
+        uint32_t first_seq = 0;
 
         // The message being assembled. header_len == 2 means message_len is
         // known; then message_got body bytes have gone by, kept in `body`
@@ -187,6 +196,7 @@ private:
     size_t held_segments_ = 0;
     std::unordered_map<TcpFlowKey, Flow, TcpFlowKeyHash> flows_;
     IntrusiveList<Flow> lru_;  // front: least recently used
+    TcpClosedFlows closed_;    // after flows_: hashed with its seed
 };
 
 }  // namespace dnsvis

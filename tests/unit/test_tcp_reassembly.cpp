@@ -440,12 +440,125 @@ TEST_CASE("a final segment retransmitted after its flow closed reports nothing t
     const Bytes final_segment = cat({framed(a), slice(framed(b), 0, 20)});
     h.syn();
     h.feed(0, final_segment, tcp_flag::fin, 1);
+    REQUIRE(h.got.size() == 1);
     REQUIRE(h.partials.size() == 1);
     CHECK(h.r.flow_count() == 0);
+    CHECK(h.r.closed_flow_count() == 1);
     // Its ACK was lost: the same segment again, for a flow already gone.
+    // Neither the whole message nor the one it ends inside of is new.
     h.feed(0, final_segment, tcp_flag::fin, 2);
+    CHECK(h.got.size() == 1);
     CHECK(h.partials.size() == 1);
+    CHECK(h.r.counters().messages == 1);
+    CHECK(h.r.counters().lost_segments == 0);
     CHECK(h.r.flow_count() == 0);
+}
+
+TEST_CASE("retransmissions of a closed flow's segments are not delivered again") {
+    Harness h;
+    const Bytes a = body(30, 90), b = body(40, 91);
+    const Bytes first = framed(a), last = framed(b);
+    const uint32_t end = static_cast<uint32_t>(first.size() + last.size());
+    h.syn(1000);
+    h.feed(1000, first, 0, 1);
+    SUBCASE("data and FIN in one segment, retransmitted as it was") {
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, tcp_flag::fin, 2);
+        REQUIRE(h.got.size() == 2);
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, tcp_flag::fin, 200'000'000);
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, tcp_flag::fin, 600'000'000);
+    }
+    SUBCASE("FIN alone, the data retransmitted with it") {
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, 0, 2);
+        h.feed(1000 + end, {}, tcp_flag::fin, 3);
+        REQUIRE(h.got.size() == 2);
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, tcp_flag::fin, 200'000'000);
+    }
+    SUBCASE("an earlier segment, then everything at once") {
+        h.feed(1000 + static_cast<uint32_t>(first.size()), last, tcp_flag::fin, 2);
+        REQUIRE(h.got.size() == 2);
+        h.feed(1000, first, 0, 200'000'000);
+        h.feed(1000, cat({first, last}), tcp_flag::fin, 600'000'000);
+    }
+    CHECK(h.got.size() == 2);
+    CHECK(h.partials.empty());
+    CHECK(h.r.counters().messages == 2);
+    CHECK(h.r.counters().lost_segments == 0);
+    CHECK(h.r.flow_count() == 0);
+    CHECK(h.r.closed_flow_count() == 1);
+}
+
+TEST_CASE("a closed flow's ports reused: the new stream is delivered") {
+    Harness h;
+    const Bytes a = body(100, 92), b = body(30, 93), c = body(20, 94);
+    h.syn(0);
+    h.feed(0, framed(a), tcp_flag::fin, 1);
+    REQUIRE(h.got.size() == 1);
+    REQUIRE(h.r.closed_flow_count() == 1);
+    uint32_t seq_c = 0;
+    SUBCASE("a SYN starts it, even with a sequence number inside the old stream") {
+        // The new stream's first bytes lie wholly within what the closed
+        // flow covered: only the SYN tells them apart from a copy.
+        h.feed(flow_key(1), 2, 9, tcp_flag::syn, {});
+        CHECK(h.r.closed_flow_count() == 0);
+        h.feed(10, framed(b), 0, 3);
+        seq_c = 10 + 32;
+    }
+    SUBCASE("its SYN unseen, data beyond the old end starts it mid-stream") {
+        h.feed(5000, framed(b), 0, 3);
+        CHECK(h.r.closed_flow_count() == 0);
+        seq_c = 5000 + 32;
+    }
+    REQUIRE(h.got.size() == 2);
+    CHECK(h.got[1] == b);
+    CHECK(h.r.flow_count() == 1);
+    // Followed like any stream, and remembered in turn when it closes.
+    h.feed(seq_c, framed(c), tcp_flag::fin, 4);
+    REQUIRE(h.got.size() == 3);
+    CHECK(h.got[2] == c);
+    CHECK(h.r.closed_flow_count() == 1);
+    h.feed(seq_c, framed(c), tcp_flag::fin, 5);
+    CHECK(h.got.size() == 3);
+    CHECK(h.r.counters().lost_segments == 0);
+}
+
+TEST_CASE("closed flows are remembered in bounded number, for a bounded time") {
+    TcpReassemblyLimits limits;
+    limits.max_closed_flows = 3;
+    limits.closed_linger_ns = 1000;
+    Harness h(limits);
+    const Bytes final_segment = framed(body(20, 95));
+    // Ten connections, each one final segment after its SYN.
+    for (uint64_t cookie = 1; cookie <= 10; ++cookie) {
+        h.feed(flow_key(cookie), 100, 0, tcp_flag::syn, {});
+        h.feed(flow_key(cookie), 100, 1, tcp_flag::fin, final_segment);
+        CHECK(h.r.closed_flow_count() == std::min<uint64_t>(cookie, 3));
+    }
+    REQUIRE(h.got.size() == 10);
+    CHECK(h.r.flow_count() == 0);
+
+    // The last three closed are remembered: their copies are ignored.
+    for (uint64_t cookie = 8; cookie <= 10; ++cookie)
+        h.feed(flow_key(cookie), 600, 1, tcp_flag::fin, final_segment);
+    CHECK(h.got.size() == 10);
+    // One forgotten for the limit loses nothing: its copy is taken for a
+    // new flow, as before there was any memory, and reported again.
+    h.feed(flow_key(1), 600, 1, tcp_flag::fin, final_segment);
+    CHECK(h.got.size() == 11);
+    CHECK(h.r.closed_flow_count() == 3);  // flow 1 again, in place of the oldest
+    CHECK(h.r.counters().lost_segments == 0);
+
+    // A copy keeps its flow remembered for another linger from when it came:
+    // flows 9 and 10 were seen at 600, flow 1 closed again at 600.
+    h.feed(flow_key(10), 1500, 1, tcp_flag::fin, final_segment);
+    CHECK(h.got.size() == 11);
+    h.expire(1600);
+    CHECK(h.r.closed_flow_count() == 1);  // only flow 10's time is not up
+    // Past its time a flow is not remembered, even before expire() frees it.
+    h.feed(flow_key(10), 2500, 1, tcp_flag::fin, final_segment);
+    CHECK(h.got.size() == 12);
+    h.expire(10'000);
+    CHECK(h.r.closed_flow_count() == 0);
+    CHECK(h.r.counters().lost_segments == 0);
 }
 
 TEST_CASE("no partial message from a guessed message start until a whole message confirms it") {
@@ -850,17 +963,51 @@ TEST_CASE("a message already being skipped is not counted again when its flow cl
     CHECK(h.r.flow_count() == 0);
 }
 
-TEST_CASE("zero-length messages are skipped") {
+TEST_CASE("zero-length messages are counted, never delivered") {
     Harness h;
     const Bytes a = body(12, 60);
     h.feed(0, cat({Bytes{0, 0}, framed(a), Bytes{0, 0}}));
     REQUIRE(h.got.size() == 1);
     CHECK(h.got[0] == a);
+    CHECK(h.r.counters().empty_messages == 2);
     // Zero length split across segments.
     h.feed(18, Bytes{0});
+    CHECK(h.r.counters().empty_messages == 2);
     h.feed(19, cat({Bytes{0}, framed(a)}));
     CHECK(h.got.size() == 2);
     CHECK(h.r.counters().messages == 2);
+    CHECK(h.r.counters().empty_messages == 3);
+    // Nothing of them is lost data, nor kept.
+    CHECK(h.r.counters().lost_segments == 0);
+    CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("a zero-length message is counted wherever the stream puts it") {
+    Harness h;
+    const Bytes a = body(40, 96);
+    const Bytes wire = framed(a);
+    h.syn();
+    SUBCASE("alone in a segment, then the FIN") {
+        h.feed(0, Bytes{0, 0});
+        h.feed(2, {}, tcp_flag::fin);
+        CHECK(h.got.empty());
+    }
+    SUBCASE("after the end of a message that began in an earlier segment") {
+        h.feed(0, slice(wire, 0, 20));
+        h.feed(20, cat({slice(wire, 20, wire.size()), Bytes{0, 0}}), tcp_flag::fin);
+        REQUIRE(h.got.size() == 1);
+        CHECK(h.got[0] == a);
+    }
+    SUBCASE("its length prefix split, the second byte held behind a gap") {
+        h.feed(0, Bytes{0});
+        h.feed(2, wire);
+        h.feed(1, Bytes{0});
+        REQUIRE(h.got.size() == 1);
+        CHECK(h.got[0] == a);
+    }
+    CHECK(h.r.counters().empty_messages == 1);
+    CHECK(h.partials.empty());
+    CHECK(h.r.counters().lost_segments == 0);
 }
 
 TEST_CASE("directions and sockets are separate flows") {
