@@ -28,13 +28,17 @@ struct Statistics {
     uint64_t captured = 0;      // events the kernel wrote to the ring buffer
     uint64_t cut = 0;           // events whose payload exceeded the snap length
     uint64_t filtered = 0;      // DNS packets skipped by the visibility scope
-    uint64_t transactions = 0;  // entries reported (all outcomes)
+    // Transaction entries made, all outcomes: handed to the sink, which may
+    // still refuse one (then counted as lost output too).
+    uint64_t transactions = 0;
     uint64_t answered = 0;
     uint64_t timeouts = 0;
     uint64_t unmatched_responses = 0;
     uint64_t retransmits = 0;
     uint64_t late_answers = 0;  // answers to retransmitted copies of an answered query
-    uint64_t parse_errors = 0;  // reported, but the message did not parse completely
+    // Messages that did not parse completely, queries and answers alike; an
+    // answer's entry says what was wrong in DNS_PARSE_ERROR.
+    uint64_t parse_errors = 0;
     std::array<uint64_t, loss_cause_count> lost{};
 
     uint64_t& lost_by(LossCause cause) { return lost[static_cast<size_t>(cause)]; }
