@@ -4,15 +4,6 @@
 
 namespace dnsvis {
 
-namespace {
-
-// Sequence numbers wrap at 2^32 (RFC 9293 3.4): compare by signed distance.
-int32_t seq_diff(uint32_t a, uint32_t b) {
-    return static_cast<int32_t>(a - b);
-}
-
-}  // namespace
-
 TcpClosedFlows::TcpClosedFlows(size_t max_flows, uint64_t linger_ns, TcpFlowKeyHash hash)
     : max_flows_(std::max<size_t>(max_flows, 1)), linger_ns_(linger_ns), flows_(0, hash) {}
 
@@ -57,7 +48,11 @@ bool TcpClosedFlows::covers(const TcpFlowKey& key, uint32_t seq, uint32_t length
     }
     // Bounded below by where the flow was first seen as well as above by its
     // FIN: only what the flow itself went through is known to be a copy.
-    if (seq_diff(seq, closed.start) < 0 || seq_diff(seq + length, closed.end) > 0)
+    // Offsets from the start, unsigned, so that a segment longer than the
+    // range, or some 2^31 away from it, cannot look covered.
+    const uint32_t offset = seq - closed.start;
+    const uint32_t span = closed.end - closed.start;
+    if (offset > span || length > span - offset)
         return false;
     closed.last_seen_ns = std::max(closed.last_seen_ns, now_ns);
     order_.unlink(closed);

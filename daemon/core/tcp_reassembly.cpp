@@ -114,8 +114,11 @@ void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     if (length == 0) {
         // Nothing to deliver, but not nothing sent: counted like any DNS
         // message too short for a header. The next byte starts another
-        // length prefix.
-        ++counters_.empty_messages;
+        // length prefix. Where the message boundaries are only guessed
+        // (a flow first seen mid-stream), zeros are more likely a header's
+        // or padding's than an empty message: not counted.
+        if (!flow.start_guessed)
+            ++counters_.empty_messages;
         flow.header_len = 0;
         return;
     }
@@ -175,7 +178,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
                     // counted instead (see begin_message).
                     if (length > 0)
                         deliver(flow, seen, bytes.subspan(2, length), sink);
-                    else
+                    else if (!flow.start_guessed)
                         ++counters_.empty_messages;
                     bytes = bytes.subspan(2 + length);
                     continue;
@@ -442,6 +445,10 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         process(*flow, segment, data_seq, payload_len, payload, sink);
 
     if (fin) {
+        // A FIN ahead of a gap: the network may still bring what is
+        // missing, as a flow of its own (see below), so such a flow is not
+        // remembered as closed.
+        const bool gaps_open = !flow->held.empty();
         while (!flow->held.empty())
             give_up_gap(*flow, sink);
         // Held segments were all applied above, so at most a message the
@@ -453,12 +460,11 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         // counts it lost: the safe side if it was not.
         if (!created_mid_stream)
             end_stream(*flow, segment, data_seq + payload_len, sink);
-        // Remembered from where it was first seen to just past the FIN,
-        // gaps given up included: a live flow ignores a segment behind a
-        // gap it gave up (counted lost then) just the same.
+        // Remembered from where it was first seen to just past the FIN.
         const uint32_t first_seq = flow->first_seq;
         discard_flow(*flow);
-        closed_.remember(key, first_seq, data_seq + payload_len + 1, now_ns);
+        if (!gaps_open)
+            closed_.remember(key, first_seq, data_seq + payload_len + 1, now_ns);
     }
 }
 

@@ -43,6 +43,16 @@ TEST_CASE("closed flows: sequence numbers wrap around at 2^32") {
     CHECK_FALSE(closed.covers(closed_key(1), 0xFFFFFFE0u, 0x10, 1));
 }
 
+TEST_CASE("closed flows: a segment longer than the range, half the sequence space away, is no copy") {
+    TcpClosedFlows closed(16, 1000, TcpFlowKeyHash{7});
+    closed.remember(closed_key(1), 1000, 1023, 0);  // a 22-byte final segment and its FIN
+    // Its start some 2^31 past the range's, its end some 2^31 before the
+    // range's end: signed distances from each end alone would take it in.
+    CHECK_FALSE(closed.covers(closed_key(1), 0x800003D8u, 100, 1));
+    CHECK_FALSE(closed.covers(closed_key(1), 1000, 0xFFFFFFF0u, 1));
+    CHECK(closed.covers(closed_key(1), 1000, 23, 1));
+}
+
 TEST_CASE("closed flows: at most the limit, the oldest forgotten first") {
     TcpClosedFlows closed(3, 1000, TcpFlowKeyHash{7});
     for (uint64_t cookie = 1; cookie <= 3; ++cookie)

@@ -966,6 +966,7 @@ TEST_CASE("a message already being skipped is not counted again when its flow cl
 TEST_CASE("zero-length messages are counted, never delivered") {
     Harness h;
     const Bytes a = body(12, 60);
+    h.syn();
     h.feed(0, cat({Bytes{0, 0}, framed(a), Bytes{0, 0}}));
     REQUIRE(h.got.size() == 1);
     CHECK(h.got[0] == a);
@@ -980,6 +981,33 @@ TEST_CASE("zero-length messages are counted, never delivered") {
     // Nothing of them is lost data, nor kept.
     CHECK(h.r.counters().lost_segments == 0);
     CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("zeros where a flow first seen mid-stream only guesses a message start are not counted") {
+    Harness h;
+    const Bytes a = body(12, 61);
+    // Seen from the middle: the zeros may be a header's counts or padding.
+    h.feed(500, cat({Bytes{0, 0, 0, 0}, framed(a)}));
+    CHECK(h.r.counters().empty_messages == 0);
+    REQUIRE(h.got.size() == 1);
+    // A whole message put the stream in step: from here zeros are counted.
+    h.feed(500 + 4 + static_cast<uint32_t>(a.size() + 2), Bytes{0, 0});
+    CHECK(h.r.counters().empty_messages == 1);
+}
+
+TEST_CASE("a FIN ahead of a gap: the flow is not remembered, and the late segment is still read") {
+    Harness h;
+    const Bytes a = body(30, 62), b = body(40, 63);
+    const Bytes first = framed(a), second = framed(b);
+    const uint32_t second_seq = static_cast<uint32_t>(first.size());
+    h.syn();
+    // The first segment is late; the second arrives with the FIN.
+    h.feed(second_seq, second, tcp_flag::fin, 1);
+    CHECK(h.r.flow_count() == 0);
+    CHECK(h.r.closed_flow_count() == 0);
+    // The network's retransmission of the first: a flow of its own, read.
+    h.feed(0, first, 0, 2);
+    CHECK(std::find(h.got.begin(), h.got.end(), a) != h.got.end());
 }
 
 TEST_CASE("a zero-length message is counted wherever the stream puts it") {
