@@ -614,6 +614,16 @@ void apply_config_text(std::string_view text, std::string_view file_name, Config
         }
         if (state == State::Ignored)
             continue;
+        // As in systemd, "#" starts a comment only at the start of a line.
+        // One after a value ("Ports=53  # DNS") is the commonest slip, and
+        // a socket path would silently take it in: say so, and keep the
+        // setting as it was.
+        if (const size_t hash = value.find('#');
+            hash != std::string_view::npos && hash > 0 && is_space(value[hash - 1])) {
+            report(std::string(key) + "= " + quoted(value) +
+                   " has a comment after its value; comments take lines of their own, ignoring");
+            continue;
+        }
 
         const KeyHandler* handler = nullptr;
         for (const KeyHandler& h : kKeys) {

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 #include <string>
 #include <string_view>
@@ -14,15 +13,12 @@
 #include "dns_names.hpp"
 #include "dns_parser.hpp"
 #include "dns_rdata.hpp"
+#include "fuzz_require.hpp"
 
 using namespace dnsvis;
+using dnsvis::fuzz::require;
 
 namespace {
-
-void require(bool condition) {
-    if (!condition)
-        std::abort();
-}
 
 // A presentation-form name: "." or non-empty labels joined by single dots,
 // printable ASCII only, no upper case; at most 253 characters unless it

@@ -11,19 +11,15 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 #include <span>
 
 #include "tcp_reassembly.hpp"
+#include "fuzz_require.hpp"
 
 using namespace dnsvis;
+using dnsvis::fuzz::require;
 
 namespace {
-
-void require(bool condition) {
-    if (!condition)
-        std::abort();
-}
 
 // One step, 8 bytes and then its payload:
 //   [0]    flow (bits 0-1); SYN (bit 2), FIN (bit 3), RST (bit 4); expire after the step (bit 5)

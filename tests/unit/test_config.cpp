@@ -148,6 +148,19 @@ TEST_CASE("config: syntax details") {
         CHECK(d[0].line == 2);
         CHECK(contains(d[0].message, "Ports= \"=53\""));
     }
+    SUBCASE("a comment after a value is refused, whatever the key, and said so") {
+        std::vector<ConfigDiagnostic> d;
+        const Config c = parse("[Capture]\nPorts=53 5353  # two ports\n"
+                               "[Containers]\nDockerSocket=/run/docker.sock # not a path\n"
+                               "PodmanSocket=/run/pod#man.sock\n", d);
+        REQUIRE(d.size() == 2);
+        CHECK(d[0].line == 2);
+        CHECK(contains(d[0].message, "comment after its value"));
+        CHECK(d[1].line == 4);
+        CHECK(c.ports == Config{}.ports);
+        CHECK(c.docker_socket == Config{}.docker_socket);
+        CHECK(c.podman_socket == "/run/pod#man.sock");  // a "#" inside a value is the value's
+    }
     SUBCASE("X- sections are ignored silently") {
         Config c = parse_clean("[X-Vendor]\nAnything=goes\n[Capture]\nSnapLength=900\n");
         CHECK(c.snap_length == 900);
