@@ -406,6 +406,10 @@ bool BpfCapture::set_scopes(const KernelScopes& scopes) {
     return first_error == 0;
 }
 
+std::string BpfCapture::probe_mode() const {
+    return follows_execs_ ? "cgroup_skb+sock_addr+raw_tp" : "cgroup_skb+sock_addr";
+}
+
 bool BpfCapture::last_exec(uint32_t pid, dnsvis_exec_record& record) const {
     return follows_execs_ && bpf_map_lookup_elem(bpf_map__fd(skeleton_->maps.dnsvis_execs), &pid, &record) == 0;
 }

@@ -77,6 +77,10 @@ public:
     // Whether the exec and fork programs run: without them last_exec()
     // finds nothing.
     bool follows_execs() const { return follows_execs_; }
+    // The kinds of kernel hook the attached programs use, joined by "+"
+    // (the bus's ProbeMode): cgroup_skb and sock_addr always, raw_tp when
+    // the exec and fork programs run.
+    std::string probe_mode() const;
     // What the kernel recorded at process `pid`'s last exec, if it still
     // holds a record (the most recent DNSVIS_MAX_EXECS processes).
     bool last_exec(uint32_t pid, dnsvis_exec_record& record) const;

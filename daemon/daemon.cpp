@@ -466,7 +466,7 @@ void Daemon::start_bus() {
         return;
     try {
         bus_ = std::make_unique<BusService>(
-            event_, BusService::Sources{*scopes_, [this] { return statistics(); }, "cgroup_skb+sock_addr"});
+            event_, BusService::Sources{*scopes_, [this] { return statistics(); }, capture_->probe_mode()});
     } catch (const std::exception& error) {
         log_notice("No D-Bus control (org.dnsvis1), capturing anyway: %s", error.what());
     }

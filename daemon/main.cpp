@@ -53,7 +53,7 @@ void print_help() {
         "                          or one JSON object per line on stdout\n"
         "     --config=FILE        Configuration file (default: %s/dnsvis/dnsvis.conf);\n"
         "                          drop-ins are read from FILE.d/*.conf\n"
-        "     --log-level=LEVEL    err, warning, notice, info (default) or debug\n"
+        "     --log-level=LEVEL    err (or error), warning, notice, info (default) or debug\n"
         "     --no-bus             Do not offer org.dnsvis1 on the system bus\n"
         "     --state-dir=DIR      Where visibility scopes are kept (scopes.json) when\n"
         "                          $STATE_DIRECTORY is not set (default: %s/lib/dnsvis)\n"

@@ -10,6 +10,7 @@ programs see, and Docker does not run inside it."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -119,7 +120,7 @@ def fresh_name(label):
 
 
 def main():
-    require_root_and_tools("systemd-nspawn", "nsenter", "dnsmasq", "dig", "busctl", "dbus-send", "setpriv")
+    require_root_and_tools("systemd-nspawn", "nsenter", "dnsmasq", "dig", "busctl", "dbus-send", "setpriv", "bpftool")
     if not os.path.exists(DNSVISCTL):
         skip(f"dnsvisctl is not built ({DNSVISCTL})")
     tap = Tap()
@@ -204,7 +205,12 @@ def check_properties_and_statistics(tap, container, bus):
     got = bus.busctl("get-property", "org.dnsvis1", "/org/dnsvis1", INTERFACE, "Version").stdout.split()
     tap.check(len(version) == 2 and got == ["s", f'"{version[1]}"'], "Version is the daemon's version", got)
     probes = bus.busctl("get-property", "org.dnsvis1", "/org/dnsvis1", INTERFACE, "ProbeMode").stdout.split()
-    tap.equal(probes, ["s", '"cgroup_skb+sock_addr"'], "ProbeMode names the kernel hooks")
+    # raw_tp when the exec programs run: a raw tracepoint program of ours is
+    # loaded (this is the only dnsvisd running).
+    loaded = subprocess.run(["bpftool", "prog", "show"], capture_output=True, text=True).stdout
+    follows_execs = any("raw_tracepoint" in line and "dnsvis_" in line for line in loaded.splitlines())
+    expected = "cgroup_skb+sock_addr+raw_tp" if follows_execs else "cgroup_skb+sock_addr"
+    tap.equal(probes, ["s", f'"{expected}"'], "ProbeMode names the kinds of kernel hook in use", loaded)
     tap.equal(bus.global_visible(), False, "Global is false, as configured ([Visibility] Global=no)")
     keys = set(bus.statistics())
     expected = {"captured", "cut", "filtered", "transactions", "answered", "timeouts", "unmatched_responses",
@@ -368,7 +374,7 @@ def check_monitor(tap, container, bus):
     tap.equal(seen, [], "after the subscriber is killed, no Transaction signal is sent at all")
 
     ctl = container.run(DNSVISCTL, "--no-pager", "status", check=False)
-    tap.check(ctl.returncode == 0 and "cgroup_skb+sock_addr" in ctl.stdout, "dnsvisctl status", ctl.stdout + ctl.stderr)
+    tap.check(ctl.returncode == 0 and "Probes: cgroup_skb+sock_addr" in ctl.stdout, "dnsvisctl status", ctl.stdout + ctl.stderr)
     ctl = container.run(DNSVISCTL, "--json", "scopes", check=False)
     tap.check(ctl.returncode == 0 and {"kind": "unit", "target": unit, "enabled": True} in json.loads(ctl.stdout or "[]"),
               "dnsvisctl --json scopes", ctl.stdout + ctl.stderr)
