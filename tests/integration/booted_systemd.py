@@ -49,16 +49,22 @@ class BootedSystemd:
              "--system-call-filter=bpf perf_event_open", "--private-network",
              *[f"--bind-ro={path}" for path in bind_read_only], "-b", "systemd.unit=basic.target"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "nspawn.log"), "w"))
-        self.pid = self._find_init()
+        try:
+            self.pid = self._find_init()
+            self._wait_for_boot(deadline=time.monotonic() + 120)
+        except BaseException:
+            self.stop()  # a container left running would load every later test
+            raise
+
+    def _wait_for_boot(self, deadline):
         # Until its bus is up, systemctl answers nothing; then it waits for boot.
-        deadline = time.monotonic() + 120
         state = ""
         while time.monotonic() < deadline:
-            state = self.run("systemctl", "is-system-running", "--wait", check=False, timeout=120).stdout.strip()
+            state = self.run("systemctl", "is-system-running", "--wait", check=False,
+                             timeout=max(1.0, deadline - time.monotonic())).stdout.strip()
             if state in ("running", "degraded"):
                 return
             time.sleep(0.5)
-        self.stop()
         raise RuntimeError(f"the container's systemd is {state!r}")
 
     def _find_init(self, timeout=60):
