@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, os.path.join(HERE, "..", "packaging"))
 from booted_systemd import boot_systemd
-from dnsvis_testlib import NSD_ADDRESS, Tap, require_root_and_tools, skip
+from dnsvis_testlib import NSD_ADDRESS, Tap, patience, require_root_and_tools, skip
 from deb_build import built_deb
 
 sys.path.insert(0, HERE)
@@ -44,7 +44,7 @@ class Operator:
         self.container = container
 
     def run(self, *command, timeout=60):
-        return self.container.run(*command, check=False, timeout=timeout)
+        return self.container.run(*command, check=False, timeout=patience(timeout))
 
     def journal(self, *matches, fields=None):
         command = ["journalctl", "--no-pager", "-o", "json", *matches]
@@ -54,7 +54,7 @@ class Operator:
         return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
 
     def wait_journal(self, *matches, count=1, timeout=15):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while True:
             found = self.journal(*matches)
             if len(found) >= count or time.monotonic() >= deadline:

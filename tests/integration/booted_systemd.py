@@ -8,7 +8,7 @@ import subprocess
 import tempfile
 import time
 
-from dnsvis_testlib import skip
+from dnsvis_testlib import patience, skip
 
 
 def boot_systemd(bind_read_only=()):
@@ -51,7 +51,7 @@ class BootedSystemd:
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.base, "nspawn.log"), "w"))
         try:
             self.pid = self._find_init()
-            self._wait_for_boot(deadline=time.monotonic() + 120)
+            self._wait_for_boot(deadline=time.monotonic() + patience(120))
         except BaseException:
             self.stop()  # a container left running would load every later test
             raise
@@ -68,7 +68,7 @@ class BootedSystemd:
         raise RuntimeError(f"the container's systemd is {state!r}")
 
     def _find_init(self, timeout=60):
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + patience(timeout)
         while time.monotonic() < deadline:
             if self.nspawn.poll() is not None:
                 raise RuntimeError("systemd-nspawn exited: " + open(os.path.join(self.base, "nspawn.log")).read())
@@ -99,10 +99,11 @@ class BootedSystemd:
                 todo.append(child)
         return out
 
-    def run(self, *command, check=True, timeout=60, **kwargs):
-        """Runs a command inside the container (all its namespaces)."""
+    def run(self, *command, check=True, timeout=None, **kwargs):
+        """Runs a command inside the container (all its namespaces); by
+        default for up to a minute, stretched by patience()."""
         return subprocess.run(["nsenter", "-t", str(self.pid), "-a", *command], capture_output=True, text=True,
-                              check=check, timeout=timeout, **kwargs)
+                              check=check, timeout=patience(60) if timeout is None else timeout, **kwargs)
 
     def stop(self):
         if self.nspawn.poll() is None:
@@ -124,7 +125,7 @@ def journal(container, *matches):
 
 def wait_journal(container, *matches, timeout=15):
     """journal(), polled until something matches or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + patience(timeout)
     while True:
         found = journal(container, *matches)
         if found or time.monotonic() >= deadline:

@@ -330,6 +330,9 @@ def run_inside(script, privileges):
             out.write(f'#!/bin/sh\nexec setpriv --bounding-set={bounding_set} {shell_quote(os.environ["DNSVISD"])} "$@"\n')
         os.chmod(wrapper, 0o755)
         environment["DNSVISD"] = wrapper
+    # Emulated, everything runs many times slower than the tests' limits
+    # assume: waits are stretched (dnsvis_testlib.patience()).
+    environment["DNSVIS_TIME_SCALE"] = "4"
     if privileges == "no-kernel-reads":
         environment["DNSVIS_EXPECT_PLAIN_PROGRAMS"] = "if-refused" if skb_programs_have_current_helpers() else "1"
         environment["DNSVIS_EXPECT_THREAD_NAMES"] = "1"
