@@ -3,7 +3,6 @@
 error (its warnings are shown), and it holds what an operator needs: the
 daemon and dnsvisctl, the unit (enabled by debhelper's maintainer scripts),
 the bus and polkit policies, the catalog, the man pages and the conffile."""
-import json
 import os
 import shutil
 import subprocess
@@ -14,6 +13,7 @@ from dnsvis_testlib import Tap, skip
 
 sys.path.insert(0, os.path.dirname(__file__))
 from deb_build import built_deb
+from package_environment import project_version
 
 EXPECTED = [
     "usr/sbin/dnsvisd",
@@ -44,8 +44,7 @@ def main():
     except RuntimeError as error:
         tap.check(False, "packaging/build-deb builds the package", error)
         tap.finish()
-    version = json.loads(subprocess.run(["meson", "introspect", "--projectinfo", os.environ["DNSVIS_BUILD_ROOT"]],
-                                        capture_output=True, text=True, check=True).stdout)["version"]
+    version = project_version(os.environ["DNSVIS_BUILD_ROOT"])
     control = subprocess.run(["dpkg-deb", "-f", deb, "Package", "Version"], capture_output=True, text=True)
     tap.equal(control.stdout.split(), ["Package:", "dnsvis", "Version:", version],
               "packaging/build-deb builds the package: dnsvis, at the project's version", control.stderr)

@@ -11,7 +11,6 @@ On Debian the RPM distributions' meson and systemd macros are stand-ins
 dpkg installed; what is checked here is the spec, the tarball and the
 build, not a Fedora host's macros."""
 import glob
-import json
 import os
 import shutil
 import subprocess
@@ -22,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from dnsvis_testlib import Tap, skip
 
 sys.path.insert(0, os.path.dirname(__file__))
-from package_environment import package_build_environment
+from package_environment import package_build_environment, project_version
 
 EXPECTED = [
     "/usr/sbin/dnsvisd",
@@ -61,8 +60,7 @@ def main():
         if not shutil.which(tool):
             skip(f"{tool} is not installed (Debian packages rpm, rpm2cpio, cpio)")
     source_root, build_root = os.environ["DNSVIS_SOURCE_ROOT"], os.environ["DNSVIS_BUILD_ROOT"]
-    version = json.loads(subprocess.run(["meson", "introspect", "--projectinfo", build_root], capture_output=True,
-                                        text=True, check=True).stdout)["version"]
+    version = project_version(build_root)
     tap = Tap()
     out = os.path.join(build_root, "packaging", "test-rpm")
     build = subprocess.run([os.path.join(source_root, "packaging", "build-rpm"), out],
