@@ -106,19 +106,23 @@ void TcpReassembler::reset_stream(Flow& flow) {
     flow.held.clear();
 }
 
+void TcpReassembler::count_empty_message(const Flow& flow) {
+    // Nothing to deliver, but not nothing sent: counted like any DNS message
+    // too short for a header. Where the message boundaries are only guessed
+    // (a flow first seen mid-stream), zeros are more likely a header's or
+    // padding's than an empty message: not counted.
+    if (!flow.start_guessed)
+        ++counters_.empty_messages;
+}
+
 void TcpReassembler::begin_message(Flow& flow, uint32_t length) {
     flow.header_len = 2;
     flow.message_len = length;
     flow.message_got = 0;
     flow.discarding = false;
     if (length == 0) {
-        // Nothing to deliver, but not nothing sent: counted like any DNS
-        // message too short for a header. The next byte starts another
-        // length prefix. Where the message boundaries are only guessed
-        // (a flow first seen mid-stream), zeros are more likely a header's
-        // or padding's than an empty message: not counted.
-        if (!flow.start_guessed)
-            ++counters_.empty_messages;
+        // The next byte starts another length prefix.
+        count_empty_message(flow);
         flow.header_len = 0;
         return;
     }
@@ -175,11 +179,11 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
                 if (bytes.size() - 2 >= length) {
                     // The common case: the whole message is in this segment,
                     // so hand it over without copying. An empty one is
-                    // counted instead (see begin_message).
+                    // counted instead.
                     if (length > 0)
                         deliver(flow, seen, bytes.subspan(2, length), sink);
-                    else if (!flow.start_guessed)
-                        ++counters_.empty_messages;
+                    else
+                        count_empty_message(flow);
                     bytes = bytes.subspan(2 + length);
                     continue;
                 }

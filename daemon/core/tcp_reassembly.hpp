@@ -161,6 +161,8 @@ private:
     void reset_message(Flow& flow);
     void reset_stream(Flow& flow);
     void begin_message(Flow& flow, uint32_t length);
+    // A length prefix of 0, wherever the stream puts it.
+    void count_empty_message(const Flow& flow);
     void deliver(Flow& flow, const MessageContext& seen, std::span<const uint8_t> message, const MessageSink& sink);
     // Hands over what arrived of the message being assembled, if a DNS
     // header's worth, when the rest of it is gone; `after` is where the
