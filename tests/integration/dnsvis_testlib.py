@@ -357,9 +357,14 @@ def dig_in(cgroup, name):
 
 
 def attached_dnsvis_programs():
-    """Names of dnsvis_* programs attached to the cgroup2 root."""
+    """bpftool's lines for the dnsvis_* programs attached to the cgroup2 root."""
     out = subprocess.run(["bpftool", "cgroup", "show", cgroup2_root()], capture_output=True, text=True).stdout
     return [line for line in out.splitlines() if "dnsvis_" in line]
+
+
+def attached_dnsvis_program_names():
+    """The names alone of the dnsvis_* programs on the cgroup2 root, sorted."""
+    return sorted(word for line in attached_dnsvis_programs() for word in line.split() if word.startswith("dnsvis_"))
 
 
 class NetworkNamespace:

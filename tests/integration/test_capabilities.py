@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (NSD_ADDRESS, WITHOUT_KERNEL_READS, Dnsvisd, Nsd, Tap, attached_dnsvis_programs, by_name,
+from dnsvis_testlib import (NSD_ADDRESS, WITHOUT_KERNEL_READS, Dnsvisd, Nsd, Tap, attached_dnsvis_program_names, by_name,
                             require_root_and_tools, workdir)
 
 CAP_SYS_ADMIN = 21
@@ -83,8 +83,8 @@ def check_without_kernel_reads(tap, work, nobody):
         bounding = capability_sets(daemon.process.pid)["CapBnd"]
         tap.check(not bounding & (1 << CAP_PERFMON | 1 << CAP_SYS_ADMIN),
                   "dnsvisd runs without CAP_PERFMON and CAP_SYS_ADMIN in its bounding set", hex(bounding))
-        attached = [word for line in attached_dnsvis_programs() for word in line.split()
-                    if word in ("dnsvis_egress", "dnsvis_ingress", "dnsvis_eg_plain", "dnsvis_in_plain")]
+        attached = [name for name in attached_dnsvis_program_names()
+                    if name in ("dnsvis_egress", "dnsvis_ingress", "dnsvis_eg_plain", "dnsvis_in_plain")]
         tap.equal(len(attached), 2, "without CAP_PERFMON: an egress and an ingress program are attached", attached)
         name = "host.example.test"
         query = subprocess.Popen(["setpriv", f"--reuid={nobody.pw_uid}", f"--regid={nobody.pw_gid}", "--clear-groups",

@@ -10,8 +10,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (NSD_ADDRESS, SILENT_ADDRESS, Dnsvisd, Nsd, Tap, attached_dnsvis_programs, by_name,
-                            require_root_and_tools, workdir)
+from dnsvis_testlib import (NSD_ADDRESS, SILENT_ADDRESS, Dnsvisd, Nsd, Tap, attached_dnsvis_program_names,
+                            attached_dnsvis_programs, by_name, require_root_and_tools, workdir)
 
 TRANSACTION_ID = "44f8838485b245d4ac2a7d9509a49043"
 TIMEOUT_ID = "a4d49b19684f4f8eada9154822aa3992"
@@ -73,7 +73,7 @@ def main():
 
 
 def run_checks(tap, work, daemon):
-    attached = sorted(word for line in attached_dnsvis_programs() for word in line.split() if word.startswith("dnsvis_"))
+    attached = attached_dnsvis_program_names()
     # The plain programs, sendmsg ones among them, where the full ones
     # cannot run: always where the kernel lets no cgroup_skb program ask who
     # sends a datagram and dnsvisd may not read the task ("1", 6.1 without
