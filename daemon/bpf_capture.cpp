@@ -119,6 +119,15 @@ uint32_t ring_size(uint32_t requested) {
 
 void install_libbpf_logger() { libbpf_set_print(libbpf_log); }
 
+CaptureOptions capture_options(const Config& config, bool read_kernel_memory) {
+    return {.ports = config.ports,
+            .server_side = config.server_side,
+            .snap_length = config.snap_length,
+            .ring_bytes = config.ring_buffer_bytes,
+            .global_enabled = config.global_visibility,
+            .read_kernel_memory = read_kernel_memory};
+}
+
 std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, const std::string& cgroup_root,
                                                RecordHandler handler, std::string& error) {
     std::unique_ptr<BpfCapture> capture(new BpfCapture());

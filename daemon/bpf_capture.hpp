@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/config.hpp"
 #include "core/load_plans.hpp"
 #include "dnsvis_event.h"
 
@@ -19,20 +20,24 @@ struct ring_buffer;
 
 namespace dnsvis {
 
+// What to capture. The defaults live in Config alone; capture_options()
+// copies them, so a test driver gets the daemon's own.
 struct CaptureOptions {
-    std::vector<uint16_t> ports{53};
+    std::vector<uint16_t> ports;
     bool server_side = false;
-    uint32_t snap_length = 4096;
+    uint32_t snap_length = 0;
     // Rounded up to a power of two pages. Resident twice over (libbpf maps
     // the data area twice for wrap-around). See Config::ring_buffer_bytes.
-    uint32_t ring_bytes = 4 * 1024 * 1024;
-    bool global_enabled = true;
+    uint32_t ring_bytes = 0;
+    bool global_enabled = false;
     // CAP_PERFMON (or CAP_SYS_ADMIN): the programs may read kernel memory
     // (the leader's name, the exec records, the sending task; with BTF,
     // tried first and dropped if the kernel refuses) and read headers
     // straight from the packet at a variable offset (else they copy them).
-    bool read_kernel_memory = true;
+    bool read_kernel_memory = false;
 };
+
+CaptureOptions capture_options(const Config& config, bool read_kernel_memory);
 
 using KernelCounters = std::array<uint64_t, DNSVIS_COUNTER_MAX>;
 

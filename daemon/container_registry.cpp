@@ -43,6 +43,10 @@ std::unique_ptr<MetadataSource> containerd_client(sd_event* event, const std::st
 
 }  // namespace
 
+ContainerSockets container_sockets(const Config& config) {
+    return {config.docker_socket, config.podman_socket, config.containerd_socket, config.crio_socket};
+}
+
 ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
     : event_(event), sockets_(std::move(sockets)) {
     docker_ = http_client(event_, sockets_.docker, "Docker", RuntimeHttpApi::docker_engine);

@@ -22,17 +22,22 @@
 #include <vector>
 
 #include "container_cgroup.hpp"
+#include "core/config.hpp"
 #include "container_metadata.hpp"
 #include "metadata_source.hpp"
 
 namespace dnsvis {
 
+// Where each runtime answers; empty: that runtime is not asked. The
+// defaults live in Config alone (container_sockets()).
 struct ContainerSockets {
-    std::string docker = "/var/run/docker.sock";
-    std::string podman = "/run/podman/podman.sock";
-    std::string containerd = "/run/containerd/containerd.sock";
-    std::string crio = "/var/run/crio/crio.sock";
+    std::string docker;
+    std::string podman;
+    std::string containerd;
+    std::string crio;
 };
+
+ContainerSockets container_sockets(const Config& config);
 
 class ContainerRegistry {
 public:

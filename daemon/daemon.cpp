@@ -476,15 +476,8 @@ int Daemon::run() {
     if (!can_read_other_processes())
         log_notice("CAP_SYS_PTRACE is not effective: DNS_EXE is reported only for processes of our own user");
 
-    CaptureOptions options;
-    options.ports = config_.ports;
-    options.server_side = config_.server_side;
-    options.snap_length = config_.snap_length;
-    options.ring_bytes = config_.ring_buffer_bytes;
-    options.global_enabled = config_.global_visibility;
-    options.read_kernel_memory = can_read_kernel_memory();
     std::string error;
-    capture_ = BpfCapture::attach(options, cgroup_root_,
+    capture_ = BpfCapture::attach(capture_options(config_, can_read_kernel_memory()), cgroup_root_,
                                   [this](std::span<const uint8_t> record) { on_record(record); }, error);
     if (!capture_) {
         log_error("%s", error.c_str());
@@ -510,8 +503,7 @@ int Daemon::run() {
             scopes_->cgroup_created(path);
     });
     containers_ = std::make_unique<ContainerRegistry>(
-        event_, ContainerSockets{config_.docker_socket, config_.podman_socket, config_.containerd_socket,
-                                 config_.crio_socket});
+        event_, container_sockets(config_));
     // Restores the saved rules (global included) into the kernel's maps.
     scopes_ = std::make_unique<KernelScopeManager>(
         event_, *capture_, containers_.get(),

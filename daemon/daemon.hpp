@@ -20,7 +20,7 @@
 #include "dns_message.hpp"
 #include "drain_pacer.hpp"
 #include "process_cache.hpp"
-#include "scope_rules_manager.hpp"
+#include "kernel_scope_manager.hpp"
 #include "sink.hpp"
 #include "statistics.hpp"
 #include "tcp_reassembly.hpp"
@@ -42,10 +42,6 @@ public:
     // closes it (exit_output_gone), detaches. Returns the exit code.
     static constexpr int exit_output_gone = 3;
     int run();
-
-    // The visibility scopes; valid once run() has attached (and until it
-    // returns).
-    ScopeManager& scopes() { return *scopes_; }
 
     // Without the bus (--no-bus) the daemon takes no name on the system bus.
     void set_bus_enabled(bool enabled) { bus_enabled_ = enabled; }

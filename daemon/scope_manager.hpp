@@ -54,17 +54,13 @@ public:
 
     virtual ScopeResult set_global(bool enabled) = 0;
     virtual ScopeResult set_unit(std::string_view unit, bool enabled) = 0;
-    // A full id, a unique id prefix or a container name.
-    virtual ScopeResult set_container(std::string_view id_or_name, bool enabled) = 0;
-    // The same, for a caller that can answer later (an asynchronous D-Bus
-    // reply): a name the runtime has not told yet (a container started a
-    // moment ago) is asked for, and `done` runs once the answer is in (at
-    // most the runtime's request timeout, 2 s). `done` may run before this
-    // returns. The default never waits.
+    // A full id, a unique id prefix or a container name. The answer may
+    // come later (the bus replies asynchronously): a name the runtime has
+    // not told yet (a container started a moment ago) is asked for, and
+    // `done` runs once the answer is in (at most the runtime's request
+    // timeout, 2 s). `done` may run before this returns.
     virtual void set_container_async(std::string_view id_or_name, bool enabled,
-                                     std::function<void(ScopeResult)> done) {
-        done(set_container(id_or_name, enabled));
-    }
+                                     std::function<void(ScopeResult)> done) = 0;
     virtual ScopeResult set_process(uint32_t pid, bool enabled) = 0;
     // Drops every rule; global goes back to the configured default.
     virtual ScopeResult reset() = 0;

@@ -22,7 +22,7 @@
 #include "bpf_capture.hpp"
 #include "cgroup_path.hpp"
 #include "container_registry.hpp"
-#include "scope_rules_manager.hpp"
+#include "kernel_scope_manager.hpp"
 #include "text_file.hpp"
 
 using namespace dnsvis;
@@ -136,7 +136,7 @@ int main(int argc, char** argv) {
     }
 
     Driver driver;
-    CaptureOptions options;
+    CaptureOptions options = capture_options(Config{}, true);
     options.global_enabled = default_global;
     std::string error;
     // The records themselves do not matter here, only the counters.
@@ -151,8 +151,8 @@ int main(int argc, char** argv) {
     sd_event_add_io(driver.event, nullptr, driver.capture->ring_fd(), EPOLLIN, Driver::on_ring, &driver);
     sd_event_add_io(driver.event, nullptr, STDIN_FILENO, EPOLLIN, Driver::on_stdin, &driver);
     // No runtime socket unless one is given: the host's are not the test's.
-    driver.containers =
-        std::make_unique<ContainerRegistry>(driver.event, ContainerSockets{argc == 4 ? argv[3] : "", ""});
+    driver.containers = std::make_unique<ContainerRegistry>(
+        driver.event, ContainerSockets{.docker = argc == 4 ? argv[3] : "", .podman = "", .containerd = "", .crio = ""});
     driver.scopes =
         std::make_unique<KernelScopeManager>(driver.event, *driver.capture, driver.containers.get(),
                                              ScopeManagerSettings{*root, state_dir + "/scopes.json", default_global});

@@ -44,7 +44,6 @@ public:
 
     ScopeResult set_global(bool enabled) override;
     ScopeResult set_unit(std::string_view unit, bool enabled) override;
-    ScopeResult set_container(std::string_view id_or_name, bool enabled) override;
     void set_container_async(std::string_view id_or_name, bool enabled, std::function<void(ScopeResult)> done) override;
     ScopeResult set_process(uint32_t pid, bool enabled) override;
     ScopeResult reset() override;
@@ -57,8 +56,6 @@ public:
     // its rule is visible from its first query.
     void cgroup_created(const std::string& path);
     std::vector<ScopeEntry> list() const override;
-
-    const ScopeRules& rules() const { return rules_; }
 
 private:
     void restore();

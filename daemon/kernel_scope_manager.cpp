@@ -1,4 +1,4 @@
-#include "scope_rules_manager.hpp"
+#include "kernel_scope_manager.hpp"
 
 #include <time.h>
 
@@ -118,24 +118,6 @@ ScopeResult KernelScopeManager::set_unit(std::string_view unit, bool enabled) {
     ScopeRules next = rules_;
     next.units[std::string(unit)] = enabled;
     return commit(std::move(next), "unit " + std::string(unit) + " " + on_off(enabled));
-}
-
-ScopeResult KernelScopeManager::set_container(std::string_view id_or_name, bool enabled) {
-    std::string id;
-    std::vector<CgroupContainer> unnamed;
-    ScopeResult resolved = resolve_container(id_or_name, id, &unnamed);
-    if (!resolved) {
-        if (!unnamed.empty()) {
-            // Their names come in the background; the caller may try again.
-            const uint64_t now = monotonic_ns();
-            for (const CgroupContainer& container : unnamed)
-                containers_->request(container, now, nullptr);
-            resolved.message += " (the runtime is still asked for the names of " + std::to_string(unnamed.size()) +
-                                " container(s); try again in a moment)";
-        }
-        return resolved;
-    }
-    return set_container_id(id, enabled);
 }
 
 void KernelScopeManager::set_container_async(std::string_view id_or_name, bool enabled,
