@@ -74,4 +74,11 @@ std::string drop_capabilities_after_attach() {
     return {};
 }
 
+void drop_capabilities_of_this_thread() {
+    if (cap_t none = cap_init()) {
+        cap_set_proc(none);
+        cap_free(none);
+    }
+}
+
 }  // namespace dnsvis

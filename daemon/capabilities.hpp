@@ -26,6 +26,18 @@ bool can_read_kernel_memory();
 // clears the inheritable and ambient sets, and, when CAP_SETPCAP allows it,
 // empties the bounding set of everything else. Returns an error text, or an
 // empty string on success.
+//
+// Capabilities belong to a thread: this changes the calling thread's sets,
+// and threads started later inherit them. So it runs before any other
+// thread exists that is not made to drop its own
+// (drop_capabilities_of_this_thread); gRPC's threads (the containerd
+// client) start after it.
 std::string drop_capabilities_after_attach();
+
+// Empties the calling thread's effective, permitted and inheritable sets,
+// for a helper thread that needs no privilege (it writes to an fd it was
+// given). Lowering sets is always allowed, so nothing is left to report
+// (test_capabilities checks every thread's sets).
+void drop_capabilities_of_this_thread();
 
 }  // namespace dnsvis

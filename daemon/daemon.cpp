@@ -502,14 +502,15 @@ int Daemon::run() {
         if (scopes_)
             scopes_->cgroup_created(path);
     });
-    containers_ = std::make_unique<ContainerRegistry>(
-        event_, container_sockets(config_));
+    // Before the containerd client starts gRPC's threads, which would keep
+    // what this thread had (capabilities are a thread's own).
+    if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
+        log_warning("Running with more privilege than needed: %s", drop_error.c_str());
+    containers_ = std::make_unique<ContainerRegistry>(event_, container_sockets(config_));
     // Restores the saved rules (global included) into the kernel's maps.
     scopes_ = std::make_unique<KernelScopeManager>(
         event_, *capture_, containers_.get(),
         ScopeManagerSettings{cgroup_root_, state_dir_ + "/scopes.json", config_.global_visibility});
-    if (std::string drop_error = drop_capabilities_after_attach(); !drop_error.empty())
-        log_warning("Running with more privilege than needed: %s", drop_error.c_str());
 
     std::string ports;
     for (uint16_t port : config_.ports)

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <utility>
 
+#include "capabilities.hpp"
 #include "unwritten_lines.hpp"
 #include "write_all.hpp"
 
@@ -74,6 +75,9 @@ int FileWriter::error() const {
 }
 
 void FileWriter::run() {
+    // Started before dnsvisd attached, this thread would otherwise keep the
+    // capabilities the main thread gives up afterwards.
+    drop_capabilities_of_this_thread();
     std::unique_lock lock(mutex_);
     for (;;) {
         queued_.wait(lock, [&] { return stopping_ || !chunks_.empty(); });

@@ -390,3 +390,28 @@ class NetworkNamespace:
 
 def workdir():
     return tempfile.mkdtemp(prefix="dnsvis-test-")
+
+
+CAP_SYS_PTRACE = 19  # all dnsvisd keeps once attached
+
+
+def capability_sets(pid, task=None):
+    sets = {}
+    with open(f"/proc/{pid}/task/{task}/status" if task else f"/proc/{pid}/status") as status:
+        for line in status:
+            key, _, value = line.partition(":")
+            if key.startswith("Cap"):
+                sets[key] = int(value.strip(), 16)
+    return sets
+
+
+def threads_holding_more(pid, allowed):
+    """Threads of `pid` whose effective or permitted set holds more than
+    `allowed`: capabilities belong to a thread, and /proc/PID/status shows
+    only the main one's."""
+    held = []
+    for task in sorted(os.listdir(f"/proc/{pid}/task")):
+        sets = capability_sets(pid, task)
+        if (sets["CapEff"] | sets["CapPrm"]) & ~allowed:
+            held.append(f"task {task}: CapEff {sets['CapEff']:#x} CapPrm {sets['CapPrm']:#x}")
+    return held

@@ -11,22 +11,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (NSD_ADDRESS, WITHOUT_KERNEL_READS, Dnsvisd, Nsd, Tap, attached_dnsvis_program_names, by_name,
-                            require_root_and_tools, workdir)
+from dnsvis_testlib import (CAP_SYS_PTRACE, NSD_ADDRESS, WITHOUT_KERNEL_READS, Dnsvisd, Nsd, Tap,
+                            attached_dnsvis_program_names, by_name, capability_sets, require_root_and_tools,
+                            threads_holding_more, workdir)
 
 CAP_SYS_ADMIN = 21
-CAP_SYS_PTRACE = 19
 CAP_PERFMON = 38
-
-
-def capability_sets(pid):
-    sets = {}
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            key, _, value = line.partition(":")
-            if key.startswith("Cap"):
-                sets[key] = int(value.strip(), 16)
-    return sets
 
 
 def main():
@@ -48,6 +38,11 @@ def main():
         tap.equal(hex(after["CapEff"]), hex(expected), "CapEff is exactly CAP_SYS_PTRACE once attached")
         tap.equal(hex(after["CapPrm"]), hex(expected), "CapPrm is exactly CAP_SYS_PTRACE: nothing can be regained")
         tap.equal(after["CapInh"] | after["CapAmb"], 0, "no inheritable or ambient capabilities")
+        tasks = os.listdir(f"/proc/{daemon.process.pid}/task")
+        tap.check(len(tasks) >= 2, "dnsvisd runs a thread besides the main one (it writes its file output)",
+                  f"{len(tasks)} task(s)")
+        tap.equal(threads_holding_more(daemon.process.pid, expected), [],
+                  "no thread holds more than CAP_SYS_PTRACE (the file writer's thread drops its own)")
         # Started by root with CAP_SETPCAP, it can and does empty the bounding set too.
         if before["CapEff"] & (1 << 8):
             tap.equal(hex(after["CapBnd"]), hex(expected), "the bounding set is reduced to CAP_SYS_PTRACE")

@@ -14,7 +14,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from container_runtimes import Containerd, busybox_rootfs, docker_import, Dockerd
-from dnsvis_testlib import NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools, workdir
+from dnsvis_testlib import (CAP_SYS_PTRACE, NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools,
+                            threads_holding_more, workdir)
 
 IMAGE = "dnsvis-busybox:test"
 CONTAINERD_IMAGE = "docker.io/library/" + IMAGE  # as ctr names it after importing `docker save`
@@ -123,6 +124,9 @@ def main():
             tap.equal(e.get("CONTAINER_ID_FULL"), container_id, "containerd image: the id", e)
             tap.equal(e.get("IMAGE_NAME"), CONTAINERD_IMAGE, "containerd image: IMAGE_NAME over gRPC")
             tap.equal(e.get("K8S_POD_NAME"), "img-1", "containerd image: K8S_POD_NAME over gRPC")
+        # gRPC's threads start with the containerd client: after the drop.
+        tap.equal(threads_holding_more(daemon.process.pid, 1 << CAP_SYS_PTRACE), [],
+                  "with the containerd client's threads running, no thread holds more than CAP_SYS_PTRACE")
         # A Kubernetes pod container under the kubelet's cgroupfs driver:
         # "/kubepods/<qos>/pod<uid>/<64 hex id>" does not say which
         # runtime made it, so dnsvisd asks the CRI runtime it has
