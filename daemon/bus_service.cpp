@@ -5,6 +5,7 @@
 #include "dnsvis_build_config.h"
 #include "log.hpp"
 #include "statistics_names.hpp"
+#include "utf8_text.hpp"
 
 namespace dnsvis {
 
@@ -307,8 +308,10 @@ void BusService::drop_subscriber(const std::string& name) {
 
 void BusService::publish_transaction(const FieldList& fields) {
     signal_fields_.clear();
+    // sd-bus refuses a string that is not UTF-8, and with it the signal.
     for (const Field& field : fields)
-        signal_fields_.emplace(std::string(field.name), field.value);
+        signal_fields_.emplace(std::string(field.name),
+                               is_bus_text(field.value) ? std::string(field.value) : bus_text(field.value));
     // Sent to each subscriber, not broadcast: the stream carries every
     // user's DNS, and only the authorized subscribers may read it.
     for (const auto& [name, subscriber] : subscribers_) {

@@ -23,6 +23,7 @@
 #include "dnsvis_build_config.h"
 #include "org.dnsvis1.proxy.h"
 #include "pager.hpp"
+#include "utf8_text.hpp"
 
 namespace dnsvisctl {
 
@@ -116,9 +117,12 @@ void print_transaction(const std::map<std::string, std::string>& fields, bool js
         localtime_r(&now.tv_sec, &local);
         char stamp[32];
         std::strftime(stamp, sizeof stamp, "%H:%M:%S", &local);
+        // The line names the client process, whose name its owner chose:
+        // control characters in it must not reach the terminal.
         auto message = fields.find("MESSAGE");
         std::printf("%s.%03ld %s\n", stamp, now.tv_nsec / 1'000'000,
-                    message != fields.end() ? message->second.c_str() : "(transaction without MESSAGE)");
+                    message != fields.end() ? dnsvis::terminal_text(message->second).c_str()
+                                            : "(transaction without MESSAGE)");
     }
     std::fflush(stdout);
 }

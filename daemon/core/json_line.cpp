@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "utf8_text.hpp"
+
 namespace dnsvis {
 
 namespace {
@@ -13,7 +15,8 @@ namespace {
 constexpr uint64_t ones = 0x0101010101010101ull;
 constexpr uint64_t highs = 0x8080808080808080ull;
 
-// Whether any of the eight bytes is a control byte, '"', '\\' or DEL.
+// Whether any of the eight bytes is a control byte, '"', '\\' or DEL, or
+// 0x80 and above (which must be checked to be UTF-8).
 // Flipping bit 1 moves '"' (0x22) to 0x20 and keeps the control bytes
 // below 0x20 while 0x20 and 0x21 go above, so one comparison finds both.
 // The three tests share their "& ~v & highs": the constants are below 0x80,
@@ -22,13 +25,14 @@ constexpr bool needs_escape(uint64_t v) {
     const uint64_t low_or_quote = (v ^ (ones * 0x02)) - ones * 0x21;
     const uint64_t backslash = (v ^ (ones * '\\')) - ones;
     const uint64_t del = (v ^ (ones * 0x7f)) - ones;
-    return ((low_or_quote | backslash | del) & ~v & highs) != 0;
+    return (((low_or_quote | backslash | del) & ~v) | v) & highs;
 }
 
 static_assert(!needs_escape(0x6867666564636261ull));  // "abcdefgh"
 static_assert(needs_escape(0x6867666564632261ull));   // a quote among them
 static_assert(needs_escape(0x686766650a636261ull));   // a newline
-static_assert(!needs_escape(0xc3a9c3a9c3a9c3a9ull));  // UTF-8 passes through
+static_assert(needs_escape(0xc3a9c3a9c3a9c3a9ull));   // UTF-8 is looked at
+static_assert(needs_escape(0x68676665646362ffull));   // so is any byte above 0x7f
 static_assert(!needs_escape(0x2323212120202323ull));  // "##!!  ##"
 static_assert(needs_escape(0x2323212122202323ull));   // a quote among its neighbours
 static_assert(needs_escape(0x232321211f202323ull));   // 0x1f among them
@@ -45,10 +49,11 @@ size_t string_bound(std::string_view text) {
     return 2 + max_escape_length * text.size() + store_slack;
 }
 
-char* put_byte(char* p, unsigned char byte) {
+// An ASCII byte as JSON wants it.
+char* put_ascii(char* p, unsigned char byte) {
     static constexpr char hex[] = "0123456789abcdef";
     if (byte >= 0x20 && byte != '"' && byte != '\\' && byte != 0x7f) {
-        *p++ = static_cast<char>(byte);  // bytes >= 0x80 pass through: names are escaped by the parser (\DDD)
+        *p++ = static_cast<char>(byte);
         return p;
     }
     *p++ = '\\';
@@ -65,6 +70,26 @@ char* put_byte(char* p, unsigned char byte) {
         p += 5;
     }
     return p;
+}
+
+// The character at s[i], and moves i past it: ASCII as JSON wants it, a
+// UTF-8 sequence as it is, and any other byte as \xNN (utf8_text.hpp), its
+// backslash escaped. DNS names never get here with such a byte (the parser
+// writes \DDD); a process's name or path may.
+char* put_char(char* p, const char* s, size_t n, size_t& i) {
+    const auto byte = static_cast<unsigned char>(s[i]);
+    if (byte < 0x80) {
+        ++i;
+        return put_ascii(p, byte);
+    }
+    if (const size_t length = utf8_sequence_length({s + i, n - i}); length > 0) {
+        std::memcpy(p, s + i, length);
+        i += length;
+        return p + length;
+    }
+    *p++ = '\\';
+    ++i;
+    return put_hex_escape(p, byte);
 }
 
 uint64_t load16(const char* s) {
@@ -101,16 +126,19 @@ uint64_t load_tail(const char* s, size_t rest) {
     const size_t n = text.size();
     *p++ = '"';
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
+    while (i + 8 <= n) {
         uint64_t word;
         std::memcpy(&word, s + i, 8);
         if (!needs_escape(word)) {
             std::memcpy(p, &word, 8);
             p += 8;
+            i += 8;
             continue;
         }
-        for (size_t k = 0; k < 8; ++k)
-            p = put_byte(p, static_cast<unsigned char>(s[i + k]));
+        // A UTF-8 sequence may reach past the word; the next word starts
+        // after it.
+        for (const size_t word_end = i + 8; i < word_end;)
+            p = put_char(p, s, n, i);
     }
     if (i < n) {
         // The last one to seven bytes, padded with a plain byte to a word:
@@ -123,8 +151,8 @@ uint64_t load_tail(const char* s, size_t rest) {
             std::memcpy(p, &word, 8);
             p += rest;
         } else {
-            for (size_t k = 0; k < rest; ++k)
-                p = put_byte(p, static_cast<unsigned char>(s[i + k]));
+            while (i < n)
+                p = put_char(p, s, n, i);
         }
     }
     *p++ = '"';

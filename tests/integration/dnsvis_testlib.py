@@ -279,7 +279,7 @@ class Dnsvisd:
 
     def entries(self):
         out = []
-        with open(self.output_path) as f:
+        with open(self.output_path, encoding="utf-8", errors="strict") as f:
             for line in f:
                 if line.endswith("\n"):
                     out.append(json.loads(line))

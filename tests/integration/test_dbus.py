@@ -106,13 +106,18 @@ class Bus:
         return self.container.run("systemctl", "is-active", DAEMON_UNIT, check=False).stdout.strip() == "active"
 
 
-def query_from_unit(container, unit, name):
+def query_from_unit(container, unit, name, dig="dig"):
     """`dig` for `name` in a transient service `unit`. A unit rule reaches a
     cgroup that appears after it within a second (the contract), so the
     client waits that long before asking; it lingers a moment afterwards so
     its cgroup is still there to be named."""
     return container.run("systemd-run", f"--unit={unit}", "--wait", "--collect", "sh", "-c",
-                         f"sleep 1.5; dig +tries=2 +time=1 @{DNS_ADDRESS} {name} A; sleep 1", check=False)
+                         f"sleep 1.5; {dig} +tries=2 +time=1 @{DNS_ADDRESS} {name} A; sleep 1", check=False)
+
+
+# dig under a name that is not UTF-8 and holds a terminal control sequence:
+# its process name (comm) is what its owner chose.
+HOSTILE_DIG = "\"/run/$(printf '\\377\\033[8m')dig\""
 
 
 def fresh_name(label):
@@ -337,15 +342,20 @@ def check_monitor(tap, container, bus):
     container.run("systemd-run", "--unit=dnsvis-monitor", "-p", "RemainAfterExit=yes",
                   "-p", "StandardOutput=file:/run/dnsvis-monitor.out", "-p", "StandardError=file:/run/dnsvis-monitor.err",
                   DNSVISCTL, "--json", "--no-pager", "monitor")
+    container.run("systemd-run", "--unit=dnsvis-monitor-text", "-p", "RemainAfterExit=yes",
+                  "-p", "StandardOutput=file:/run/dnsvis-monitor-text.out", DNSVISCTL, "--no-pager", "monitor")
+    container.run("sh", "-c", f"cp \"$(command -v dig)\" {HOSTILE_DIG}")
     time.sleep(1.5)
     live = fresh_name("live")
     query_from_unit(container, unit, live)
+    hostile = fresh_name("hostile-comm")
+    query_from_unit(container, unit, hostile, dig=HOSTILE_DIG)
     deadline = time.monotonic() + 10
     lines = []
     while time.monotonic() < deadline:
         out = container.run("cat", "/run/dnsvis-monitor.out", check=False).stdout
         lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-        if any(e.get("DNS_NAME") == live for e in lines):
+        if {live, hostile} <= {e.get("DNS_NAME") for e in lines}:
             break
         time.sleep(0.3)
     match = [e for e in lines if e.get("DNS_NAME") == live]
@@ -353,6 +363,15 @@ def check_monitor(tap, container, bus):
               match[0].get("OBJECT_SYSTEMD_UNIT") == unit,
               "dnsvisctl --json monitor shows a live transaction with its journal fields",
               container.run("cat", "/run/dnsvis-monitor.err", check=False).stdout)
+    # sd-bus sends only UTF-8: the byte that is not goes as the text \xff.
+    match = [e for e in lines if e.get("DNS_NAME") == hostile]
+    tap.equal([e.get("DNS_COMM") for e in match], ["\\xff\x1b[8mdig"],
+              "a client whose name is not UTF-8 is still sent to the monitor, its bad byte as \\xff")
+    text = container.run("cat", "/run/dnsvis-monitor-text.out", check=False).stdout
+    line = [line for line in text.splitlines() if hostile in line]
+    tap.check(len(line) == 1 and "\\xff\\x1b[8mdig" in line[0] and "\x1b" not in text,
+              "dnsvisctl monitor shows that name's control character as \\x1b, never the byte itself", text)
+    container.run("systemctl", "stop", "dnsvis-monitor-text.service", check=False)
     container.run("systemctl", "kill", "--signal=SIGTERM", "dnsvis-monitor.service", check=False)
     time.sleep(1)
     status = container.run("systemctl", "show", "-p", "ExecMainStatus", "--value", "dnsvis-monitor.service",

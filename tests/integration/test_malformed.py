@@ -5,11 +5,15 @@ name over 255 bytes, a record cut short), and clients send messages too
 short to be DNS (empty, five bytes, an empty TCP message). Each broken
 answer is still reported, matched to its query, with DNS_PARSE_ERROR saying
 what is wrong; each message too short to parse is counted as
-DNSVIS_LOST_MALFORMED; nothing else is lost, and dnsvisd keeps running."""
+DNSVIS_LOST_MALFORMED; nothing else is lost, and dnsvisd keeps running.
+A client whose process name is not UTF-8 still gets a line strict JSON
+parsers take."""
+import json
 import os
 import shutil
 import socket
 import struct
+import subprocess
 import sys
 import threading
 
@@ -130,6 +134,25 @@ def main():
         tap.check(len(found) == 1 and found[0].get("DNS_OUTCOME") == "answered" and
                   "DNS_PARSE_ERROR" not in found[0],
                   "TCP: the query after an empty message is reported, whole", found)
+
+        # A process may name itself with any bytes but NUL.
+        client = ("import ctypes, socket, sys\n"
+                  "ctypes.CDLL(None).prctl(15, b'\\xff\\x1b[8mclient', 0, 0, 0)  # PR_SET_NAME\n"
+                  "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                  "s.settimeout(3)\n"
+                  f"s.sendto(bytes.fromhex('{dns_query(0x4300, 'hostile-comm.bad.test', qtype=1).hex()}'),"
+                  f" ('{SERVER_ADDRESS}', 53))\n"
+                  "s.recv(4096)\n")
+        tap.equal(subprocess.run([sys.executable, "-c", client], timeout=30).returncode, 0,
+                  "a client named with the bytes ff 1b '[8mclient' got its answer")
+        found = daemon.wait_for(by_name("hostile-comm.bad.test"))
+        tap.equal([e.get("DNS_COMM") for e in found], ["\\xff\x1b[8mclient"],
+                  "its line is strict UTF-8 JSON: the byte that is not UTF-8 as the text \\xff, ESC escaped")
+        with open(daemon.output_path, "rb") as output:
+            raw = [line for line in output if b"hostile-comm.bad.test" in line]
+        tap.check(len(raw) == 1 and b"\\\\xff" in raw[0] and b"\\u001b" in raw[0] and
+                  json.loads(raw[0].decode("utf-8", errors="strict")).get("DNS_NAME") == "hostile-comm.bad.test",
+                  "the written line holds \\\\xff and \\u001b, never the raw bytes", raw)
 
         tap.check(daemon.process.poll() is None, "dnsvisd keeps running through all of it", daemon.stderr()[-2000:])
         tap.equal(daemon.stop(), 0, "dnsvisd exits 0 on SIGTERM")

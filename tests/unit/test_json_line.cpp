@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "json_line.hpp"
+#include "utf8_text.hpp"
 
 using namespace dnsvis;
 
@@ -28,9 +31,18 @@ namespace {
 // The obvious byte-at-a-time escaper, to check the fast one against.
 std::string reference_escape(std::string_view text) {
     std::string out = "\"";
-    for (unsigned char c : text) {
+    for (size_t i = 0; i < text.size(); ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
         char buffer[8];
-        if (c == '"')
+        if (c >= 0x80) {
+            if (const size_t length = utf8_sequence_length(text.substr(i)); length > 0) {
+                out += text.substr(i, length);
+                i += length - 1;
+            } else {
+                std::snprintf(buffer, sizeof buffer, "\\\\x%02x", c);
+                out += buffer;
+            }
+        } else if (c == '"')
             out += "\\\"";
         else if (c == '\\')
             out += "\\\\";
@@ -133,4 +145,50 @@ TEST_CASE("keys of every length are copied whole") {
         expected += "{\"" + name + "\":\"v\"}\n";
     }
     CHECK(writer.text() == expected);
+}
+
+TEST_CASE("bytes that are not UTF-8 become \\xNN, which JSON carries as text; UTF-8 stays as it is") {
+    std::string out;
+    append_json_string(out, "comm\xff\xfe");
+    CHECK(out == R"("comm\\xff\\xfe")");
+    out.clear();
+    append_json_string(out, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    CHECK(out == "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
+    out.clear();
+    // An overlong '/', a surrogate, a sequence cut short by the end.
+    append_json_string(out, "\xc0\xaf|\xed\xa0\x80|\xe2\x82");
+    CHECK(out == R"("\\xc0\\xaf|\\xed\\xa0\\x80|\\xe2\\x82")");
+}
+
+TEST_CASE("a UTF-8 sequence or a bad byte at every position, across the writer's word boundaries") {
+    for (std::string_view special : {std::string_view("\xc3\xa9"), std::string_view("\xe2\x82\xac"),
+                                     std::string_view("\xf0\x9f\x98\x80"), std::string_view("\xff"),
+                                     std::string_view("\xe2\x82"), std::string_view("\xc3\xa9\""),
+                                     std::string_view("\xf4\x90\x80\x80")}) {
+        for (size_t length = 0; length <= 26; ++length) {
+            for (size_t at = 0; at <= length; ++at) {
+                std::string text(length, 'z');
+                text.insert(at, special);
+                std::string out;
+                append_json_string(out, text);
+                CHECK_MESSAGE(out == reference_escape(text), "length ", length, " at ", at);
+            }
+        }
+    }
+}
+
+TEST_CASE("any bytes make a string a strict JSON parser takes, holding what D-Bus would be sent") {
+    // nlohmann::json refuses a string that is not UTF-8, as Python's json
+    // and serde_json do.
+    std::mt19937 random(20261207);
+    for (int round = 0; round < 2000; ++round) {
+        std::string text(random() % 40, '\0');
+        for (char& c : text)
+            c = static_cast<char>(1 + random() % 255);  // no NUL: bus_text writes \x00 where JSON has \u0000
+        std::string out;
+        append_json_string(out, text);
+        nlohmann::json parsed;
+        REQUIRE_NOTHROW(parsed = nlohmann::json::parse(out));
+        CHECK(parsed.get<std::string>() == bus_text(text));
+    }
 }
