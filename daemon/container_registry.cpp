@@ -67,6 +67,8 @@ MetadataSource* ContainerRegistry::client_for(ContainerRuntime runtime) {
 
 std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const CgroupContainer& container,
                                                                     uint64_t now_ns) {
+    if (container.in_user_manager)
+        return nullptr;  // what the host's runtime says of this id is not this cgroup's
     auto it = entries_.find(container.id);
     if (it == entries_.end() || !it->second.metadata)
         return nullptr;
@@ -97,7 +99,7 @@ const CgroupContainer& ContainerRegistry::as_asked(const CgroupContainer& contai
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
     CgroupContainer guess;
     const CgroupContainer& asked = as_asked(container, guess);
-    return !asked.id.empty() && client_for(asked.runtime) != nullptr;
+    return !asked.id.empty() && !asked.in_user_manager && client_for(asked.runtime) != nullptr;
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -108,7 +110,8 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
 void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, std::function<void()> ready) {
     CgroupContainer guess;
     const CgroupContainer& container = as_asked(found, guess);
-    MetadataSource* client = container.id.empty() ? nullptr : client_for(container.runtime);
+    MetadataSource* client =
+        container.id.empty() || container.in_user_manager ? nullptr : client_for(container.runtime);
     if (!client)
         return;
     auto [it, inserted] = entries_.try_emplace(container.id);

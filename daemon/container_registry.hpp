@@ -4,7 +4,10 @@
 // registers a callback and decides itself how long to hold its entry.
 //
 // A runtime whose socket is absent costs one notice at start; its
-// containers are still reported with the id derived from the cgroup.
+// containers are still reported with the id derived from the cgroup. So
+// are containers in a user's service manager (rootless Docker or Podman):
+// the host's runtimes do not know them, and the user may have named the
+// cgroup after a container they do know.
 //
 // An entry goes when its container exits (the caller sees its cgroup go and
 // calls forget), when it has not been used for a while (for exits nobody

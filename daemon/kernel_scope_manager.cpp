@@ -325,7 +325,7 @@ void KernelScopeManager::cgroup_created(const std::string& path) {
     bool named = rules_.units.count(std::string(unit_of_cgroup_name(directory))) > 0;
     if (!named && !rules_.containers.empty()) {
         const CgroupContainer container = container_from_cgroup_path(path);
-        named = !container.id.empty() && rules_.containers.count(container.id) > 0;
+        named = container.trusted_for_host() && rules_.containers.count(container.id) > 0;
     }
     if (named && !apply_to_kernel(rules_))
         log_warning("Cannot update the scope maps for the new cgroup %s, ignoring: %s", path.c_str(),

@@ -77,8 +77,9 @@ struct ContainerScan {
             CgroupContainer container = container_from_cgroup_path(path);
             if (!container.id.empty()) {
                 // The outermost container cgroup on a path: what is below
-                // is the container's.
-                if (!container.conmon)
+                // is the container's. One in a user's manager may carry
+                // any container's id (trusted_for_host()).
+                if (container.trusted_for_host())
                     found.push_back({std::move(container), id, path});
             } else if (const int child = openat(fd, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                        child >= 0) {

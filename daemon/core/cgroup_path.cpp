@@ -160,8 +160,8 @@ bool skip_user_prefix(std::string_view p, std::string_view& rest) {
     // User managers and sessions are never '_'-escaped: their names cannot
     // clash with kernel files.
     bool matched = false;
-    if (starts_with(component, "user@") && ends_with(component, ".service")) {
-        matched = component.size() > 5 + 8 && is_valid_uid(component.substr(5, component.size() - 5 - 8));
+    if (is_user_manager_unit(component)) {
+        matched = true;
     } else if (starts_with(component, "session-") && ends_with(component, ".scope")) {
         matched = component.size() > 8 + 6 && is_valid_session_id(component.substr(8, component.size() - 8 - 6));
     }
@@ -221,6 +221,11 @@ CgroupUnits units_from_cgroup_path(std::string_view path) {
 
 bool is_valid_unit_name(std::string_view name) {
     return unit_name_is_valid(name, kUnitNamePlain | kUnitNameInstance | kUnitNameTemplate);
+}
+
+bool is_user_manager_unit(std::string_view name) {
+    return starts_with(name, "user@") && ends_with(name, ".service") && name.size() > 5 + 8 &&
+           is_valid_uid(name.substr(5, name.size() - 5 - 8));
 }
 
 }  // namespace dnsvis

@@ -26,6 +26,10 @@ struct CgroupUnits {
 };
 CgroupUnits units_from_cgroup_path(std::string_view path);
 
+// A user's service manager, "user@UID.service": its cgroup and everything
+// below are delegated to that user, who may create and name cgroups there.
+bool is_user_manager_unit(std::string_view name);
+
 // True for a syntactically valid unit name with a known suffix
 // ("foo.service", "a-b.slice", "getty@tty1.service").
 bool is_valid_unit_name(std::string_view name);

@@ -370,10 +370,12 @@ std::string CgroupContainer::short_id() const {
     return id;
 }
 
-CgroupContainer container_from_cgroup_path(std::string_view path) {
-    std::vector<std::string_view> components = split_components(path);
+namespace {
+
+CgroupContainer container_from_components(const std::vector<std::string_view>& components, size_t& at) {
     CgroupContainer out;
     for (size_t i = 0; i < components.size(); ++i) {
+        at = i;
         std::string_view c = components[i];
         bool has_next = i + 1 < components.size();
 
@@ -410,6 +412,18 @@ CgroupContainer container_from_cgroup_path(std::string_view path) {
         }
     }
     return CgroupContainer{};
+}
+
+}  // namespace
+
+CgroupContainer container_from_cgroup_path(std::string_view path) {
+    const std::vector<std::string_view> components = split_components(path);
+    size_t at = 0;  // the component where the container was recognised
+    CgroupContainer container = container_from_components(components, at);
+    if (!container.id.empty() || !container.pod_uid.empty())
+        container.in_user_manager = std::any_of(components.begin(), components.begin() + static_cast<ptrdiff_t>(at),
+                                                [](std::string_view c) { return is_user_manager_unit(c); });
+    return container;
 }
 
 bool is_container_root_cgroup(std::string_view path) {

@@ -43,6 +43,16 @@ struct CgroupContainer {
     // "libpod-conmon-<id>.scope"): the container's monitor, not the
     // container; id is the container's.
     bool conmon = false;
+    // The cgroup is inside a user's service manager (user@UID.service),
+    // where rootless Docker and Podman put their containers, and where that
+    // user may create a cgroup named after any container. The host's
+    // runtimes are not asked about it and container rules do not reach it
+    // (see trusted_for_host()).
+    bool in_user_manager = false;
+
+    // Whether what the host's runtimes and container rules say of `id` may
+    // apply: a container (not a conmon monitor) outside every user manager.
+    bool trusted_for_host() const { return !id.empty() && !conmon && !in_user_manager; }
 
     // The first 12 characters of a 64-hex id (as "docker ps" shows it); the
     // id itself otherwise.

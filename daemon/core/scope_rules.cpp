@@ -21,18 +21,6 @@ bool is_template(std::string_view name) {
     return dot != std::string_view::npos && dot > 0 && name[dot - 1] == '@';
 }
 
-bool is_user_manager(std::string_view unit) {
-    if (!starts_with(unit, "user@") || !ends_with(unit, ".service"))
-        return false;
-    std::string_view uid = unit.substr(5, unit.size() - 5 - 8);
-    if (uid.empty())
-        return false;
-    for (char c : uid)
-        if (c < '0' || c > '9')
-            return false;
-    return true;
-}
-
 }  // namespace
 
 std::string unit_rule_name_error(std::string_view name) {
@@ -71,7 +59,7 @@ std::string_view unit_of_cgroup_name(std::string_view name) {
 }
 
 bool cgroup_holds_units(std::string_view unit) {
-    return ends_with(unit, ".slice") || is_user_manager(unit);
+    return ends_with(unit, ".slice") || is_user_manager_unit(unit);
 }
 
 ScopeDecision evaluate_scope(const ScopeRules& rules, bool default_global, uint32_t pid, std::string_view cgroup_path) {
@@ -82,9 +70,10 @@ ScopeDecision evaluate_scope(const ScopeRules& rules, bool default_global, uint3
     }
 
     if (!cgroup_path.empty()) {
-        // A monitor (conmon) cgroup belongs to no container's rule.
+        // A monitor (conmon) cgroup belongs to no container's rule, and
+        // neither does a cgroup a user made (trusted_for_host()).
         const CgroupContainer container = container_from_cgroup_path(cgroup_path);
-        if (!container.id.empty() && !container.conmon) {
+        if (container.trusted_for_host()) {
             auto rule = rules.containers.find(container.id);
             if (rule != rules.containers.end())
                 return {rule->second, ScopeDecidedBy::container, rule->first};

@@ -14,13 +14,36 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
 from container_runtimes import Containerd, busybox_rootfs, docker_import, Dockerd
-from dnsvis_testlib import (CAP_SYS_PTRACE, NSD_ADDRESS, Dnsvisd, Nsd, Tap, by_name, require_root_and_tools,
-                            threads_holding_more, workdir)
+from dnsvis_testlib import (CAP_SYS_PTRACE, NSD_ADDRESS, Cgroups, Dnsvisd, Nsd, Tap, by_name, cgroup2_root, dig_in,
+                            require_root_and_tools, threads_holding_more, workdir)
 
 IMAGE = "dnsvis-busybox:test"
 CONTAINERD_IMAGE = "docker.io/library/" + IMAGE  # as ctr names it after importing `docker save`
 CONTAINER_FIELDS = ("CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_NAME", "IMAGE_NAME", "CONTAINER_RUNTIME",
                     "K8S_NAMESPACE", "K8S_POD_NAME", "K8S_CONTAINER_NAME")
+
+
+def check_forged_container(tap, daemon, docker_id):
+    """A cgroup in a user's service manager, which that user may create and
+    name at will, named after the Docker container (still known to
+    dockerd): its query keeps the id the name gives, but not the real
+    container's name, image or labels."""
+    cgroups = Cgroups(cgroup2_root())
+    try:
+        cgroups.make("dnsvis-test-forged.slice")
+        cgroups.make("dnsvis-test-forged.slice/user@4242.service")
+        forged = cgroups.make(f"dnsvis-test-forged.slice/user@4242.service/docker-{docker_id}.scope")
+        query = "forged.wild.example.test"
+        dig_in(forged, query)
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.equal(len(found), 1, "a query from a user's cgroup named after a container is reported")
+        if found:
+            e = found[0]
+            tap.equal(e.get("CONTAINER_ID_FULL"), docker_id, "with the id its cgroup's name gives", e)
+            tap.equal([field for field in ("CONTAINER_NAME", "IMAGE_NAME", "K8S_POD_NAME") if field in e], [],
+                      "but not the real container's name, image or labels: the host's Docker is not asked", e)
+    finally:
+        cgroups.remove_all()
 
 
 def main():
@@ -70,6 +93,7 @@ def main():
             tap.equal(e.get("K8S_NAMESPACE"), "shop", "K8S_NAMESPACE from io.kubernetes.pod.namespace")
             tap.equal(e.get("K8S_CONTAINER_NAME"), "probe", "K8S_CONTAINER_NAME from io.kubernetes.container.name")
             tap.equal(e.get("DNS_COMM"), "nslookup", "the process inside the container")
+        check_forged_container(tap, daemon, full_id)
         dockerd.docker("rm", full_id, check=False)
 
         # A container that exits as soon as it has its answer, and is removed

@@ -345,6 +345,32 @@ TEST_CASE("container_from_cgroup_path: Kubernetes") {
     }
 }
 
+TEST_CASE("container_from_cgroup_path: inside a user's manager, the user named the cgroup") {
+    const std::string user = "/user.slice/user-1000.slice/user@1000.service";
+    // Rootless Docker and Podman: real containers, unknown to the host's runtimes.
+    for (const std::string& path : {user + "/user.slice/docker-" + kHex + ".scope",
+                                    user + "/user.slice/libpod-" + kHex + ".scope/container",
+                                    user + "/app.slice/x.scope/kubepods/besteffort/pod0c1d2e3f-1111-2222-3333-444455556666/" + kHex,
+                                    user + "/app.slice/x.scope/docker/" + kHex}) {
+        INFO(path);
+        const CgroupContainer c = container_from_cgroup_path(path);
+        CHECK(c.id == kHex);
+        CHECK(c.in_user_manager);
+        CHECK_FALSE(c.trusted_for_host());
+    }
+    const CgroupContainer host = container_from_cgroup_path("/system.slice/docker-" + kHex + ".scope");
+    CHECK_FALSE(host.in_user_manager);
+    CHECK(host.trusted_for_host());
+    // A booted systemd inside a container has user managers of its own: the
+    // container was recognised above them.
+    const CgroupContainer booted =
+        container_from_cgroup_path("/system.slice/docker-" + kHex + ".scope/user.slice/user-0.slice/user@0.service");
+    CHECK(booted.id == kHex);
+    CHECK(booted.trusted_for_host());
+    CHECK_FALSE(container_from_cgroup_path(user + "/app.slice/app.service").in_user_manager);  // no container
+    CHECK_FALSE(container_from_cgroup_path("/system.slice/libpod-conmon-" + kHex + ".scope").trusted_for_host());
+}
+
 TEST_CASE("is_container_root_cgroup: the container's own cgroup, not what is nested in it") {
     const std::string docker = "/system.slice/docker-56f83fbc8deb83e0b577ebb1a9b55609651a055439537d5c66b6fe0da00fdc7f.scope";
     CHECK(is_container_root_cgroup(docker));

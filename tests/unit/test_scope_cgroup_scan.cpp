@@ -35,6 +35,8 @@ struct Tree {
                  "/machine.slice/libpod-conmon-" + podman_id + ".scope",
                  "/machine.slice/libpod-" + podman_id + ".scope/container",
                  "/user.slice/user-1000.slice/user@1000.service/app.slice/nginx.service",
+                 // A user's own cgroup named after the Docker container.
+                 "/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" + docker_id + ".scope",
                  "/user.slice/user-1000.slice/session-3.scope",
                  "/docker/" + podman_id + "/docker/" + docker_id,
                  "/payload/system.slice/hidden.service",
@@ -81,7 +83,7 @@ TEST_CASE("scan_unit_cgroups: where systemd puts units, and nowhere else") {
     CHECK(scan_unit_cgroups(tree.root + "/missing", {"nginx.service"}).empty());
 }
 
-TEST_CASE("scan_container_cgroups: the outermost cgroup of each container, monitors left out") {
+TEST_CASE("scan_container_cgroups: the outermost cgroup of each container, monitors and users' cgroups left out") {
     Tree tree;
     std::vector<FoundContainer> found = scan_container_cgroups(tree.root);
     std::sort(found.begin(), found.end(),

@@ -132,6 +132,18 @@ TEST_CASE("evaluate_scope: a monitor cgroup is not its container") {
     CHECK(decide(rules, 0, "/machine.slice/libpod-" + docker_id + ".scope", false).visible);
 }
 
+TEST_CASE("evaluate_scope: a cgroup in a user's manager is not the container it is named after") {
+    ScopeRules rules;
+    rules.containers[docker_id] = false;
+    const std::string user = "/user.slice/user-1000.slice/user@1000.service/app.slice/";
+    CHECK(decide(rules, 0, user + "docker-" + docker_id + ".scope", true) ==
+          ScopeDecision{true, ScopeDecidedBy::global, ""});
+    rules.units["app.slice"] = false;
+    CHECK(decide(rules, 0, user + "docker-" + docker_id + ".scope", true) ==
+          ScopeDecision{false, ScopeDecidedBy::unit, "app.slice"});
+    CHECK(decide(rules, 0, "/system.slice/docker-" + docker_id + ".scope", true).by == ScopeDecidedBy::container);
+}
+
 TEST_CASE("match_container: Docker's order, id then name then unique prefix") {
     const std::string a = "4a7d" + std::string(60, '1');
     const std::string b = "4a7e" + std::string(60, '2');
