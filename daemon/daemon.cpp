@@ -35,6 +35,9 @@ constexpr unsigned ticks_before_idle = 10;
 // The drain after going idle: far longer than a program run takes from
 // reading the wake-up switch to submitting its record.
 constexpr uint64_t idle_recheck_usec = 20'000;
+// Summaries come this close to each interval's end (sd-event's default
+// would let each be up to 250 ms late).
+constexpr uint64_t summary_accuracy_usec = 1'000;
 
 uint64_t monotonic_ns() {
     timespec ts;
@@ -82,7 +85,8 @@ Daemon::Daemon(Config config, std::unique_ptr<Sink> sink, std::string cgroup_roo
 
 Daemon::~Daemon() {
     bus_.reset();  // its event sources belong to event_
-    for (sd_event_source* source : {ring_source_, tick_source_, summary_source_, sigterm_source_, sigint_source_})
+    for (sd_event_source* source : {ring_source_, tick_source_, summary_source_, sigterm_source_, sigint_source_,
+                                   sighup_source_})
         sd_event_source_disable_unref(source);
     sd_event_unref(event_);
 }
@@ -417,9 +421,15 @@ bool Daemon::setup_event_loop() {
     sigemptyset(&signals);
     sigaddset(&signals, SIGTERM);
     sigaddset(&signals, SIGINT);
+    // A hangup (the terminal of `dnsvisd --output=json` closed, or a stray
+    // kill -HUP) stops cleanly too, with the summary written, rather than
+    // killing the process: there is nothing to reload (the configuration
+    // is read at start).
+    sigaddset(&signals, SIGHUP);
     sigprocmask(SIG_BLOCK, &signals, nullptr);
     if ((r = sd_event_add_signal(event_, &sigterm_source_, SIGTERM, on_signal, this)) < 0 ||
         (r = sd_event_add_signal(event_, &sigint_source_, SIGINT, on_signal, this)) < 0 ||
+        (r = sd_event_add_signal(event_, &sighup_source_, SIGHUP, on_signal, this)) < 0 ||
         (r = sd_event_add_io(event_, &ring_source_, capture_->ring_fd(), EPOLLIN, on_ring_ready, this)) < 0 ||
         (r = sd_event_add_time_relative(event_, &tick_source_, CLOCK_MONOTONIC, idle_tick_usec, tick_accuracy_usec,
                                        on_tick, this)) <

@@ -137,6 +137,7 @@ private:
     sd_event_source* summary_source_ = nullptr;
     sd_event_source* sigterm_source_ = nullptr;
     sd_event_source* sigint_source_ = nullptr;
+    sd_event_source* sighup_source_ = nullptr;
 };
 
 }  // namespace dnsvis

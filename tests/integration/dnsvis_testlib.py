@@ -294,9 +294,9 @@ class Dnsvisd:
                 return found
             time.sleep(0.1)
 
-    def stop(self):
+    def stop(self, signum=signal.SIGTERM):
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
+            self.process.send_signal(signum)
             try:
                 return self.process.wait(20)
             except subprocess.TimeoutExpired:

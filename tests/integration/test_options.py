@@ -4,11 +4,13 @@ capture, the ring buffer's size, global visibility off, and a snap length
 that cuts responses."""
 import os
 import shutil
+import signal
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import Dnsvisd, Tap, bpf_map_of, by_name, require_root_and_tools, workdir
+from dnsvis_testlib import (Dnsvisd, Tap, attached_dnsvis_programs, bpf_map_of, by_name, require_root_and_tools,
+                            workdir)
 
 DNSMASQ_ADDRESS = "127.53.0.3"
 DNSMASQ_PORT = 5353
@@ -70,7 +72,11 @@ def main():
         dig("port53.opt.test", port=53)
         dig_default = daemon.wait_for(by_name("default.opt.test"), timeout=2)
         dig_53 = daemon.wait_for(by_name("port53.opt.test"), timeout=5)
-        daemon.stop()
+        # There is nothing to reload: a hangup stops it as SIGTERM does.
+        tap.equal(daemon.stop(signal.SIGHUP), 0, "SIGHUP stops dnsvisd with exit status 0")
+        tap.check(summary_of(daemon).get("DNSVIS_LOST") is not None, "after SIGHUP the final summary is written",
+                  daemon.entries()[-1:])
+        tap.equal(attached_dnsvis_programs(), [], "after SIGHUP no dnsvis_* program is left attached")
         tap.check("192.0.2.50" in answer, "dnsmasq answered on port 5353", answer)
         tap.equal(dig_default, [], "by default port 5353 is not captured")
         tap.check(len(dig_53) == 1 and dig_53[0].get("DNS_OUTCOME") == "timeout",
