@@ -23,6 +23,9 @@ public:
     BusEventSource(const BusEventSource&) = delete;
     BusEventSource& operator=(const BusEventSource&) = delete;
 
+    // The connection failed and is no longer served (until dnsvisd restarts).
+    bool broken() const { return broken_; }
+
 private:
     void dispatch();
     void disable();

@@ -4,6 +4,7 @@
 
 #include "dnsvis_build_config.h"
 #include "log.hpp"
+#include "scope_rules.hpp"
 #include "statistics_names.hpp"
 #include "utf8_text.hpp"
 
@@ -166,38 +167,60 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
     }
 }
 
+// Arguments are checked before the caller is authorized: a bad one needs no
+// authorization to be refused, and a call that waits for polkit (up to
+// authorization_timeout) keeps its arguments meanwhile.
+bool BusService::refuse_argument(sdbus::Result<>& result, const std::string& why) {
+    if (why.empty())
+        return false;
+    result.returnError(sdbus::Error(error_name(ScopeError::invalid_argument), why));
+    return true;
+}
+
 void BusService::SetGlobal(sdbus::Result<>&& result, bool enabled) {
     change(
         std::move(result), [this, enabled] { return sources_.scopes.set_global(enabled); }, true);
 }
 
 void BusService::EnableUnit(sdbus::Result<>&& result, std::string unit) {
+    if (refuse_argument(result, unit_rule_name_error(unit)))
+        return;
     change(
         std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, true); }, false);
 }
 
 void BusService::DisableUnit(sdbus::Result<>&& result, std::string unit) {
+    if (refuse_argument(result, unit_rule_name_error(unit)))
+        return;
     change(
         std::move(result), [this, unit] { return sources_.scopes.set_unit(unit, false); }, false);
 }
 
 void BusService::EnableContainer(sdbus::Result<>&& result, std::string container) {
+    if (refuse_argument(result, container_rule_id_error(container)))
+        return;
     change(std::move(result),
            Action([this, container](Done done) { sources_.scopes.set_container_async(container, true, done); }), false);
 }
 
 void BusService::DisableContainer(sdbus::Result<>&& result, std::string container) {
+    if (refuse_argument(result, container_rule_id_error(container)))
+        return;
     change(std::move(result),
            Action([this, container](Done done) { sources_.scopes.set_container_async(container, false, done); }),
            false);
 }
 
 void BusService::EnableProcess(sdbus::Result<>&& result, uint32_t pid) {
+    if (refuse_argument(result, pid == 0 ? "pid 0 names no process" : ""))
+        return;
     change(
         std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
 }
 
 void BusService::DisableProcess(sdbus::Result<>&& result, uint32_t pid) {
+    if (refuse_argument(result, pid == 0 ? "pid 0 names no process" : ""))
+        return;
     change(
         std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);
 }

@@ -46,7 +46,10 @@ public:
     BusService(sd_event* event, Sources sources);
     ~BusService();
 
-    bool has_subscribers() const { return !subscribers_.empty(); }
+    // False once the connection is lost: the subscribers went with it (no
+    // NameOwnerChanged will say so), and formatting a signal nobody can
+    // receive would cost every transaction.
+    bool has_subscribers() const { return !subscribers_.empty() && !event_source_.broken(); }
     // Sends one Transaction signal to each subscriber.
     void publish_transaction(const FieldList& fields);
 
@@ -79,6 +82,8 @@ private:
     // AccessDenied to `reply` otherwise.
     void authorize(const Reply& reply, std::function<void(const std::string& caller)> then);
     // An authorized change of the rules, answered with its ScopeResult.
+    // Returns an InvalidArgument error when `why` is not empty; then true.
+    static bool refuse_argument(sdbus::Result<>& result, const std::string& why);
     void change(sdbus::Result<>&& result, Action action, bool global_may_change);
     void change(sdbus::Result<>&& result, std::function<ScopeResult()> action, bool global_may_change);
     void finish_change(uint64_t id, const ScopeResult& outcome);

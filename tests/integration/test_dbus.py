@@ -298,6 +298,10 @@ def check_authorization(tap, container, bus):
     tap.check(bus.last_error.endswith("Not authorized to org.dnsvis1.manage"), "the refusal names the polkit action",
               bus.last_error)
     tap.equal(bus.scopes(), scopes_before, "a refused call changed nothing")
+    # Arguments are checked first: a bad one is refused without polkit,
+    # which could keep a call (and its arguments) waiting for minutes.
+    tap.equal(bus.error_name("EnableUnit", "string:" + "x" * 300 + ".service", uid=NOBODY),
+              "org.dnsvis1.Error.InvalidArgument", "a bad argument from uid 65534 gets InvalidArgument at once")
     tap.check(bus.call("ListScopes", uid=NOBODY).returncode == 0 and
               bus.busctl("get-property", "org.dnsvis1", "/org/dnsvis1", INTERFACE, "Global", uid=NOBODY).returncode
               == 0, "reading (ListScopes, Global) is open to uid 65534")
