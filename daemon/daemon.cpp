@@ -296,10 +296,17 @@ void Daemon::drain() {
     else
         ++idle_ticks_;
     pacer_.next_interval_usec(now_ns_, records > 0 ? static_cast<uint64_t>(records) : 0);
+    // A drain that stopped at its cap left records in the ring: what they
+    // hold has only been seen up to the last record handled. Timing out
+    // against the clock would report a query whose answer is still queued
+    // as a timeout, and then that answer as unmatched.
+    const uint64_t seen_until_ns = records == BpfCapture::max_records_per_drain
+                                       ? std::min(now_ns_, context_.timestamp_ns)
+                                       : now_ns_;
     // Messages held behind a TCP gap first: an answer among them completes
     // its transaction before the table could time it out.
-    reassembler_.expire(now_ns_, tcp_message_);
-    table_.expire(now_ns_, report_);
+    reassembler_.expire(seen_until_ns, tcp_message_);
+    table_.expire(seen_until_ns, report_);
     release_expired(now_ns_);
     if (containers_)
         containers_->evict_idle(now_ns_);
