@@ -114,6 +114,13 @@ void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, s
         container.id.empty() || container.in_user_manager ? nullptr : client_for(container.runtime);
     if (!client)
         return;
+    if (client->busy()) {
+        // Not asked now, and so not taken for unknown: the next request
+        // for it (its next transaction, or the next cgroup event) asks.
+        log_debug("Not asking about container %s now: its runtime has as many lookups under way as allowed",
+                  container.id.c_str());
+        return;
+    }
     auto [it, inserted] = entries_.try_emplace(container.id);
     Entry& entry = it->second;
     entry.used_ns = now_ns;

@@ -44,6 +44,7 @@ public:
 
     // Containers/Get for container.id in namespace container.ns.
     void inspect(const CgroupContainer& container, Callback callback) override;
+    bool busy() const override { return calls_.size() >= max_in_flight; }
     size_t in_flight() const { return calls_.size(); }
 
 private:

@@ -21,6 +21,9 @@ public:
     // `callback` runs exactly once, with nullopt when the runtime does not
     // know the container, does not answer in time, or is not there.
     virtual void inspect(const CgroupContainer& container, Callback callback) = 0;
+    // As many requests are under way as this source allows: inspect() would
+    // answer nullopt at once, which says nothing about the container.
+    virtual bool busy() const = 0;
 };
 
 }  // namespace dnsvis

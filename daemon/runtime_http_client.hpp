@@ -34,6 +34,7 @@ public:
     const std::string& socket_path() const { return socket_path_; }
     // Starts the inspect request for container.id.
     void inspect(const CgroupContainer& container, Callback callback) override;
+    bool busy() const override { return requests_.size() >= max_in_flight; }
     size_t in_flight() const { return requests_.size(); }
 
 private:
