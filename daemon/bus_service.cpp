@@ -17,6 +17,8 @@ constexpr const char* access_denied = "org.freedesktop.DBus.Error.AccessDenied";
 constexpr const char* limits_exceeded = "org.freedesktop.DBus.Error.LimitsExceeded";
 // Bounds on what clients can make the daemon hold.
 constexpr unsigned max_pending_authorizations = 64;
+// Callers whose uid the bus driver has not told yet (a few ms each).
+constexpr unsigned max_pending_identifications = 256;
 constexpr size_t max_subscribers = 64;
 constexpr size_t max_pending_changes = 64;
 // polkit may ask a human for a password: give them time.
@@ -67,29 +69,52 @@ BusService::~BusService() {
     }
 }
 
-// A caller whose effective uid is 0 is allowed at once (the uid is the bus
-// driver's UnixUserID, taken from the socket when the caller connected, not
-// read from /proc). Anyone else is
-// asked of polkit by bus name (not pid: a pid can be reused before
-// polkit looks at it), interaction allowed; no polkit means no.
+// A caller whose effective uid is 0 is allowed at once. The uid is the bus
+// driver's GetConnectionUnixUser for the caller's unique name (taken from
+// the socket when it connected, not read from /proc), asked
+// asynchronously: a synchronous call would stop capture for as long as the
+// bus takes to answer (up to 25 s). Anyone else is asked of polkit by bus
+// name (not pid: a pid can be reused before polkit looks at it),
+// interaction allowed; no polkit means no.
 void BusService::authorize(const Reply& reply, std::function<void(const std::string& caller)> then) {
-    const sdbus::Message* call = getObject().getCurrentlyProcessedMessage();
     std::string sender;
-    uid_t euid = static_cast<uid_t>(-1);
     try {
-        sender = call->getSender();
-        euid = call->getCredsEuid();
+        sender = getObject().getCurrentlyProcessedMessage()->getSender();
     } catch (const sdbus::Error& error) {
-        log_debug("Cannot learn who called (%s), treating the caller as unprivileged", error.getMessage().c_str());
+        log_debug("Cannot learn who called: %s", error.getMessage().c_str());
     }
     if (sender.empty()) {
         reply->returnError(sdbus::Error(access_denied, "Cannot identify the caller"));
         return;
     }
-    if (euid == 0) {
-        then(sender);
+    if (pending_identifications_ >= max_pending_identifications) {
+        reply->returnError(sdbus::Error(limits_exceeded, "Too many calls pending; try again later"));
         return;
     }
+    auto identified = [this, reply, then = std::move(then), sender](const sdbus::Error* error, uint32_t uid) {
+        --pending_identifications_;
+        if (error)
+            log_debug("Cannot learn the uid of %s (%s), treating the caller as unprivileged", sender.c_str(),
+                      error->getMessage().c_str());
+        if (!error && uid == 0)
+            then(sender);
+        else
+            ask_polkit(reply, then, sender);
+    };
+    ++pending_identifications_;
+    try {
+        bus_driver_->callMethodAsync("GetConnectionUnixUser")
+            .onInterface("org.freedesktop.DBus")
+            .withArguments(sender)
+            .uponReplyInvoke(std::move(identified));
+    } catch (const sdbus::Error& error) {
+        --pending_identifications_;
+        reply->returnError(sdbus::Error(access_denied, "Cannot identify the caller: " + error.getMessage()));
+    }
+}
+
+void BusService::ask_polkit(const Reply& reply, const std::function<void(const std::string& caller)>& then,
+                            const std::string& sender) {
     if (pending_authorizations_ >= max_pending_authorizations) {
         reply->returnError(sdbus::Error(limits_exceeded, "Too many authorizations pending; try again later"));
         return;
@@ -106,7 +131,7 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
             .onInterface("org.freedesktop.PolicyKit1.Authority")
             .withTimeout(authorization_timeout)
             .withArguments(subject, std::string(manage_action), details, allow_user_interaction, std::string())
-            .uponReplyInvoke([this, reply, then = std::move(then), sender](
+            .uponReplyInvoke([this, reply, then, sender](
                                  const sdbus::Error* error,
                                  sdbus::Struct<bool, bool, std::map<std::string, std::string>> answer) {
                 --pending_authorizations_;

@@ -78,12 +78,14 @@ private:
     std::string ProbeMode() override;
 
     // Calls `then` with the caller's bus name once the caller of the current
-    // method is authorized (maybe later, from polkit's answer); replies
-    // AccessDenied to `reply` otherwise.
+    // method is authorized (later: from the bus driver's or polkit's
+    // answer); replies AccessDenied to `reply` otherwise.
     void authorize(const Reply& reply, std::function<void(const std::string& caller)> then);
-    // An authorized change of the rules, answered with its ScopeResult.
+    void ask_polkit(const Reply& reply, const std::function<void(const std::string& caller)>& then,
+                    const std::string& sender);
     // Returns an InvalidArgument error when `why` is not empty; then true.
     static bool refuse_argument(sdbus::Result<>& result, const std::string& why);
+    // An authorized change of the rules, answered with its ScopeResult.
     void change(sdbus::Result<>&& result, Action action, bool global_may_change);
     void change(sdbus::Result<>&& result, std::function<ScopeResult()> action, bool global_may_change);
     void finish_change(uint64_t id, const ScopeResult& outcome);
@@ -95,7 +97,8 @@ private:
     BusEventSource event_source_;
     std::unique_ptr<sdbus::IProxy> polkit_;
     std::unique_ptr<sdbus::IProxy> bus_driver_;
-    unsigned pending_authorizations_ = 0;
+    unsigned pending_identifications_ = 0;  // GetConnectionUnixUser calls under way
+    unsigned pending_authorizations_ = 0;   // polkit's CheckAuthorization calls under way
 
     // Changes waiting for their outcome. The replies stay here, not in the
     // callbacks given to the ScopeManager: a reply must not outlive the
