@@ -98,7 +98,7 @@ def main():
     container = boot_systemd(bind_read_only=[os.path.dirname(deb)])
     try:
         operator = Operator(container)
-        steps = (install, start, one_query, scopes, burst, frozen_journald, stop)
+        steps = (install, start, one_query, scopes, burst, frozen_journald, stop, purge)
         # DNSVIS_E2E_STEPS=install,start,...: only these, as under an
         # emulated kernel (guest-kernel), where a burst at 20k qps is not.
         chosen = os.environ.get("DNSVIS_E2E_STEPS")
@@ -352,6 +352,17 @@ def stop(tap, op, deb):
     programs = op.run("bpftool", "prog", "show")
     tap.check(programs.returncode == 0 and "dnsvis_" not in programs.stdout,
               "bpftool prog show: no dnsvis_* program is loaded", programs.stderr)
+    return True
+
+
+def purge(tap, op, deb):
+    state = "/var/lib/dnsvis/scopes.json"
+    tap.check(op.run("test", "-f", state).returncode == 0, "the scope rules were saved in the state directory")
+    result = op.run("env", "DEBIAN_FRONTEND=noninteractive", "dpkg", "--purge", "dnsvis", timeout=120)
+    tap.check(result.returncode == 0, "dpkg --purge removes the package", result.stdout[-2000:] + result.stderr[-2000:])
+    left = [path for path in ("/var/lib/dnsvis", "/etc/dnsvis/dnsvis.conf", "/usr/sbin/dnsvisd")
+            if op.run("test", "-e", path).returncode == 0]
+    tap.equal(left, [], "nothing of the package is left: state, configuration, daemon")
     return True
 
 
