@@ -119,6 +119,8 @@ uint32_t ring_size(uint32_t requested) {
 
 void install_libbpf_logger() { libbpf_set_print(libbpf_log); }
 
+bool kernel_has_ring_buffer() { return libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) > 0; }
+
 CaptureOptions capture_options(const Config& config, bool read_kernel_memory) {
     return {.ports = config.ports,
             .server_side = config.server_side,

@@ -1,5 +1,6 @@
 // Loads the kernel programs, attaches them to the cgroup2 root and reads the
-// ring buffer. Everything libbpf-specific lives here.
+// ring buffer. Everything libbpf-specific lives here (the ring-buffer probe
+// main.cpp asks included).
 #pragma once
 
 #include <array>
@@ -124,5 +125,9 @@ private:
 
 // Routes libbpf's messages through the daemon's log.
 void install_libbpf_logger();
+
+// Whether the kernel has BPF ring buffers (Linux 5.8), which dnsvisd needs:
+// asked before anything is loaded, for one clear message.
+bool kernel_has_ring_buffer();
 
 }  // namespace dnsvis

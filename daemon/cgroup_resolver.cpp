@@ -13,6 +13,7 @@
 
 #include "cgroup_path.hpp"
 #include "log.hpp"
+#include "monotonic_clock.hpp"
 #include "text_file.hpp"
 
 namespace dnsvis {
@@ -23,12 +24,6 @@ constexpr uint64_t walk_interval_ns = 1'000'000'000;
 // Only directories are cgroups; cgroup2 refuses renames, so creation and
 // removal are all that can happen to one.
 constexpr uint32_t watch_mask = IN_CREATE | IN_DELETE | IN_ONLYDIR | IN_DONT_FOLLOW;
-
-uint64_t monotonic_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::string child_path(const std::string& parent, const char* name) {
     return parent == "/" ? "/" + std::string(name) : parent + "/" + name;

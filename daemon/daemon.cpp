@@ -16,6 +16,7 @@
 #include "dns_parser.hpp"
 #include "exited_process_exe.hpp"
 #include "log.hpp"
+#include "monotonic_clock.hpp"
 
 namespace dnsvis {
 
@@ -38,12 +39,6 @@ constexpr uint64_t idle_recheck_usec = 20'000;
 // Summaries come this close to each interval's end (sd-event's default
 // would let each be up to 250 ms late).
 constexpr uint64_t summary_accuracy_usec = 1'000;
-
-uint64_t monotonic_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 // An answer held behind a TCP gap should be delivered before its query times
 // out, or it is reported as a timeout and an unmatched response: with a

@@ -9,6 +9,7 @@
 #include "container_match.hpp"
 #include "container_cgroup.hpp"
 #include "log.hpp"
+#include "monotonic_clock.hpp"
 #include "process_stat.hpp"
 #include "scope_cgroup_scan.hpp"
 #include "scope_state_file.hpp"
@@ -17,12 +18,6 @@
 namespace dnsvis {
 
 namespace {
-
-uint64_t monotonic_ns() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 uint8_t verdict_of(bool enabled) {
     return enabled ? DNSVIS_SCOPE_ENABLED : DNSVIS_SCOPE_DISABLED;

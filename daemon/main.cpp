@@ -1,6 +1,5 @@
 // dnsvisd: command line, configuration and the checks that turn a missing
 // privilege or kernel feature into one clear sentence.
-#include <bpf/libbpf.h>
 #include <getopt.h>
 #include <signal.h>
 #include <sys/utsname.h>
@@ -184,7 +183,7 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, nullptr) <= 0) {
+    if (!kernel_has_ring_buffer()) {
         utsname name{};
         uname(&name);
         log_error("This kernel (%s) has no BPF ring buffer; dnsvisd needs Linux 5.8 or later", name.release);

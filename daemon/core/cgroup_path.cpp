@@ -83,14 +83,6 @@ std::string_view cg_unescape(std::string_view component) {
     return component;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
-
 void skip_slashes(std::string_view& p) {
     while (!p.empty() && p.front() == '/')
         p.remove_prefix(1);
@@ -101,7 +93,7 @@ std::string_view first_component(std::string_view p) {
 }
 
 bool is_slice_component(std::string_view component) {
-    return ends_with(component, ".slice") && unit_name_is_valid(cg_unescape(component), kUnitNamePlain);
+    return component.ends_with(".slice") && unit_name_is_valid(cg_unescape(component), kUnitNamePlain);
 }
 
 // Returns the path from the first component that is not a slice, and the
@@ -125,7 +117,7 @@ std::string_view decode_unit(std::string_view p) {
     if (component.size() < 3)
         return {};
     std::string_view name = cg_unescape(component);
-    if (!unit_name_is_valid(name, kUnitNamePlain | kUnitNameInstance) || ends_with(name, ".slice"))
+    if (!unit_name_is_valid(name, kUnitNamePlain | kUnitNameInstance) || name.ends_with(".slice"))
         return {};
     return name;
 }
@@ -162,7 +154,7 @@ bool skip_user_prefix(std::string_view p, std::string_view& rest) {
     bool matched = false;
     if (is_user_manager_unit(component)) {
         matched = true;
-    } else if (starts_with(component, "session-") && ends_with(component, ".scope")) {
+    } else if (component.starts_with("session-") && component.ends_with(".scope")) {
         matched = component.size() > 8 + 6 && is_valid_session_id(component.substr(8, component.size() - 8 - 6));
     }
     if (!matched)
@@ -190,10 +182,10 @@ std::optional<std::string> cgroup2_path_from_proc(std::string_view proc_pid_cgro
     size_t pos = 0;
     while (pos < proc_pid_cgroup.size()) {
         std::string_view line = next_line(proc_pid_cgroup, pos);
-        if (!starts_with(line, "0::"))
+        if (!line.starts_with("0::"))
             continue;
         std::string_view path = line.substr(3);
-        if (ends_with(path, kDeleted))
+        if (path.ends_with(kDeleted))
             path.remove_suffix(kDeleted.size());
         if (path.empty())
             return std::nullopt;
@@ -224,7 +216,7 @@ bool is_valid_unit_name(std::string_view name) {
 }
 
 bool is_user_manager_unit(std::string_view name) {
-    return starts_with(name, "user@") && ends_with(name, ".service") && name.size() > 5 + 8 &&
+    return name.starts_with("user@") && name.ends_with(".service") && name.size() > 5 + 8 &&
            is_valid_uid(name.substr(5, name.size() - 5 - 8));
 }
 

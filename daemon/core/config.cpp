@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "ascii.hpp"
 #include "dnsvis_event.h"
 
 namespace dnsvis {
@@ -284,27 +285,12 @@ bool known_section(std::string_view section) {
                        [section](const KeyHandler& h) { return h.section == section; });
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z')
-            x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z')
-            y = static_cast<char>(y - 'A' + 'a');
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 // Keys are case-sensitive as in systemd, so "ports=" is a common mistake;
 // naming the accepted keys makes the diagnostic actionable on its own.
 std::string unknown_key_message(std::string_view section, std::string_view key) {
     std::string msg = "Unknown key " + std::string(key) + "= in section [" + std::string(section) + "]";
     for (const KeyHandler& h : kKeys) {
-        if (h.section == section && iequals(h.key, key))
+        if (h.section == section && ascii_iequals(h.key, key))
             return msg + " (did you mean " + std::string(h.key) + "=?), ignoring";
     }
     msg += " (known keys:";
@@ -454,13 +440,13 @@ bool parse_boolean(std::string_view text, bool& value) {
     static constexpr std::string_view kTrue[] = {"1", "yes", "y", "true", "t", "on"};
     static constexpr std::string_view kFalse[] = {"0", "no", "n", "false", "f", "off"};
     for (std::string_view word : kTrue) {
-        if (iequals(text, word)) {
+        if (ascii_iequals(text, word)) {
             value = true;
             return true;
         }
     }
     for (std::string_view word : kFalse) {
-        if (iequals(text, word)) {
+        if (ascii_iequals(text, word)) {
             value = false;
             return true;
         }

@@ -31,6 +31,8 @@ struct Config {
     std::string containerd_socket = "/run/containerd/containerd.sock";  // ContainerdSocket= (gRPC)
     std::string crio_socket = "/var/run/crio/crio.sock";                // CrioSocket=
     uint64_t metadata_wait_usec = 250'000;                // MetadataWait=250ms
+
+    bool operator==(const Config&) const = default;
 };
 
 struct ConfigDiagnostic {
@@ -54,7 +56,7 @@ bool parse_timespan_usec(std::string_view text, uint64_t& usec);
 // "4096", "512K", "1M", "1G": bytes, the suffixes powers of 1024 as in
 // systemd. False on error.
 bool parse_size_bytes(std::string_view text, uint64_t& bytes);
-// "yes/no/true/false/on/off/1/0". False on error.
+// As systemd: yes/no, y/n, true/false, t/f, on/off, 1/0, any case. False on error.
 bool parse_boolean(std::string_view text, bool& value);
 
 }  // namespace dnsvis

@@ -60,17 +60,9 @@ bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // If `s` is prefix + middle + suffix, sets `middle` and returns true.
 bool unwrap(std::string_view s, std::string_view prefix, std::string_view suffix, std::string_view& middle) {
-    if (s.size() < prefix.size() + suffix.size() || !starts_with(s, prefix) || !ends_with(s, suffix))
+    if (s.size() < prefix.size() + suffix.size() || !s.starts_with(prefix) || !s.ends_with(suffix))
         return false;
     middle = s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
     return true;
@@ -174,7 +166,7 @@ constexpr std::string_view kNotContainerdNamespaces[] = {
 bool containerd_cgroupfs(std::string_view ns, std::string_view id) {
     if (!is_containerd_identifier(ns) || !is_containerd_identifier(id))
         return false;
-    if (starts_with(ns, "lxc.") || is_valid_unit_name(ns) || is_valid_unit_name(id))
+    if (ns.starts_with("lxc.") || is_valid_unit_name(ns) || is_valid_unit_name(id))
         return false;
     return std::find(std::begin(kNotContainerdNamespaces), std::end(kNotContainerdNamespaces), ns) ==
            std::end(kNotContainerdNamespaces);
@@ -184,7 +176,7 @@ bool containerd_cgroupfs(std::string_view ns, std::string_view id) {
 // "lxc-<n>-<name>"; neither is systemd-nspawn.
 bool is_libvirt_machine(std::string_view name) {
     for (std::string_view prefix : {std::string_view("qemu-"), std::string_view("lxc-")}) {
-        if (!starts_with(name, prefix))
+        if (!name.starts_with(prefix))
             continue;
         std::string_view rest = name.substr(prefix.size());
         size_t digits = 0;
@@ -305,7 +297,7 @@ bool parse_kube_pod(const std::vector<std::string_view>& components, size_t i, C
             return false;
     } else {
         std::string_view root;
-        if (!unwrap(c, "", ".slice", root) || (root != "kubepods" && !ends_with(root, "-kubepods")))
+        if (!unwrap(c, "", ".slice", root) || (root != "kubepods" && !root.ends_with("-kubepods")))
             return false;
         std::string prefix = std::string(root) + "-";
         if (j < components.size() && components[j] == prefix + "burstable.slice") {

@@ -7,14 +7,6 @@ namespace dnsvis {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-    return s.substr(0, prefix.size()) == prefix;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-    return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // "foo@.service": an '@' right before the suffix.
 bool is_template(std::string_view name) {
     const size_t dot = name.rfind('.');
@@ -59,7 +51,7 @@ std::string_view unit_of_cgroup_name(std::string_view name) {
 }
 
 bool cgroup_holds_units(std::string_view unit) {
-    return ends_with(unit, ".slice") || is_user_manager_unit(unit);
+    return unit.ends_with(".slice") || is_user_manager_unit(unit);
 }
 
 ScopeDecision evaluate_scope(const ScopeRules& rules, bool default_global, uint32_t pid, std::string_view cgroup_path) {

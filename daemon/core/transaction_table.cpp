@@ -1,5 +1,6 @@
 #include "transaction_table.hpp"
 
+#include "ascii.hpp"
 #include "hash_mix.hpp"
 #include "hash_seed.hpp"
 #include "intrusive_list.hpp"
@@ -18,20 +19,6 @@ namespace {
 
 // Pending queries kept for reuse, so that steady traffic does not allocate one per query.
 constexpr size_t kSpareNodes = 1024;
-
-char ascii_lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size())
-        return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (ascii_lower(a[i]) != ascii_lower(b[i]))
-            return false;
-    }
-    return true;
-}
 
 // Eight bytes with 'A'..'Z' turned to lower case, any byte value allowed:
 // the comparisons run on the low seven bits of each byte, which cannot carry
@@ -175,7 +162,7 @@ struct PendingQuery {
 
 bool same_key(const KeyView& a, const KeyView& b) {
     return a.hash == b.hash && a.origin == b.origin && a.id == b.id && a.type == b.type && a.klass == b.klass &&
-           a.side == b.side && *a.peer == *b.peer && iequals(a.name, b.name);
+           a.side == b.side && *a.peer == *b.peer && ascii_iequals(a.name, b.name);
 }
 
 }  // namespace
@@ -226,7 +213,7 @@ struct TransactionTable::Impl {
         return pending.find(hash, [&](const PendingQuery& p) {
             return (p.origin & process_marker) && p.side == Side::client && p.socket_cookie == cookie &&
                    p.id == view.id && p.type == view.type && p.klass == view.klass && p.client == client &&
-                   p.peer == server && iequals(p.name, view.name);
+                   p.peer == server && ascii_iequals(p.name, view.name);
         });
     }
 

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -100,6 +101,26 @@ TEST_CASE("config defaults") {
 
     Config comments = parse_clean("# comment\n; also a comment\n\n   \n\t# indented comment\n");
     CHECK(comments.snap_length == 4096);
+}
+
+TEST_CASE("the shipped dnsvis.conf shows every default as the parser has it") {
+    // units/dnsvis.conf, from this file's directory as the build names it.
+    const std::string here = __FILE__;
+    const std::string shipped_path = here.substr(0, here.rfind('/')) + "/../../units/dnsvis.conf";
+    std::ifstream in(shipped_path);
+    REQUIRE_MESSAGE(in.good(), "cannot open " << shipped_path);
+    std::string uncommented;
+    size_t settings = 0;
+    for (std::string line; std::getline(in, line);) {
+        // "#Key=value" is a setting shown commented out; "# text" is prose.
+        if (line.size() > 1 && line[0] == '#' && std::isalpha(static_cast<unsigned char>(line[1]))) {
+            line.erase(0, 1);
+            ++settings;
+        }
+        uncommented += line + "\n";
+    }
+    CHECK(settings == 13);  // every key of the parser's table (daemon/core/config.cpp)
+    CHECK(parse_clean(uncommented) == Config{});
 }
 
 TEST_CASE("config: every key") {
