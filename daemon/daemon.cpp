@@ -369,13 +369,22 @@ int Daemon::on_tick(sd_event_source*, uint64_t, void* userdata) {
     return 0;
 }
 
-int Daemon::on_summary(sd_event_source* source, uint64_t, void* userdata) {
+int Daemon::on_summary(sd_event_source* source, uint64_t due_usec, void* userdata) {
     auto* self = static_cast<Daemon*>(userdata);
     self->drain();
     self->write_summary();
     self->sink_->flush();
     self->stop_if_output_gone();
-    sd_event_source_set_time_relative(source, self->config_.summary_interval_usec);
+    // Every interval from the start, not from when this one ran: re-arming
+    // relative to now would add the loop's delay and the drain to each
+    // period. After a stall longer than the interval, the next is the next
+    // one due.
+    const uint64_t interval = self->config_.summary_interval_usec;
+    const uint64_t now = monotonic_ns() / 1000;
+    uint64_t next = due_usec + interval;
+    if (next <= now)
+        next += (now - next) / interval * interval + interval;
+    sd_event_source_set_time(source, next);
     return 0;
 }
 
@@ -437,7 +446,7 @@ bool Daemon::setup_event_loop() {
                                        on_tick, this)) <
             0 ||
         (r = sd_event_add_time_relative(event_, &summary_source_, CLOCK_MONOTONIC, config_.summary_interval_usec,
-                                        0, on_summary, this)) < 0) {
+                                        summary_accuracy_usec, on_summary, this)) < 0) {
         log_error("Cannot set up the event loop: %s", std::strerror(-r));
         return false;
     }
