@@ -466,7 +466,7 @@ void Daemon::shutdown() {
     unfinished_ += table_.drop_pending();
     reassembler_.discard_all();  // TCP data still waiting for the rest of its message: counted lost
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
-    sink_->flush();  // first, so the summary counts what the sink could not deliver
+    sink_->settle();  // first, so the summary counts what the sink could not deliver
     write_summary();
     sink_->finish();
     // The totals once more in dnsvisd's own log, where `systemctl status`

@@ -48,6 +48,11 @@ void FileWriter::write(std::string_view lines) {
     queued_.notify_one();
 }
 
+void FileWriter::wait_until_written() {
+    std::unique_lock lock(mutex_);
+    drained_.wait(lock, [&] { return queued_bytes_ == 0 || !thread_.joinable(); });
+}
+
 void FileWriter::finish() {
     {
         std::unique_lock lock(mutex_);

@@ -45,6 +45,8 @@ public:
 
     // Queues whole lines, in order.
     void write(std::string_view lines);
+    // Waits until everything queued is written or failed.
+    void wait_until_written();
     // Waits until everything queued is written or failed, then stops the
     // thread. A line whose start went out and whose end never did counts
     // as lost. Nothing may be written afterwards.

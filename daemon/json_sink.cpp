@@ -98,6 +98,17 @@ void JsonSink::write_out() {
         log_hold(begun_tail_ > 0);
 }
 
+void JsonSink::settle() {
+    if (!file_) {
+        flush();
+        return;
+    }
+    write_out();
+    file_->wait_until_written();
+    collect_file_losses();
+    stall_.end_batch();
+}
+
 void JsonSink::finish() {
     if (file_) {
         write_out();

@@ -32,6 +32,7 @@ public:
     FieldWriter& begin_entry() override;
     void end_entry() override;
     void flush() override;
+    void settle() override;
     void finish() override;
     bool holds_output() const override { return begun_tail_ > 0; }
     bool reader_gone() const override { return reader_gone_; }

@@ -18,6 +18,10 @@ public:
     virtual void end_entry() = 0;
     // Called after each batch of events.
     virtual void flush() {}
+    // A flush that returns only once what it wrote is written or counted
+    // lost, for the final summary to count every loss (a sink that writes
+    // from a thread of its own has more to wait for).
+    virtual void settle() { flush(); }
     // The last flush: nothing follows, so what the sink still holds is
     // counted as lost.
     virtual void finish() { flush(); }

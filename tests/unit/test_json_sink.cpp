@@ -369,6 +369,10 @@ TEST_CASE("a file that takes no more costs the lines that did not fit, counted; 
 
     JsonSink sink(fileno(file));
     const int written = write_batches(sink, 10, 100);
+    // What the final summary sees: every loss but the line begun, which
+    // counts once the stop makes sure its end never comes.
+    sink.settle();
+    const uint64_t lost_settled = sink.lost();
     sink.finish();
     REQUIRE(setrlimit(RLIMIT_FSIZE, &previous_limit) == 0);
     REQUIRE(sigaction(SIGXFSZ, &previous_action, nullptr) == 0);
@@ -385,5 +389,6 @@ TEST_CASE("a file that takes no more costs the lines that did not fit, counted; 
     CHECK(increasing(numbers));
     // The cut line counts as lost, so the file's whole lines and the count make up every entry.
     CHECK(numbers.size() + sink.lost() == static_cast<uint64_t>(written));
+    CHECK(lost_settled + 1 == sink.lost());
     std::fclose(file);
 }
