@@ -222,18 +222,18 @@ void Daemon::report(Transaction&& transaction) {
     if (!attribution.cgroup_path.empty() && containers_) {
         attribution.container = container_of(owner.cgroup_id, attribution.cgroup_path);
         attribution.metadata = containers_->metadata(attribution.container, now_ns_);
-        if (!attribution.metadata && containers_->can_look_up(attribution.container) && held_.size() < max_held) {
+        if (!attribution.metadata && containers_->can_look_up(attribution.container) &&
+            held_.has_room(transaction, attribution)) {
             const std::string id = attribution.container.id;
             std::function<void()> release;
-            if (awaited_containers_.insert(id).second)
+            if (held_.start_awaiting(id))
                 release = [this, id] { release_held(id); };
             containers_->request(attribution.container, now_ns_, std::move(release));
-            if (!containers_->pending(attribution.container))
-                awaited_containers_.erase(id);  // answered (or refused) at once: nothing to wait for
-            else {
-                // A copy: the member keeps its buffers for the next report.
-                held_.push_back(HeldEntry{now_ns_ + config_.metadata_wait_usec * 1000, std::move(transaction),
-                                          attribution, std::string(parse_error)});
+            if (!containers_->pending(attribution.container)) {
+                held_.stop_awaiting(id);  // answered (or refused) at once: nothing to wait for
+            } else {
+                held_.hold(now_ns_ + config_.metadata_wait_usec * 1000, std::move(transaction), attribution,
+                           parse_error);
                 return;
             }
         }
@@ -257,28 +257,19 @@ void Daemon::write_entry(const Transaction& transaction, const Attribution& attr
 // The runtime answered (or gave up): entries of that container go out now,
 // with whatever is known.
 void Daemon::release_held(const std::string& container_id) {
-    awaited_containers_.erase(container_id);
-    bool wrote = false;
-    for (auto it = held_.begin(); it != held_.end();) {
-        if (it->attribution.container.id != container_id) {
-            ++it;
-            continue;
-        }
-        it->attribution.metadata = containers_->metadata(it->attribution.container, now_ns_);
-        write_entry(it->transaction, it->attribution, it->parse_error);
-        it = held_.erase(it);
-        wrote = true;
-    }
-    if (wrote)
+    held_.stop_awaiting(container_id);
+    const size_t written = held_.release(container_id, [this](HeldTransaction& entry) {
+        entry.attribution.metadata = containers_->metadata(entry.attribution.container, now_ns_);
+        write_entry(entry.transaction, entry.attribution, entry.parse_error);
+    });
+    if (written > 0)
         sink_->flush();
 }
 
 void Daemon::release_expired(uint64_t now_ns) {
-    while (!held_.empty() && held_.front().deadline_ns <= now_ns) {
-        HeldEntry& entry = held_.front();
+    held_.release_expired(now_ns, [this](HeldTransaction& entry) {
         write_entry(entry.transaction, entry.attribution, entry.parse_error);
-        held_.pop_front();
-    }
+    });
 }
 
 void Daemon::drain() {

@@ -7,11 +7,9 @@
 
 #include <systemd/sd-event.h>
 
-#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "bpf_capture.hpp"
 #include "cgroup_resolver.hpp"
@@ -21,6 +19,7 @@
 #include "drain_pacer.hpp"
 #include "process_cache.hpp"
 #include "kernel_scope_manager.hpp"
+#include "metadata_wait_queue.hpp"
 #include "sink.hpp"
 #include "statistics.hpp"
 #include "tcp_reassembly.hpp"
@@ -86,17 +85,7 @@ private:
     std::unique_ptr<KernelScopeManager> scopes_;  // needs the capture and the event loop
     std::unordered_map<uint64_t, CgroupContainer> container_by_cgroup_;
 
-    // Transactions waiting (at most MetadataWait=) for their container's
-    // metadata, in arrival order.
-    struct HeldEntry {
-        uint64_t deadline_ns;
-        Transaction transaction;
-        Attribution attribution;
-        std::string parse_error;
-    };
-    std::deque<HeldEntry> held_;
-    std::unordered_set<std::string> awaited_containers_;  // one release callback each
-    static constexpr size_t max_held = 16384;
+    MetadataWaitQueue held_;
 
     // Where the transaction table hands its finished transactions.
     const TransactionTable::Sink report_ = [this](Transaction&& transaction) { report(std::move(transaction)); };
