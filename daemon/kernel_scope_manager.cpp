@@ -73,8 +73,8 @@ void KernelScopeManager::restore() {
     }
     const bool dropped = drop_exited_processes();
     capture_.set_global(global());
-    if (!apply_to_kernel(rules_))
-        log_error("Cannot write the scope maps: %s; the rules apply from the next change", std::strerror(errno));
+    if (std::string error = apply_to_kernel(rules_); !error.empty())
+        log_error("Cannot write the scope maps: %s; the rules apply from the next change", error.c_str());
     if (result.status == ScopeStateLoad::loaded)
         log_info("Restored %zu scope rule(s) from %s; global visibility %s", rules_.rule_count(),
                  settings_.state_file.c_str(), on_off(global()));
@@ -199,12 +199,11 @@ ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& chang
     const bool global_after = next.global.value_or(settings_.default_global);
     if (global_after != global_before)
         capture_.set_global(global_after);
-    if (!apply_to_kernel(next)) {
-        const int error = errno;
+    if (std::string error = apply_to_kernel(next); !error.empty()) {
         // Back to what was there, as far as the kernel lets us.
         capture_.set_global(global_before);
         apply_to_kernel(rules_);
-        return refuse(ScopeError::failed, std::string("cannot write the scope maps: ") + std::strerror(error));
+        return refuse(ScopeError::failed, "cannot write the scope maps: " + error);
     }
     rules_ = std::move(next);
     update_timer();
@@ -218,25 +217,48 @@ ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& chang
     return {};
 }
 
-bool KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
+std::string KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
     KernelScopes scopes;
+    bool truncated = false;
     if (!rules.units.empty()) {
         std::set<std::string> names;
         for (const auto& [name, enabled] : rules.units)
             names.insert(name);
-        for (const UnitCgroup& found : scan_unit_cgroups(settings_.cgroup_root, names))
+        for (const UnitCgroup& found : scan_unit_cgroups(settings_.cgroup_root, names, &truncated))
             scopes.cgroups[found.cgroup_id].unit = verdict_of(rules.units.at(found.unit));
     }
     if (!rules.containers.empty()) {
-        for (const FoundContainer& found : scan_container_cgroups(settings_.cgroup_root)) {
+        for (const FoundContainer& found : scan_container_cgroups(settings_.cgroup_root, &truncated)) {
             auto rule = rules.containers.find(found.container.id);
             if (rule != rules.containers.end())
                 scopes.cgroups[found.cgroup_id].container = verdict_of(rule->second);
         }
     }
+    // Said once when it starts and once when it ends: the rescan runs every second.
+    if (truncated != scan_truncated_)
+        log_warning(truncated ? "The cgroup tree has more than %zu cgroups: rules reach only those scanned first"
+                              : "The cgroup tree has fewer than %zu cgroups again: rules reach every cgroup",
+                    max_scanned_cgroups);
+    scan_truncated_ = truncated;
+    if (scopes.cgroups.size() > DNSVIS_SCOPE_MAX_CGROUPS)
+        return std::to_string(scopes.cgroups.size()) + " cgroups match the rules, more than the " +
+               std::to_string(DNSVIS_SCOPE_MAX_CGROUPS) + " the kernel's scope map holds";
     for (const auto& [pid, rule] : rules.processes)
         scopes.processes[pid] = verdict_of(rule.enabled);
-    return capture_.set_scopes(scopes);
+    if (!capture_.set_scopes(scopes))
+        return std::strerror(errno);
+    return {};
+}
+
+void KernelScopeManager::reapply(const char* why) {
+    std::string error = apply_to_kernel(rules_);
+    if (error != apply_error_) {
+        if (!error.empty())
+            log_warning("Cannot update the scope maps (%s), ignoring until it can: %s", why, error.c_str());
+        else
+            log_info("The scope maps are up to date again");
+    }
+    apply_error_ = std::move(error);
 }
 
 bool KernelScopeManager::save(std::string& error) const {
@@ -322,9 +344,8 @@ void KernelScopeManager::cgroup_created(const std::string& path) {
         const CgroupContainer container = container_from_cgroup_path(path);
         named = container.trusted_for_host() && rules_.containers.count(container.id) > 0;
     }
-    if (named && !apply_to_kernel(rules_))
-        log_warning("Cannot update the scope maps for the new cgroup %s, ignoring: %s", path.c_str(),
-                    std::strerror(errno));
+    if (named)
+        reapply("a cgroup a rule names appeared");
 }
 
 void KernelScopeManager::update_timer() {
@@ -356,8 +377,7 @@ int KernelScopeManager::on_timer(sd_event_source*, uint64_t, void* userdata) {
     if (self->drop_exited_processes() && !self->save(error))
         log_warning("Cannot save the scope state, ignoring: %s", error.c_str());
     // Units that started or restarted, containers that came or went.
-    if (!self->apply_to_kernel(self->rules_))
-        log_warning("Cannot update the scope maps, ignoring: %s", std::strerror(errno));
+    self->reapply("the once-a-second rescan");
     self->update_timer();
     return 0;
 }

@@ -62,7 +62,12 @@ private:
     // Makes `next` the rules: kernel first, then the state file. On a
     // kernel failure the old rules stay.
     ScopeResult commit(ScopeRules next, const std::string& change);
-    bool apply_to_kernel(const ScopeRules& rules);
+    // Writes what `rules` say of the cgroups and processes there are now;
+    // returns what went wrong, or "".
+    std::string apply_to_kernel(const ScopeRules& rules);
+    // The same for the rules in force, from the rescans: a failure is
+    // logged when it starts or changes, not every second.
+    void reapply(const char* why);
     bool save(std::string& error) const;
     // Full id of the container `query` names, or an error. When nothing
     // matched but some containers' names are not known yet, they are listed
@@ -80,6 +85,8 @@ private:
     ContainerRegistry* containers_;
     ScopeManagerSettings settings_;
     ScopeRules rules_;
+    std::string apply_error_;     // the last rescan's failure, "" when it worked
+    bool scan_truncated_ = false;  // the last scan stopped at max_scanned_cgroups
     sd_event_source* timer_ = nullptr;
     // Callbacks waiting for a runtime check this before touching us.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

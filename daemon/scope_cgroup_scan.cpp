@@ -93,7 +93,8 @@ struct ContainerScan {
 
 }  // namespace
 
-std::vector<UnitCgroup> scan_unit_cgroups(const std::string& cgroup_root, const std::set<std::string>& wanted) {
+std::vector<UnitCgroup> scan_unit_cgroups(const std::string& cgroup_root, const std::set<std::string>& wanted,
+                                          bool* truncated) {
     std::vector<UnitCgroup> found;
     if (wanted.empty())
         return found;
@@ -108,10 +109,12 @@ std::vector<UnitCgroup> scan_unit_cgroups(const std::string& cgroup_root, const 
     UnitScan scan{wanted, found};
     scan.walk(fd, 0);
     close(fd);
+    if (truncated && scan.visited > max_scanned_cgroups)
+        *truncated = true;
     return found;
 }
 
-std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_root) {
+std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_root, bool* truncated) {
     std::vector<FoundContainer> found;
     const int fd = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -120,6 +123,8 @@ std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_roo
     std::string path;
     scan.walk(fd, path, 0);
     close(fd);
+    if (truncated && scan.visited > max_scanned_cgroups)
+        *truncated = true;
     return found;
 }
 

@@ -29,7 +29,9 @@ struct UnitCgroup {
 // inside other units, whose sub-cgroups are their own (or a container's
 // systemd's). A unit name may match more than one cgroup (the same user
 // unit in two user managers): each is returned. "-.slice" is the root.
-std::vector<UnitCgroup> scan_unit_cgroups(const std::string& cgroup_root, const std::set<std::string>& wanted);
+// `truncated` (if given) is set when the scan stopped at max_scanned_cgroups.
+std::vector<UnitCgroup> scan_unit_cgroups(const std::string& cgroup_root, const std::set<std::string>& wanted,
+                                          bool* truncated = nullptr);
 
 struct FoundContainer {
     CgroupContainer container;
@@ -40,6 +42,6 @@ struct FoundContainer {
 // Every container's cgroup: the outermost cgroup of each container in the
 // tree (its sub-cgroups belong to it). Monitor (conmon) cgroups are left
 // out: they are not the container.
-std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_root);
+std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_root, bool* truncated = nullptr);
 
 }  // namespace dnsvis
