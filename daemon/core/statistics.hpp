@@ -21,9 +21,6 @@ enum class LossCause : uint8_t {
 
 inline constexpr size_t loss_cause_count = static_cast<size_t>(LossCause::count_);
 
-// "RINGBUF", "TCP", ... as used in DNSVIS_LOST_<CAUSE>.
-std::string_view loss_cause_name(LossCause cause);
-
 struct Statistics {
     uint64_t captured = 0;      // events the kernel wrote to the ring buffer
     uint64_t cut = 0;           // events whose payload exceeded the snap length
@@ -45,5 +42,15 @@ struct Statistics {
     uint64_t lost_by(LossCause cause) const { return lost[static_cast<size_t>(cause)]; }
     uint64_t lost_total() const;
 };
+
+// One counter under its summary field name ("DNSVIS_CAPTURED"). The one
+// list of them: summaries write these fields, and GetStatistics and
+// `dnsvisctl stats` use the same names without the prefix, lower-cased.
+struct CounterField {
+    std::string_view field;  // static storage
+    uint64_t value;
+};
+inline constexpr size_t counter_field_count = 11 + loss_cause_count;
+std::array<CounterField, counter_field_count> counter_fields(const Statistics& statistics);
 
 }  // namespace dnsvis

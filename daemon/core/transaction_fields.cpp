@@ -326,26 +326,8 @@ void EntryFormatter::summary(const Statistics& s, FieldWriter& out) {
     out.add("MESSAGE_ID", message_id_summary);
     add_number(out, "PRIORITY", lost > 0 ? priority_warning : priority_info);
     out.add("SYSLOG_IDENTIFIER", "dnsvis");
-    add_number(out, "DNSVIS_CAPTURED", s.captured);
-    add_number(out, "DNSVIS_TRANSACTIONS", s.transactions);
-    add_number(out, "DNSVIS_ANSWERED", s.answered);
-    add_number(out, "DNSVIS_TIMEOUTS", s.timeouts);
-    add_number(out, "DNSVIS_UNMATCHED_RESPONSES", s.unmatched_responses);
-    add_number(out, "DNSVIS_RETRANSMITS", s.retransmits);
-    add_number(out, "DNSVIS_LATE_ANSWERS", s.late_answers);
-    add_number(out, "DNSVIS_PARSE_ERRORS", s.parse_errors);
-    add_number(out, "DNSVIS_CUT", s.cut);
-    add_number(out, "DNSVIS_FILTERED", s.filtered);
-    add_number(out, "DNSVIS_LOST", lost);
-    // Field names must outlive the entry, so they are built once.
-    static const auto lost_field_names = [] {
-        std::array<std::string, loss_cause_count> names;
-        for (size_t i = 0; i < loss_cause_count; ++i)
-            names[i] = "DNSVIS_LOST_" + std::string(loss_cause_name(static_cast<LossCause>(i)));
-        return names;
-    }();
-    for (size_t i = 0; i < loss_cause_count; ++i)
-        add_number(out, lost_field_names[i], s.lost[i]);
+    for (const CounterField& counter : counter_fields(s))
+        add_number(out, counter.field, counter.value);
 }
 
 void format_transaction_fields(const Transaction& transaction, const Attribution& attribution,
