@@ -19,7 +19,7 @@
 #include "org.dnsvis1.adaptor.h"
 #include "scope_manager.hpp"
 #include "statistics.hpp"
-#include "transaction_fields.hpp"
+#include "entry_fields.hpp"
 
 namespace dnsvis {
 

@@ -20,6 +20,7 @@
 #include "process_cache.hpp"
 #include "kernel_scope_manager.hpp"
 #include "metadata_wait_queue.hpp"
+#include "transaction_fields.hpp"
 #include "sink.hpp"
 #include "statistics.hpp"
 #include "tcp_reassembly.hpp"

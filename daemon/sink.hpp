@@ -4,7 +4,7 @@
 
 #include <cstdint>
 
-#include "transaction_fields.hpp"
+#include "entry_fields.hpp"
 
 namespace dnsvis {
 

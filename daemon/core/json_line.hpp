@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "transaction_fields.hpp"
+#include "entry_fields.hpp"
 
 namespace dnsvis {
 

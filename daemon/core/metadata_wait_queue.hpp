@@ -18,7 +18,7 @@
 #include <unordered_set>
 
 #include "transaction.hpp"
-#include "transaction_fields.hpp"
+#include "attribution.hpp"
 
 namespace dnsvis {
 

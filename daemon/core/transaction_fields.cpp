@@ -240,10 +240,6 @@ void format_owner_fields(const Transaction& t, const Attribution& a, FieldWriter
 
 }  // namespace
 
-void FieldWriter::add_block(const FieldBlock& block) {
-    block.fields().write_to(*this);
-}
-
 const FieldBlock& EntryFormatter::owner_block(const Transaction& t, const Attribution& a) {
     OwnerBlock& owner = owners_[t.owner.pid % owner_slots];
     if (owner.filled && owner.pid == t.owner.pid && owner.uid == t.owner.uid && owner.comm == t.owner.comm &&
@@ -257,10 +253,6 @@ const FieldBlock& EntryFormatter::owner_block(const Transaction& t, const Attrib
     owner.attribution = a;
     format_owner_fields(t, a, owner.block.refill());
     return owner.block;
-}
-
-void FieldList::grow() {
-    slots_.emplace_back();
 }
 
 std::string format_latency(uint64_t ns) {

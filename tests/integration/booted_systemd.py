@@ -1,5 +1,5 @@
 """A real systemd booted in a container over an overlay of the root file
-system, with its own system bus and journald (see shared/machine-notes.md).
+system, with its own system bus and journald (systemd-nspawn --boot).
 The build tree is visible inside at the same path, since / is the lower dir.
 """
 import json
