@@ -114,13 +114,6 @@ void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, s
         container.id.empty() || container.in_user_manager ? nullptr : client_for(container.runtime);
     if (!client)
         return;
-    if (client->busy()) {
-        // Not asked now, and so not taken for unknown: the next request
-        // for it (its next transaction, or the next cgroup event) asks.
-        log_debug("Not asking about container %s now: its runtime has as many lookups under way as allowed",
-                  container.id.c_str());
-        return;
-    }
     auto [it, inserted] = entries_.try_emplace(container.id);
     Entry& entry = it->second;
     entry.used_ns = now_ns;
@@ -132,6 +125,16 @@ void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, s
     const bool fresh = entry.metadata || (!inserted && now_ns - entry.checked_ns < negative_ttl_ns);
     if (fresh)
         return;
+    if (client->busy()) {
+        // Not asked now, and so not taken for unknown: the next request
+        // for it (its next transaction, or the next cgroup event) asks.
+        // Nothing is under way for it, so `ready` has nothing to wait for.
+        log_debug("Not asking about container %s now: its runtime has as many lookups under way as allowed",
+                  container.id.c_str());
+        if (inserted)
+            entries_.erase(it);
+        return;
+    }
     entry.in_flight = true;  // first: eviction keeps entries under way, so `entry` stays valid
     if (entries_.size() > max_containers)
         evict_idle(now_ns);

@@ -177,8 +177,12 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
 // container's own cgroup, so the runtime's answer about it goes too.
 void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
     container_by_cgroup_.erase(cgroup_id);
-    if (containers_ && is_container_root_cgroup(cgroup_path))
-        containers_->forget(container_from_cgroup_path(cgroup_path).id);
+    // A user's cgroup named after a container says nothing of the container.
+    if (containers_ && is_container_root_cgroup(cgroup_path)) {
+        const CgroupContainer container = container_from_cgroup_path(cgroup_path);
+        if (!container.in_user_manager)
+            containers_->forget(container.id);
+    }
 }
 
 // A container's cgroup was just made: ask its runtime now, while the
@@ -268,6 +272,9 @@ void Daemon::release_held(const std::string& container_id) {
 
 void Daemon::release_expired(uint64_t now_ns) {
     held_.release_expired(now_ns, [this](HeldTransaction& entry) {
+        // The answer may have come without its release: what is known now.
+        if (containers_)
+            entry.attribution.metadata = containers_->metadata(entry.attribution.container, now_ns_);
         write_entry(entry.transaction, entry.attribution, entry.parse_error);
     });
 }

@@ -69,7 +69,7 @@ private:
 
     mutable std::mutex mutex_;
     std::condition_variable queued_;   // the thread waits for work
-    std::condition_variable drained_;  // write() and finish() wait for room
+    std::condition_variable drained_;  // write() waits for room, wait_until_written() for none queued
     std::deque<std::string> chunks_;
     std::vector<std::string> spare_;  // written chunks, kept for their memory
     size_t queued_bytes_ = 0;  // the chunk being written included

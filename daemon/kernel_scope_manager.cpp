@@ -217,7 +217,7 @@ ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& chang
     return {};
 }
 
-std::string KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
+std::string KernelScopeManager::apply_to_kernel(const ScopeRules& rules, bool* truncated_scan) {
     KernelScopes scopes;
     bool truncated = false;
     if (!rules.units.empty()) {
@@ -234,12 +234,8 @@ std::string KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
                 scopes.cgroups[found.cgroup_id].container = verdict_of(rule->second);
         }
     }
-    // Said once when it starts and once when it ends: the rescan runs every second.
-    if (truncated != scan_truncated_)
-        log_warning(truncated ? "The cgroup tree has more than %zu cgroups: rules reach only those scanned first"
-                              : "The cgroup tree has fewer than %zu cgroups again: rules reach every cgroup",
-                    max_scanned_cgroups);
-    scan_truncated_ = truncated;
+    if (truncated_scan)
+        *truncated_scan = truncated;
     if (scopes.cgroups.size() > DNSVIS_SCOPE_MAX_CGROUPS)
         return std::to_string(scopes.cgroups.size()) + " cgroups match the rules, more than the " +
                std::to_string(DNSVIS_SCOPE_MAX_CGROUPS) + " the kernel's scope map holds";
@@ -251,7 +247,17 @@ std::string KernelScopeManager::apply_to_kernel(const ScopeRules& rules) {
 }
 
 void KernelScopeManager::reapply(const char* why) {
-    std::string error = apply_to_kernel(rules_);
+    bool truncated = false;
+    std::string error = apply_to_kernel(rules_, &truncated);
+    // Said once when it starts and once when it ends: the rescan runs every
+    // second. Only a scan that ran says anything of the tree.
+    const bool scanned = !rules_.units.empty() || !rules_.containers.empty();
+    if (scanned && truncated != scan_truncated_) {
+        log_warning(truncated ? "The cgroup tree has more than %zu cgroups: rules reach only those scanned first"
+                              : "The cgroup tree has fewer than %zu cgroups again: rules reach every cgroup",
+                    max_scanned_cgroups);
+        scan_truncated_ = truncated;
+    }
     if (error != apply_error_) {
         if (!error.empty())
             log_warning("Cannot update the scope maps (%s), ignoring until it can: %s", why, error.c_str());

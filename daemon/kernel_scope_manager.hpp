@@ -63,8 +63,9 @@ private:
     // kernel failure the old rules stay.
     ScopeResult commit(ScopeRules next, const std::string& change);
     // Writes what `rules` say of the cgroups and processes there are now;
-    // returns what went wrong, or "".
-    std::string apply_to_kernel(const ScopeRules& rules);
+    // returns what went wrong, or "". `truncated_scan` (if given) tells
+    // whether a scan stopped at max_scanned_cgroups.
+    std::string apply_to_kernel(const ScopeRules& rules, bool* truncated_scan = nullptr);
     // The same for the rules in force, from the rescans: a failure is
     // logged when it starts or changes, not every second.
     void reapply(const char* why);
@@ -86,7 +87,7 @@ private:
     ScopeManagerSettings settings_;
     ScopeRules rules_;
     std::string apply_error_;     // the last rescan's failure, "" when it worked
-    bool scan_truncated_ = false;  // the last scan stopped at max_scanned_cgroups
+    bool scan_truncated_ = false;  // the last rescan stopped at max_scanned_cgroups
     sd_event_source* timer_ = nullptr;
     // Callbacks waiting for a runtime check this before touching us.
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

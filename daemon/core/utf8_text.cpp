@@ -4,12 +4,6 @@ namespace dnsvis {
 
 namespace {
 
-bool continuation(unsigned char byte) { return (byte & 0xc0) == 0x80; }
-
-bool noncharacter(uint32_t code_point) {
-    return (code_point >= 0xfdd0 && code_point <= 0xfdef) || (code_point & 0xfffe) == 0xfffe;
-}
-
 enum class Controls { keep, escape };
 
 std::string escaped(std::string_view text, Controls controls) {
@@ -41,28 +35,6 @@ std::string escaped(std::string_view text, Controls controls) {
 }
 
 }  // namespace
-
-size_t utf8_sequence_length(std::string_view text) {
-    const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-    const size_t n = text.size();
-    if (n == 0 || s[0] < 0xc2 || s[0] > 0xf4)
-        return 0;  // ASCII, a continuation byte, an overlong lead (0xc0, 0xc1) or beyond U+10FFFF
-    const size_t length = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-    if (n < length)
-        return 0;
-    for (size_t k = 1; k < length; ++k)
-        if (!continuation(s[k]))
-            return 0;
-    uint32_t code_point = s[0] & (0x7f >> length);
-    for (size_t k = 1; k < length; ++k)
-        code_point = (code_point << 6) | (s[k] & 0x3f);
-    constexpr uint32_t shortest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < shortest[length] || code_point > 0x10ffff)
-        return 0;
-    if ((code_point >= 0xd800 && code_point <= 0xdfff) || noncharacter(code_point))
-        return 0;
-    return length;
-}
 
 bool is_bus_text(std::string_view text) {
     for (size_t i = 0; i < text.size();) {

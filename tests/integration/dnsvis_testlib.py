@@ -411,7 +411,10 @@ def threads_holding_more(pid, allowed):
     only the main one's."""
     held = []
     for task in sorted(os.listdir(f"/proc/{pid}/task")):
-        sets = capability_sets(pid, task)
+        try:
+            sets = capability_sets(pid, task)
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended meanwhile (gRPC's pools come and go)
         if (sets["CapEff"] | sets["CapPrm"]) & ~allowed:
             held.append(f"task {task}: CapEff {sets['CapEff']:#x} CapPrm {sets['CapPrm']:#x}")
     return held

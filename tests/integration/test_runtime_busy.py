@@ -80,6 +80,8 @@ def main():
         paths = [cgroups.make(os.path.join(os.path.basename(slice_path), f"docker-{i}.scope")) for i in ids]
         # dnsvisd asks about each new container cgroup as it appears; the
         # first 64 lookups are still under way when the last cgroups come.
+        # A query from the first container meanwhile waits for its lookup.
+        dig_in(paths[0], "early.wild.example.test")
         time.sleep(patience(ANSWER_DELAY_SECONDS + 1.5))
         tap.check(64 <= len(set(api.asked)) < CONTAINERS,
                   "when the cgroups appeared, dnsvisd asked about 64 containers, not all of them",
@@ -98,6 +100,9 @@ def main():
                    if e.get("CONTAINER_NAME") != "busy-" + e.get("CONTAINER_ID_FULL", "")[:8]]
         tap.equal(unnamed, [], "each is reported with the name its runtime gave, those asked late included")
         tap.equal(sorted(set(api.asked)), sorted(ids), "in the end the runtime was asked about every container")
+        early = [e for e in daemon.entries() if e.get("DNS_NAME") == "early.wild.example.test"]
+        tap.equal([e.get("CONTAINER_NAME") for e in early], ["busy-" + ids[0][:8]],
+                  "a query sent while its container's lookup was under way waited for it and is named")
     finally:
         if daemon:
             daemon.stop()
