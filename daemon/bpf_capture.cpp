@@ -130,16 +130,7 @@ CaptureOptions capture_options(const Config& config, bool read_kernel_memory) {
             .read_kernel_memory = read_kernel_memory};
 }
 
-std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, const std::string& cgroup_root,
-                                               RecordHandler handler, std::string& error) {
-    std::unique_ptr<BpfCapture> capture(new BpfCapture());
-    capture->handler_ = std::move(handler);
-
-    if (options.ports.empty() || options.ports.size() > DNSVIS_MAX_PORTS) {
-        error = "between 1 and " + std::to_string(DNSVIS_MAX_PORTS) + " DNS ports must be configured";
-        return nullptr;
-    }
-
+bool BpfCapture::load_first_accepted_plan(const CaptureOptions& options, std::string& error) {
     // Naming the process, and following execs, read the kernel's own
     // structures: they need kernel BTF and CAP_PERFMON. A kernel that
     // refuses either still gets every other feature: the exec programs are
@@ -150,7 +141,7 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     const bool kernel_structs = options.read_kernel_memory && access("/sys/kernel/btf/vmlinux", R_OK) == 0;
     const bool helpers = may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS,
                                   {BPF_FUNC_get_current_pid_tgid, BPF_FUNC_get_current_uid_gid});
-    capture->comm_helpers_ = {
+    comm_helpers_ = {
         may_call(BPF_PROG_TYPE_CGROUP_SKB, BPF_CGROUP_INET_EGRESS, {BPF_FUNC_get_current_comm}),
         may_call(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT, {BPF_FUNC_get_current_comm}),
     };
@@ -158,10 +149,10 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     // kernel's verifier accepts from a loader without CAP_PERFMON.
     int r = -EINVAL;
     for (const LoadPlan& plan : load_plans(kernel_structs, helpers)) {
-        r = capture->open_and_load(options, plan);
+        r = open_and_load(options, plan);
         if (r == 0) {
-            capture->follows_execs_ = plan.follow_execs;
-            capture->plain_ = plan.plain();
+            follows_execs_ = plan.follow_execs;
+            plain_ = plan.plain();
             if (plan.plain())
                 log_info("On this kernel, without CAP_PERFMON or kernel BTF, cgroup_skb programs cannot learn "
                          "who sends a datagram: sendmsg programs name UDP senders (each unconnected UDP send on "
@@ -187,8 +178,43 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
             error = "the kernel's verifier rejected the BPF programs; run with --log-level=debug for its log";
         else
             error = "cannot load the BPF programs: " + errno_text(r) + " (run with --log-level=debug for details)";
+        return false;
+    }
+    return true;
+}
+
+bool BpfCapture::attach_cgroup_programs(const std::string& cgroup_root, std::string& error) {
+    cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd_ < 0) {
+        error = "cannot open the cgroup2 root " + cgroup_root + ": " + errno_text(errno);
+        return false;
+    }
+
+    // bpf_link attachments: they go away with the process, so even a crash
+    // leaves no dnsvis_* program behind on the cgroup root.
+    for (const Attachment& attachment : cgroup_programs(*skeleton_, plain_)) {
+        bpf_link* link = bpf_program__attach_cgroup(attachment.program, cgroup_fd_);
+        if (!link) {
+            error = std::string("cannot attach ") + bpf_program__name(attachment.program) + " to " + cgroup_root +
+                    ": " + errno_text(errno);
+            return false;
+        }
+        *attachment.link = link;
+    }
+    return true;
+}
+
+std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, const std::string& cgroup_root,
+                                               RecordHandler handler, std::string& error) {
+    std::unique_ptr<BpfCapture> capture(new BpfCapture());
+    capture->handler_ = std::move(handler);
+
+    if (options.ports.empty() || options.ports.size() > DNSVIS_MAX_PORTS) {
+        error = "between 1 and " + std::to_string(DNSVIS_MAX_PORTS) + " DNS ports must be configured";
         return nullptr;
     }
+    if (!capture->load_first_accepted_plan(options, error))
+        return nullptr;
 
     if (!capture->map_settings()) {
         error = "cannot map the settings map: " + errno_text(errno);
@@ -198,23 +224,8 @@ std::unique_ptr<BpfCapture> BpfCapture::attach(const CaptureOptions& options, co
     capture->store_setting(&dnsvis_settings::wake_on_next, 1);
     capture->store_setting(&dnsvis_settings::batch_wake_armed, 1);
 
-    capture->cgroup_fd_ = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (capture->cgroup_fd_ < 0) {
-        error = "cannot open the cgroup2 root " + cgroup_root + ": " + errno_text(errno);
+    if (!capture->attach_cgroup_programs(cgroup_root, error))
         return nullptr;
-    }
-
-    // bpf_link attachments: they go away with the process, so even a crash
-    // leaves no dnsvis_* program behind on the cgroup root.
-    for (const Attachment& attachment : cgroup_programs(*capture->skeleton_, capture->plain_)) {
-        bpf_link* link = bpf_program__attach_cgroup(attachment.program, capture->cgroup_fd_);
-        if (!link) {
-            error = std::string("cannot attach ") + bpf_program__name(attachment.program) + " to " + cgroup_root +
-                    ": " + errno_text(errno);
-            return nullptr;
-        }
-        *attachment.link = link;
-    }
 
     // Without them only DNS_EXE of clients that exit before their query is
     // handled is missing: nothing to fail for. Both or neither: execs

@@ -96,7 +96,12 @@ public:
 
 private:
     BpfCapture() = default;
+    // Tries the load plans, richest first (load_plans.hpp), and keeps the
+    // first the kernel accepts; false, with `error` set, when none is.
+    bool load_first_accepted_plan(const CaptureOptions& options, std::string& error);
     int open_and_load(const CaptureOptions& options, const LoadPlan& plan);
+    // bpf_link attachments of the cgroup programs to the cgroup2 root.
+    bool attach_cgroup_programs(const std::string& cgroup_root, std::string& error);
     bool attach_exec_programs();
     static int on_record(void* self, void* data, size_t size);
 
