@@ -382,45 +382,89 @@ void TcpReassembler::process(Flow& flow, const MessageContext& seen, uint32_t se
     drain(flow, seen.timestamp_ns, sink);
 }
 
+TcpReassembler::Flow* TcpReassembler::find_or_start_flow(const TcpFlowKey& key, uint32_t seq, uint8_t tcp_flags,
+                                                          uint32_t payload_len, uint64_t now_ns,
+                                                          bool& created_mid_stream) {
+    const bool syn = (tcp_flags & tcp_flag::syn) != 0;
+    const bool fin = (tcp_flags & tcp_flag::fin) != 0;
+    const bool rst = (tcp_flags & tcp_flag::rst) != 0;
+    created_mid_stream = false;
+    if (auto it = flows_.find(key); it != flows_.end()) {
+        touch(it->second);
+        return &it->second;
+    }
+    // Pure ACKs and the ends of forgotten flows must not push live flows
+    // out of the table.
+    if (rst || (!syn && payload_len == 0))
+        return nullptr;
+    // A copy of what a flow a FIN closed already went through: its
+    // peer did not hear the ACK for its final segment. Whatever the
+    // copy holds was reported, or counted lost, when the flow closed.
+    // A SYN starts a new connection on the same ports, whatever its
+    // sequence number.
+    if (!syn && closed_.covers(key, seq, payload_len + (fin ? 1 : 0), now_ns))
+        return nullptr;
+    closed_.forget(key);
+    Flow* flow = &create_flow(key);
+    // Without a SYN the flow was first seen mid-stream: start here,
+    // which is a guess until a whole message confirms it.
+    flow->next_seq = syn ? seq + 1 : seq;
+    flow->first_seq = flow->next_seq;
+    flow->start_guessed = !syn;
+    created_mid_stream = !syn;
+    return flow;
+}
+
+void TcpReassembler::restart_if_new_connection(Flow& flow, uint32_t data_seq) {
+    const int32_t d = seq_diff(data_seq, flow.next_seq);
+    if (d > 0 || d < -kSynRetransmitWindow) {
+        // A new initial sequence number: a new connection.
+        counters_.lost_segments += pending_losses(flow);
+        reset_stream(flow);
+        flow.next_seq = data_seq;
+        flow.first_seq = data_seq;
+        flow.start_guessed = false;
+    }
+}
+
+void TcpReassembler::close_on_fin(Flow& flow, const TcpFlowKey& key, const MessageContext& segment, uint32_t end_seq,
+                                  bool created_mid_stream, const MessageSink& sink) {
+    // A FIN ahead of a gap: the network may still bring what is
+    // missing, as a flow of its own (see below), so such a flow is not
+    // remembered as closed.
+    const bool gaps_open = !flow.held.empty();
+    while (!flow.held.empty())
+        give_up_gap(flow, sink);
+    // Held segments were all applied above, so at most a message the
+    // stream ended inside of is left. What came of it is reported,
+    // unless this segment is all that was seen of the flow: then it may
+    // be a retransmission of a final segment whose flow closed so long
+    // ago, or so many flows ago, that it is no longer remembered, and
+    // what came of the message was reported then. Closing the flow
+    // counts it lost: the safe side if it was not.
+    if (!created_mid_stream)
+        end_stream(flow, segment, end_seq, sink);
+    // Remembered from where it was first seen to just past the FIN.
+    const uint32_t first_seq = flow.first_seq;
+    discard_flow(flow);
+    if (!gaps_open)
+        closed_.remember(key, first_seq, end_seq + 1, segment.timestamp_ns);
+}
+
 void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
                           std::span<const uint8_t> payload, const MessageSink& sink) {
     const TcpFlowKey key{segment.socket_cookie, segment.source, segment.destination};
     const uint64_t now_ns = segment.timestamp_ns;
     if (payload.size() > payload_len)
         payload = payload.first(payload_len);
-    const bool syn = (tcp_flags & tcp_flag::syn) != 0;
-    const bool fin = (tcp_flags & tcp_flag::fin) != 0;
-    const bool rst = (tcp_flags & tcp_flag::rst) != 0;
 
-    Flow* flow = nullptr;
     bool created_mid_stream = false;
-    if (auto it = flows_.find(key); it != flows_.end()) {
-        flow = &it->second;
-        touch(*flow);
-    } else {
-        // Pure ACKs and the ends of forgotten flows must not push live flows
-        // out of the table.
-        if (rst || (!syn && payload_len == 0))
-            return;
-        // A copy of what a flow a FIN closed already went through: its
-        // peer did not hear the ACK for its final segment. Whatever the
-        // copy holds was reported, or counted lost, when the flow closed.
-        // A SYN starts a new connection on the same ports, whatever its
-        // sequence number.
-        if (!syn && closed_.covers(key, seq, payload_len + (fin ? 1 : 0), now_ns))
-            return;
-        closed_.forget(key);
-        flow = &create_flow(key);
-        // Without a SYN the flow was first seen mid-stream: start here,
-        // which is a guess until a whole message confirms it.
-        flow->next_seq = syn ? seq + 1 : seq;
-        flow->first_seq = flow->next_seq;
-        flow->start_guessed = !syn;
-        created_mid_stream = !syn;
-    }
+    Flow* flow = find_or_start_flow(key, seq, tcp_flags, payload_len, now_ns, created_mid_stream);
+    if (!flow)
+        return;
     flow->last_seen_ns = now_ns;
 
-    if (rst) {
+    if (tcp_flags & tcp_flag::rst) {
         // RST payload is not stream data (RFC 9293 3.5.3). A message the
         // reset cut short is reported from what came of it; what was held
         // behind a gap never reached the reader, and is counted lost.
@@ -430,17 +474,9 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
     }
 
     uint32_t data_seq = seq;
-    if (syn) {
+    if (tcp_flags & tcp_flag::syn) {
         data_seq = seq + 1;  // the SYN occupies one sequence number
-        const int32_t d = seq_diff(data_seq, flow->next_seq);
-        if (d > 0 || d < -kSynRetransmitWindow) {
-            // A new initial sequence number: a new connection.
-            counters_.lost_segments += pending_losses(*flow);
-            reset_stream(*flow);
-            flow->next_seq = data_seq;
-            flow->first_seq = data_seq;
-            flow->start_guessed = false;
-        }
+        restart_if_new_connection(*flow, data_seq);
     }
 
     give_up_stale_gaps(*flow, now_ns, sink);
@@ -448,28 +484,8 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
     if (payload_len > 0)
         process(*flow, segment, data_seq, payload_len, payload, sink);
 
-    if (fin) {
-        // A FIN ahead of a gap: the network may still bring what is
-        // missing, as a flow of its own (see below), so such a flow is not
-        // remembered as closed.
-        const bool gaps_open = !flow->held.empty();
-        while (!flow->held.empty())
-            give_up_gap(*flow, sink);
-        // Held segments were all applied above, so at most a message the
-        // stream ended inside of is left. What came of it is reported,
-        // unless this segment is all that was seen of the flow: then it may
-        // be a retransmission of a final segment whose flow closed so long
-        // ago, or so many flows ago, that it is no longer remembered, and
-        // what came of the message was reported then. Closing the flow
-        // counts it lost: the safe side if it was not.
-        if (!created_mid_stream)
-            end_stream(*flow, segment, data_seq + payload_len, sink);
-        // Remembered from where it was first seen to just past the FIN.
-        const uint32_t first_seq = flow->first_seq;
-        discard_flow(*flow);
-        if (!gaps_open)
-            closed_.remember(key, first_seq, data_seq + payload_len + 1, now_ns);
-    }
+    if (tcp_flags & tcp_flag::fin)
+        close_on_fin(*flow, key, segment, data_seq + payload_len, created_mid_stream, sink);
 }
 
 void TcpReassembler::expire(uint64_t now_ns, const MessageSink& sink) {

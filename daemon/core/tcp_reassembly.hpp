@@ -154,6 +154,17 @@ private:
     TcpReassembler& operator=(const TcpReassembler&) = delete;
 
     Flow& create_flow(const TcpFlowKey& key);
+    // The flow `key` names, or a new one when this segment may start one
+    // (null for pure ACKs, resets and copies of closed flows' segments).
+    Flow* find_or_start_flow(const TcpFlowKey& key, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
+                             uint64_t now_ns, bool& created_mid_stream);
+    // A SYN whose sequence number is not a retransmission's: a new
+    // connection on the same ports, so the old stream's state goes.
+    void restart_if_new_connection(Flow& flow, uint32_t data_seq);
+    // The FIN ends the stream at `end_seq`: what is left is reported or
+    // counted, and the flow is forgotten (and remembered as closed).
+    void close_on_fin(Flow& flow, const TcpFlowKey& key, const MessageContext& segment, uint32_t end_seq,
+                      bool created_mid_stream, const MessageSink& sink);
     void close_flow(Flow& flow);
     void discard_flow(Flow& flow);
     void touch(Flow& flow);
