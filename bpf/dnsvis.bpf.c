@@ -183,12 +183,25 @@ struct plain_record {
 	__u8 payload[DNSVIS_MAX_CAPTURE];
 };
 
+/* Two per CPU: a run in process context (a UDP send) may be interrupted on
+ * its CPU by a softirq that runs the programs for another packet, and each
+ * needs a record of its own; softirqs do not interrupt each other. */
+#define PLAIN_SLOTS 2
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PLAIN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct plain_record);
+} dnsvis_scratch SEC(".maps");
+
+/* How many runs on this CPU hold a scratch slot. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct plain_record);
-} dnsvis_scratch SEC(".maps");
+	__type(value, __u32);
+} dnsvis_scratch_depth SEC(".maps");
 
 /* Map keys on the stack are written whole 8-byte slots (the maps read the
  * first 4 bytes, little-endian): an older verifier loading for a process
@@ -486,13 +499,35 @@ static __always_inline __u64 plain_length(__u64 capture_len)
  * because a reservation's size must be bounded as a plain_length() cannot
  * make it for the size classes. Without the every-32nd pacing of the wake-up
  * check either: plain is the fallback, not the fast path. */
-static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvis_settings *config, __u64 payload)
+static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvis_settings *config, __u64 payload,
+					int cut)
 {
-	if (bpf_ringbuf_output(&dnsvis_events, event, sizeof(*event) + payload, wake_flags(config, 1)))
+	if (bpf_ringbuf_output(&dnsvis_events, event, sizeof(*event) + payload, wake_flags(config, 1))) {
 		count(DNSVIS_COUNTER_RINGBUF_FULL);
-	else
-		count(DNSVIS_COUNTER_CAPTURED);
+		return SK_PASS;
+	}
+	count(DNSVIS_COUNTER_CAPTURED);
+	if (cut)
+		count(DNSVIS_COUNTER_CUT);
 	return SK_PASS;
+}
+
+/* Records the sending process as the owner of the socket a UDP datagram
+ * leaves by, unless it is already: the map is written only when the socket
+ * is new or another process now sends on it (a socket passed on or
+ * inherited). */
+static __always_inline void remember_sender(struct __sk_buff *skb, const int plain)
+{
+	struct dnsvis_socket_owner *owner, fresh;
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u32 pid = current_pid_tgid(1) >> 32;
+
+	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
+	if (owner && owner->pid == pid)
+		return;
+	owner_from_current(&fresh, bpf_skb_cgroup_id(skb), 1, plain);
+	if (fresh.pid)
+		bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
 }
 
 /* Writes a packet's record into the ring. Inlined twice, for packets with
@@ -508,6 +543,7 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	struct dnsvis_socket_owner *owner;
 	struct dnsvis_settings *config;
 	struct dnsvis_event *event;
+	__u32 *depth = NULL; /* plain: this CPU's scratch slots in use */
 	__u64 capture_len = 0;
 	__u64 cookie, event_cgroup_id, captured;
 
@@ -515,16 +551,22 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	if (!config)
 		return SK_PASS;
 	if (!in_scope(skb, config, direction, p->protocol, plain)) {
+		/* The answer to a filtered datagram arrives in softirq, where
+		 * only the socket's recorded owner tells a process rule whose
+		 * it is: without it a disabled process's answers, on a socket
+		 * no connect() named, would be captured. */
+		if (sender_is_current(direction, p->protocol, plain))
+			remember_sender(skb, plain);
 		count(DNSVIS_COUNTER_FILTERED);
 		return SK_PASS;
 	}
 
 	if (has_payload) {
 		capture_len = p->payload_len;
-		if (capture_len > snap_length) {
+		/* Counted as cut once the record is in the ring: a lost one
+		 * is counted as lost alone. */
+		if (capture_len > snap_length)
 			capture_len = snap_length;
-			count(DNSVIS_COUNTER_CUT);
-		}
 		/* Keep the compiler from folding the bound into signed
 		 * arithmetic the verifier cannot follow; the copy below must
 		 * be provably in range. */
@@ -534,11 +576,20 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	}
 
 	if (plain) {
-		stack_key zero = 0;
+		stack_key zero = 0, slot;
 
-		event = bpf_map_lookup_elem(&dnsvis_scratch, &zero);
-		if (!event)
+		depth = bpf_map_lookup_elem(&dnsvis_scratch_depth, &zero);
+		if (!depth)
 			return SK_PASS; /* cannot happen: the one entry is always there */
+		if (*depth >= PLAIN_SLOTS) {
+			count(DNSVIS_COUNTER_RINGBUF_FULL); /* no record to assemble it in */
+			return SK_PASS;
+		}
+		slot = *depth;
+		event = bpf_map_lookup_elem(&dnsvis_scratch, &slot);
+		if (!event)
+			return SK_PASS; /* cannot happen: both entries are always there */
+		*depth += 1;
 	} else {
 		event = reserve_record(capture_len);
 		if (!event) {
@@ -606,16 +657,24 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	asm volatile("" : "+r"(capture_len));
 	if (has_payload && (__s64)capture_len > 0 &&
 	    bpf_skb_load_bytes(skb, p->payload_offset, event + 1, plain ? plain_length(capture_len) : capture_len)) {
-		if (!plain)
+		if (plain)
+			*depth -= 1;
+		else
 			bpf_ringbuf_discard(event, BPF_RB_NO_WAKEUP);
 		count(DNSVIS_COUNTER_UNREADABLE);
 		return SK_PASS;
 	}
-	if (plain)
-		return submit_plain(event, config, has_payload ? plain_length(capture_len) : 0);
+	if (plain) {
+		submit_plain(event, config, has_payload ? plain_length(capture_len) : 0,
+			     has_payload && p->payload_len > snap_length);
+		*depth -= 1;
+		return SK_PASS;
+	}
 
 	captured = count(DNSVIS_COUNTER_CAPTURED);
 	bpf_ringbuf_submit(event, wake_flags(config, (captured & (WAKE_CHECK_EVERY - 1)) == 0));
+	if (has_payload && p->payload_len > snap_length)
+		count(DNSVIS_COUNTER_CUT);
 	return SK_PASS;
 }
 

@@ -10,7 +10,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from dnsvis_testlib import (NSD_ADDRESS, Cgroups, Dnsvisd, Nsd, Tap, by_name, cgroup2_root, dig_in,
+from dnsvis_testlib import (NSD_ADDRESS, Cgroups, Dnsvisd, Nsd, Tap, by_name, cgroup2_root, dig_in, dns_query,
                             require_root_and_tools, workdir)
 
 SUMMARY_ID = "6865af7173214451bda6f168d9555bf0"
@@ -48,6 +48,55 @@ class WaitingDig:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+class WaitingSendto:
+    """A Python client that waits; go() makes it send one query with
+    sendto() on an unconnected UDP socket (as musl's resolver and dnspython
+    do: no connect() names the socket's owner) and read the answer."""
+
+    def __init__(self, name):
+        query = dns_query(0x5150, name, qtype=1).hex()
+        self.process = subprocess.Popen(
+            [sys.executable, "-c",
+             "import socket, sys\n"
+             "sys.stdin.readline()\n"
+             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "s.settimeout(3)\n"
+             f"s.sendto(bytes.fromhex('{query}'), ('{NSD_ADDRESS}', 53))\n"
+             "s.recv(4096)\n"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.pid = self.process.pid
+        self.start_time = start_time(self.pid)
+
+    def go(self):
+        _, error = self.process.communicate(b"go\n", timeout=30)
+        return self.process.returncode == 0, error
+
+
+def check_disabled_process(tap, work):
+    """Global visibility on, one process hidden by a process rule: neither
+    its query nor its answer may be reported (the answer arrives in softirq,
+    where only the socket's recorded owner tells whose it is)."""
+    hidden = WaitingSendto("hidden-process.wild.example.test")
+    state_dir = os.path.join(work, "state-hidden-process")
+    state_file(state_dir, [{"kind": "process", "pid": hidden.pid, "start_time": hidden.start_time,
+                            "enabled": False}])
+    run = os.path.join(work, "run-hidden-process")
+    os.makedirs(run)
+    daemon = Dnsvisd(run, "[Visibility]\nGlobal=yes\n", extra_args=[f"--state-dir={state_dir}"])
+    try:
+        answered, error = hidden.go()
+        tap.check(answered, "the hidden process got its answer", error)
+        dig_in(None, "shown-process.wild.example.test")
+        tap.equal(len(daemon.wait_for(by_name("shown-process.wild.example.test"))), 1,
+                  "global visibility on: another process's query is reported")
+        tap.equal(daemon.wait_for(by_name("hidden-process.wild.example.test"), timeout=1), [],
+                  "a disabled process rule hides its query and its answer (no unmatched response either)")
+    finally:
+        daemon.stop()
+        if hidden.process.poll() is None:
+            hidden.process.kill()
 
 
 def state_file(directory, rules, global_value=None):
@@ -216,6 +265,8 @@ def main():
             tap.equal(len(seen), 1, f"{damage} state file: the configured default (Global=yes) applies")
             daemon = None
             os.unlink(aside)
+
+        check_disabled_process(tap, work)
     finally:
         if daemon is not None:
             daemon.stop()
