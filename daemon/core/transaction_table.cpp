@@ -217,6 +217,23 @@ struct TransactionTable::Impl {
         });
     }
 
+    // An answer without a question section (FORMERR and NOTIMP often come
+    // so) has no question to be keyed by: its query is the one waiting
+    // with its id between the same two endpoints (on the same socket, on
+    // the client side). Rare, so a walk: from the latest deadline back,
+    // as the answer is most likely to a recent query, and bounded, so that
+    // a flood of such answers costs little each.
+    PendingQuery* find_for_questionless(Side side, uint16_t id, uint64_t cookie, const Endpoint& client,
+                                        const Endpoint& server) const {
+        constexpr size_t max_steps = 4096;
+        size_t steps = 0;
+        for (PendingQuery* p = by_deadline.back(); p && steps < max_steps; p = p->prev, ++steps)
+            if (p->side == side && p->id == id && p->answers_to_come == 0 && p->client == client &&
+                p->server == server && (side == Side::server || p->socket_cookie == cookie))
+                return p;
+        return nullptr;
+    }
+
     // Timestamps are nearly monotonic, so the walk from the back is almost
     // always zero steps; equal deadlines keep their arrival order.
     void link_sorted(PendingQuery& p) {
@@ -388,6 +405,10 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
 
 void TransactionTable::on_response(const MessageContext& context, DnsMessage& message, const Sink& sink) {
     ++counters_.responses;
+    // Whatever was due when this response came has timed out, whether or
+    // not a sweep came by since: an answer after its query's deadline is
+    // then unmatched, never answered with a latency past Timeout=.
+    expire(context.timestamp_ns, sink);
     Impl& impl = *impl_;
     const DnsQuestion& question = first_question(message);
     // The response travels to the client: arriving at the socket means the
@@ -402,6 +423,9 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     summary.answers.swap(message.answers);
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
+    if (!found && message.questions.empty())
+        found = impl.find_for_questionless(side, message.id, context.socket_cookie, context.destination,
+                                           context.source);
     if (found && found->answers_to_come > 0) {
         if (context.timestamp_ns <= found->deadline_ns) {
             // The answer to another copy of a query already answered: the

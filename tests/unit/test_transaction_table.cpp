@@ -755,6 +755,44 @@ TEST_CASE("messages without a question match each other") {
     CHECK(h.out[0].response->rcode == 1);
 }
 
+TEST_CASE("an answer without a question section matches the query with its id on its socket") {
+    Harness h;
+    h.q(client_query(1000), query(21, "other.example"));
+    h.q(client_query(2000), query(22, "formerr.example", kTypeAAAA));
+    DnsMessage formerr;
+    formerr.id = 22;
+    formerr.flags = static_cast<uint16_t>(dns_flag::qr | 1);  // FORMERR, no question
+    h.r(client_response(3000), formerr);
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].question.name == "formerr.example");
+    CHECK(h.out[0].question.type == kTypeAAAA);
+    CHECK(h.out[0].response->rcode == 1);
+    CHECK(h.table.pending() == 1);
+    // On another socket it is no one's.
+    formerr.id = 21;
+    h.r(client_response(4000, 2), formerr);
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+}
+
+TEST_CASE("an answer after its query's deadline is a timeout and an unmatched response, swept or not") {
+    TransactionTableLimits limits;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    h.q(client_query(0), query(31, "slow.example"));
+    // No sweep ran between the deadline and the answer.
+    h.r(client_response(5400 * kMillisecond), response(31, "slow.example"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[0].outcome == Outcome::timeout);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    // Just before the deadline it is an answer.
+    h.q(client_query(10 * kSecond), query(32, "quick.example"));
+    h.r(client_response(15 * kSecond - 1), response(32, "quick.example"));
+    REQUIRE(h.out.size() == 3);
+    CHECK(h.out[2].outcome == Outcome::answered);
+}
+
 TEST_CASE("recycled entries start fresh") {
     TransactionTableLimits limits;
     limits.timeout_ns = 100;
