@@ -76,6 +76,12 @@ MessageContext client_response(uint64_t ts, uint64_t cookie = 1, const Endpoint&
     return context(ts, Direction::ingress, kServer, client, cookie);
 }
 
+TransactionTableLimits with_timeout(uint64_t timeout_ns) {
+    TransactionTableLimits limits;
+    limits.timeout_ns = timeout_ns;
+    return limits;
+}
+
 struct Harness {
     explicit Harness(TransactionTableLimits limits = {}) : table(limits) {}
 
@@ -261,9 +267,7 @@ TEST_CASE("the EDNS extended rcode is reported") {
 }
 
 TEST_CASE("a retransmitted query is reported once, timed out from its last copy") {
-    TransactionTableLimits limits;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(with_timeout(5 * kSecond));
     h.q(client_query(0), query(9, "example.com"));
     h.q(client_query(2 * kSecond), query(9, "example.com"));
     CHECK(h.out.empty());
@@ -297,9 +301,7 @@ TEST_CASE("a retransmitted query is reported once, timed out from its last copy"
 TEST_CASE("the answers to a retransmitted query's other copies are late answers, not unmatched responses") {
     // A long-lived resolver retries on the same socket, and a slow server
     // answers every copy it got.
-    TransactionTableLimits limits;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(with_timeout(5 * kSecond));
     h.q(client_query(0), query(9, "example.com"));
     h.retransmitted_then_answered(9, "example.com", 1 * kSecond, 2 * kSecond, 1500 * kMillisecond);
     REQUIRE(h.out.size() == 1);
@@ -345,9 +347,7 @@ TEST_CASE("the answers to a retransmitted query's other copies are late answers,
 }
 
 TEST_CASE("an answered query kept for late answers is too old for one after its deadline, expired or not") {
-    TransactionTableLimits limits;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(with_timeout(5 * kSecond));
     h.retransmitted_then_answered(9, "example.com", 0, 1 * kSecond, 1500 * kMillisecond);
     // No expiry ran in between (the daemon's tick sleeps while no query waits).
     h.r(client_response(60 * kSecond), response(9, "example.com"));
@@ -777,9 +777,7 @@ TEST_CASE("an answer without a question section matches the query with its id on
 }
 
 TEST_CASE("an answer after its query's deadline is a timeout and an unmatched response, swept or not") {
-    TransactionTableLimits limits;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(with_timeout(5 * kSecond));
     h.q(client_query(0), query(31, "slow.example"));
     // No sweep ran between the deadline and the answer.
     h.r(client_response(5400 * kMillisecond), response(31, "slow.example"));
