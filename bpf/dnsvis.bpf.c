@@ -455,6 +455,51 @@ static __always_inline int read_header(struct __sk_buff *skb, __u32 offset, void
 	return bpf_skb_load_bytes(skb, offset, to, len);
 }
 
+/* IPv6 extension headers that may stand between the fixed header and UDP
+ * or TCP (RFC 8200 4.1): hop-by-hop and destination options (a host with
+ * CALIPSO labels puts them on every packet), a routing header, and a
+ * fragment header around a whole datagram (an "atomic" fragment, which
+ * ingress can still carry). At most this many are walked. */
+#define IPV6_HOP_BY_HOP 0
+#define IPV6_ROUTING 43
+#define IPV6_FRAGMENT 44
+#define IPV6_DESTINATION_OPTIONS 60
+#define MAX_IPV6_EXTENSIONS 4
+
+/* Moves `protocol` and `offset` past the extension headers to UDP or TCP.
+ * Returns non-zero when the packet holds neither within the limit, or is
+ * a fragment of a larger datagram (which holds no whole DNS message). */
+static __always_inline int skip_ipv6_extensions(struct __sk_buff *skb, __u8 *protocol, __u32 *offset,
+						const int plain)
+{
+	__u8 header[8];
+
+#pragma unroll
+	for (int i = 0; i < MAX_IPV6_EXTENSIONS; i++) {
+		if (*protocol == IPPROTO_UDP || *protocol == IPPROTO_TCP)
+			return 0;
+		if (*protocol == IPV6_HOP_BY_HOP || *protocol == IPV6_ROUTING ||
+		    *protocol == IPV6_DESTINATION_OPTIONS) {
+			/* Next header, then the length in 8-byte units beyond the first. */
+			if (read_header(skb, *offset, header, 2, plain))
+				return -1;
+			*protocol = header[0];
+			*offset += ((__u32)header[1] + 1) * 8;
+		} else if (*protocol == IPV6_FRAGMENT) {
+			if (read_header(skb, *offset, header, 8, plain))
+				return -1;
+			/* The fragment offset (13 bits) and the more-fragments flag. */
+			if (((header[2] << 8) | header[3]) & 0xfff9)
+				return -1;
+			*protocol = header[0];
+			*offset += 8;
+		} else {
+			return -1;
+		}
+	}
+	return *protocol == IPPROTO_UDP || *protocol == IPPROTO_TCP ? 0 : -1;
+}
+
 /* What capture() read from a packet's headers. */
 struct packet {
 	__u8 source_addr[16];
@@ -713,6 +758,8 @@ static __always_inline int capture(struct __sk_buff *skb, int direction, const i
 			return SK_PASS;
 		protocol = ip6.nexthdr;
 		payload_offset = sizeof(ip6);
+		if (skip_ipv6_extensions(skb, &protocol, &payload_offset, plain))
+			return SK_PASS;
 		__builtin_memcpy(p.source_addr, &ip6.saddr, 16);
 		__builtin_memcpy(p.dest_addr, &ip6.daddr, 16);
 		p.family_flags = DNSVIS_EVENT_F_IPV6;

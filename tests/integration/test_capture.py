@@ -11,7 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from dnsvis_testlib import (NSD_ADDRESS, SILENT_ADDRESS, Dnsvisd, Nsd, Tap, attached_dnsvis_program_names,
-                            attached_dnsvis_programs, by_name, require_root_and_tools, workdir)
+                            attached_dnsvis_programs, by_name, dns_query, require_root_and_tools, workdir)
 
 TRANSACTION_ID = "44f8838485b245d4ac2a7d9509a49043"
 TIMEOUT_ID = "a4d49b19684f4f8eada9154822aa3992"
@@ -160,6 +160,24 @@ def run_checks(tap, work, daemon):
     if found:
         tap.equal(found[0].get("DNS_SERVER"), "[::1]:53", "IPv6 query: server", found[0])
         tap.equal(found[0].get("DNS_ANSWERS"), "2001:db8::10", "IPv6 query: answer", found[0])
+
+    # IPv6 with extension headers before UDP: hop-by-hop and destination
+    # options (sticky options on the socket; each a PadN filling 8 bytes).
+    client = ("import socket\n"
+              "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+              "pad = bytes([0, 0, 1, 4, 0, 0, 0, 0])\n"
+              "s.setsockopt(socket.IPPROTO_IPV6, 54, pad)  # IPV6_HOPOPTS\n"
+              "s.setsockopt(socket.IPPROTO_IPV6, 59, pad)  # IPV6_DSTOPTS\n"
+              "s.settimeout(3)\n"
+              f"s.sendto(bytes.fromhex('{dns_query(0x6606, 'options.wild.example.test', qtype=1).hex()}'), "
+              "('::1', 53))\n"
+              "s.recv(4096)\n")
+    sent = subprocess.run([sys.executable, "-c", client], capture_output=True, text=True, timeout=30)
+    tap.equal(sent.returncode, 0, "a client sending with IPv6 extension headers got its answer", sent.stderr)
+    found = daemon.wait_for(by_name("options.wild.example.test"))
+    tap.check(len(found) == 1 and found[0].get("DNS_OUTCOME") == "answered" and
+              found[0].get("DNS_CLIENT", "").startswith("[::1]:"),
+              "IPv6 query behind hop-by-hop and destination options: its query is seen, answered", found)
 
     # A large response over UDP (EDNS) and over TCP.
     dig("+bufsize=4096", f"@{NSD_ADDRESS}", "big.example.test", "TXT")
