@@ -237,14 +237,14 @@ void BusService::DisableContainer(sdbus::Result<>&& result, std::string containe
 }
 
 void BusService::EnableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    if (refuse_argument(result, pid == 0 ? "pid 0 names no process" : ""))
+    if (refuse_argument(result, process_rule_pid_error(pid)))
         return;
     change(
         std::move(result), [this, pid] { return sources_.scopes.set_process(pid, true); }, false);
 }
 
 void BusService::DisableProcess(sdbus::Result<>&& result, uint32_t pid) {
-    if (refuse_argument(result, pid == 0 ? "pid 0 names no process" : ""))
+    if (refuse_argument(result, process_rule_pid_error(pid)))
         return;
     change(
         std::move(result), [this, pid] { return sources_.scopes.set_process(pid, false); }, false);

@@ -55,8 +55,12 @@ ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
     crio_ = http_client(event_, sockets_.crio, "CRI-O", RuntimeHttpApi::crio);
 }
 
-MetadataSource* ContainerRegistry::client_for(ContainerRuntime runtime) {
-    switch (runtime) {
+MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
+    // A cgroup in a user's manager: what the host's runtimes say of its id
+    // is not about it.
+    if (asked.id.empty() || asked.in_user_manager)
+        return nullptr;
+    switch (asked.runtime) {
     case ContainerRuntime::docker: return docker_.get();
     case ContainerRuntime::podman: return podman_ ? podman_.get() : docker_.get();  // podman may serve docker.sock
     case ContainerRuntime::containerd: return containerd_.get();
@@ -99,7 +103,7 @@ const CgroupContainer& ContainerRegistry::as_asked(const CgroupContainer& contai
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
     CgroupContainer guess;
     const CgroupContainer& asked = as_asked(container, guess);
-    return !asked.id.empty() && !asked.in_user_manager && client_for(asked.runtime) != nullptr;
+    return client_for(asked) != nullptr;
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -110,8 +114,7 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
 void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, std::function<void()> ready) {
     CgroupContainer guess;
     const CgroupContainer& container = as_asked(found, guess);
-    MetadataSource* client =
-        container.id.empty() || container.in_user_manager ? nullptr : client_for(container.runtime);
+    MetadataSource* client = client_for(container);
     if (!client)
         return;
     auto [it, inserted] = entries_.try_emplace(container.id);

@@ -79,7 +79,8 @@ private:
         uint64_t used_ns = 0;
         std::vector<std::function<void()>> waiters;
     };
-    MetadataSource* client_for(ContainerRuntime runtime);
+    // The runtime to ask about `asked` (as as_asked() made it), or null.
+    MetadataSource* client_for(const CgroupContainer& asked);
     const CgroupContainer& as_asked(const CgroupContainer& container, CgroupContainer& guess) const;
 
     sd_event* event_;

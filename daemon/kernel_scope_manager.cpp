@@ -173,8 +173,8 @@ ScopeResult KernelScopeManager::set_container_id(const std::string& id, bool ena
 }
 
 ScopeResult KernelScopeManager::set_process(uint32_t pid, bool enabled) {
-    if (pid == 0)
-        return refuse(ScopeError::invalid_argument, "pid 0 names no process");
+    if (std::string why = process_rule_pid_error(pid); !why.empty())
+        return refuse(ScopeError::invalid_argument, why);
     // A thread's id names its process (the kernel matches thread groups).
     const std::optional<uint32_t> tgid =
         tgid_from_proc_status(read_text_file("/proc/" + std::to_string(pid) + "/status"));

@@ -42,6 +42,10 @@ std::string container_rule_id_error(std::string_view id) {
     return {};
 }
 
+std::string process_rule_pid_error(uint32_t pid) {
+    return pid == 0 ? "pid 0 names no process" : "";
+}
+
 std::string_view unit_of_cgroup_name(std::string_view name) {
     if (!name.empty() && name.front() == '_')
         name.remove_prefix(1);

@@ -51,6 +51,10 @@ std::string unit_rule_name_error(std::string_view name);
 // Why `id` cannot be stored as a container id, or "" when it can.
 std::string container_rule_id_error(std::string_view id);
 
+// Why `pid` cannot name a process rule, or "" when it can (this much is
+// known without looking at /proc).
+std::string process_rule_pid_error(uint32_t pid);
+
 // The unit a cgroup directory name stands for (systemd prefixes names that
 // would clash with kernel files with '_'), or "" when it names no unit.
 std::string_view unit_of_cgroup_name(std::string_view name);
