@@ -557,22 +557,21 @@ static __always_inline int submit_plain(struct dnsvis_event *event, struct dnsvi
 	return SK_PASS;
 }
 
-/* Records the sending process as the owner of the socket a UDP datagram
- * leaves by, unless it is already: the map is written only when the socket
- * is new or another process now sends on it (a socket passed on or
- * inherited). */
-static __always_inline void remember_sender(struct __sk_buff *skb, const int plain)
+/* A UDP send runs in the sender's context, so "current" is the owner of
+ * the socket `cookie`, and it is remembered for the answer, which arrives
+ * in softirq. Returns non-zero, with the sender in `fresh`, when the map
+ * did not name it yet: it is written only when the socket is new or
+ * another process now sends on it (a socket passed on or inherited). */
+static __always_inline int remember_sender(struct __sk_buff *skb, __u64 cookie,
+					   const struct dnsvis_socket_owner *owner,
+					   struct dnsvis_socket_owner *fresh, const int plain)
 {
-	struct dnsvis_socket_owner *owner, fresh;
-	__u64 cookie = bpf_get_socket_cookie(skb);
-	__u32 pid = current_pid_tgid(1) >> 32;
-
-	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
-	if (owner && owner->pid == pid)
-		return;
-	owner_from_current(&fresh, bpf_skb_cgroup_id(skb), 1, plain);
-	if (fresh.pid)
-		bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+	if (owner && owner->pid == current_pid_tgid(1) >> 32)
+		return 0;
+	owner_from_current(fresh, bpf_skb_cgroup_id(skb), 1, plain);
+	if (fresh->pid)
+		bpf_map_update_elem(&dnsvis_sockets, &cookie, fresh, BPF_ANY);
+	return 1;
 }
 
 /* Writes a packet's record into the ring. Inlined twice, for packets with
@@ -590,6 +589,7 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	struct dnsvis_event *event;
 	__u32 *depth = NULL; /* plain: this CPU's scratch slots in use */
 	__u64 capture_len = 0;
+	int cut = 0;
 	__u64 cookie, event_cgroup_id, captured;
 
 	config = settings();
@@ -600,8 +600,12 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 		 * only the socket's recorded owner tells a process rule whose
 		 * it is: without it a disabled process's answers, on a socket
 		 * no connect() named, would be captured. */
-		if (sender_is_current(direction, p->protocol, plain))
-			remember_sender(skb, plain);
+		if (sender_is_current(direction, p->protocol, plain)) {
+			struct dnsvis_socket_owner fresh;
+
+			cookie = bpf_get_socket_cookie(skb);
+			remember_sender(skb, cookie, bpf_map_lookup_elem(&dnsvis_sockets, &cookie), &fresh, plain);
+		}
 		count(DNSVIS_COUNTER_FILTERED);
 		return SK_PASS;
 	}
@@ -610,8 +614,10 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 		capture_len = p->payload_len;
 		/* Counted as cut once the record is in the ring: a lost one
 		 * is counted as lost alone. */
-		if (capture_len > snap_length)
+		if (capture_len > snap_length) {
 			capture_len = snap_length;
+			cut = 1;
+		}
 		/* Keep the compiler from folding the bound into signed
 		 * arithmetic the verifier cannot follow; the copy below must
 		 * be provably in range. */
@@ -649,20 +655,10 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 	cookie = bpf_get_socket_cookie(skb);
 	owner = bpf_map_lookup_elem(&dnsvis_sockets, &cookie);
 	if (sender_is_current(direction, p->protocol, plain)) {
-		/* A UDP send runs in the sender's context, so "current" is the
-		 * owner, and it is remembered for the answer, which arrives in
-		 * softirq. The map is written only when the socket is new or
-		 * another process now sends on it (a socket passed on or
-		 * inherited). */
-		__u32 pid = current_pid_tgid(1) >> 32;
+		struct dnsvis_socket_owner fresh;
 
-		if (!owner || owner->pid != pid) {
-			struct dnsvis_socket_owner fresh;
-
-			event_cgroup_id = bpf_skb_cgroup_id(skb);
-			owner_from_current(&fresh, event_cgroup_id, 1, plain);
-			if (fresh.pid)
-				bpf_map_update_elem(&dnsvis_sockets, &cookie, &fresh, BPF_ANY);
+		if (remember_sender(skb, cookie, owner, &fresh, plain)) {
+			event_cgroup_id = fresh.cgroup_id;
 			set_owner(event, &fresh, DNSVIS_EVENT_F_OWNER_FROM_CURRENT);
 		} else {
 			event_cgroup_id = owner->cgroup_id;
@@ -710,15 +706,14 @@ static __always_inline int record(struct __sk_buff *skb, int direction, const st
 		return SK_PASS;
 	}
 	if (plain) {
-		submit_plain(event, config, has_payload ? plain_length(capture_len) : 0,
-			     has_payload && p->payload_len > snap_length);
+		submit_plain(event, config, has_payload ? plain_length(capture_len) : 0, cut);
 		*depth -= 1;
 		return SK_PASS;
 	}
 
 	captured = count(DNSVIS_COUNTER_CAPTURED);
 	bpf_ringbuf_submit(event, wake_flags(config, (captured & (WAKE_CHECK_EVERY - 1)) == 0));
-	if (has_payload && p->payload_len > snap_length)
+	if (cut)
 		count(DNSVIS_COUNTER_CUT);
 	return SK_PASS;
 }
