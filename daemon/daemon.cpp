@@ -405,6 +405,7 @@ Statistics Daemon::statistics() const {
     s.unmatched_responses = table.unmatched_responses;
     s.retransmits = table.retransmits;
     s.late_answers = table.late_answers;
+    s.transfer_messages = table.transfer_messages;
     s.lost_by(LossCause::table) = table.lost_table_full;
     s.lost_by(LossCause::tcp) = reassembler_.counters().lost_segments;
     // A TCP message of length 0 is as malformed as a UDP datagram without

@@ -19,13 +19,14 @@ std::array<CounterField, counter_field_count> counter_fields(const Statistics& s
         {"DNSVIS_UNMATCHED_RESPONSES", s.unmatched_responses},
         {"DNSVIS_RETRANSMITS", s.retransmits},
         {"DNSVIS_LATE_ANSWERS", s.late_answers},
+        {"DNSVIS_TRANSFER_MESSAGES", s.transfer_messages},
         {"DNSVIS_PARSE_ERRORS", s.parse_errors},
         {"DNSVIS_CUT", s.cut},
         {"DNSVIS_FILTERED", s.filtered},
         {"DNSVIS_LOST", s.lost_total()},
     }};
     for (size_t i = 0; i < loss_cause_count; ++i)
-        fields[11 + i] = {lost_fields[i], s.lost[i]};
+        fields[12 + i] = {lost_fields[i], s.lost[i]};
     return fields;
 }
 

@@ -33,6 +33,7 @@ struct Statistics {
     uint64_t unmatched_responses = 0;
     uint64_t retransmits = 0;
     uint64_t late_answers = 0;  // answers to retransmitted copies of an answered query
+    uint64_t transfer_messages = 0;  // a zone transfer's messages after its first
     // Messages that did not parse completely, queries and answers alike; an
     // answer's entry says what was wrong in DNS_PARSE_ERROR.
     uint64_t parse_errors = 0;
@@ -50,7 +51,7 @@ struct CounterField {
     std::string_view field;  // static storage
     uint64_t value;
 };
-inline constexpr size_t counter_field_count = 11 + loss_cause_count;
+inline constexpr size_t counter_field_count = 12 + loss_cause_count;
 std::array<CounterField, counter_field_count> counter_fields(const Statistics& statistics);
 
 }  // namespace dnsvis

@@ -20,6 +20,16 @@ namespace {
 // Pending queries kept for reuse, so that steady traffic does not allocate one per query.
 constexpr size_t kSpareNodes = 1024;
 
+constexpr uint16_t kTypeIxfr = 251;
+constexpr uint16_t kTypeAxfr = 252;
+
+// A zone transfer over TCP is answered by a stream of messages with the
+// query's id (RFC 5936 2.2, RFC 1995 4), the later ones often without a
+// question: they belong to the transaction its first message answered.
+bool answered_in_several_messages(uint16_t type, Transport transport, uint16_t rcode) {
+    return transport == Transport::tcp && (type == kTypeAxfr || type == kTypeIxfr) && rcode == 0;
+}
+
 // Eight bytes with 'A'..'Z' turned to lower case, any byte value allowed:
 // the comparisons run on the low seven bits of each byte, which cannot carry
 // into the next byte, and bytes with the high bit set are left alone.
@@ -150,6 +160,9 @@ struct PendingQuery {
     // still come. Kept until they did or the deadline passed, so that they
     // are not taken for responses to a query never seen.
     uint32_t answers_to_come = 0;
+    // An answered zone transfer, kept for the rest of its stream until the
+    // deadline after its latest message.
+    bool transfer_streaming = false;
     Transport transport = Transport::udp;
     uint16_t query_flags = 0;
     uint64_t socket_cookie = 0;  // of the latest copy
@@ -158,6 +171,7 @@ struct PendingQuery {
     SocketOwner owner;
 
     KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name, 0}; }
+    bool answered() const { return answers_to_come > 0 || transfer_streaming; }
 };
 
 bool same_key(const KeyView& a, const KeyView& b) {
@@ -176,7 +190,7 @@ struct TransactionTable::Impl {
     // unknown. While there are none, a response whose process is known needs
     // no second lookup, which saves a hash and a probe on most messages.
     size_t client_queries_by_socket = 0;
-    size_t answered_kept = 0;  // entries waiting only for late answers
+    size_t answered_kept = 0;  // entries waiting only for late answers or the rest of a transfer
 
     PendingQuery* find_exact(const KeyView& view) const {
         return pending.find(view.hash, [&view](const PendingQuery& p) { return same_key(p.view(), view); });
@@ -218,7 +232,8 @@ struct TransactionTable::Impl {
     }
 
     // An answer without a question section (FORMERR and NOTIMP often come
-    // so) has no question to be keyed by: its query is the one waiting
+    // so, and a zone transfer's later messages) has no question to be keyed
+    // by: its query is the one waiting (or whose transfer goes on)
     // with its id between the same two endpoints (on the same socket, on
     // the client side). Rare, so a walk: from the latest deadline back,
     // as the answer is most likely to a recent query, and bounded, so that
@@ -228,10 +243,20 @@ struct TransactionTable::Impl {
         constexpr size_t max_steps = 4096;
         size_t steps = 0;
         for (PendingQuery* p = by_deadline.back(); p && steps < max_steps; p = p->prev, ++steps)
-            if (p->side == side && p->id == id && p->answers_to_come == 0 && p->client == client &&
-                p->server == server && (side == Side::server || p->socket_cookie == cookie))
+            if (p->side == side && p->id == id && (p->answers_to_come == 0 || p->transfer_streaming) &&
+                p->client == client && p->server == server && (side == Side::server || p->socket_cookie == cookie))
                 return p;
         return nullptr;
+    }
+
+    // The query, or its transfer's stream, was seen again at `seen_ns`: it
+    // waits a timeout from then. A copy seen out of order must not pull the
+    // deadline back.
+    void wait_from(PendingQuery& p, uint64_t seen_ns, uint64_t timeout_ns) {
+        p.last_ns = std::max(p.last_ns, seen_ns);
+        p.deadline_ns = saturating_add(p.last_ns, timeout_ns);
+        by_deadline.unlink(p);
+        link_sorted(p);
     }
 
     // Timestamps are nearly monotonic, so the walk from the back is almost
@@ -273,7 +298,8 @@ struct TransactionTable::Impl {
             spare.push_back(std::move(p));
     }
 
-    // Forgets an answered query kept for the late answers to its copies.
+    // Forgets an answered query kept for the late answers to its copies or
+    // the rest of its transfer.
     void retire(PendingQuery& p) {
         --answered_kept;
         recycle(take(p));
@@ -354,7 +380,7 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
                                    context.destination, message.id, question);
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.source, context.destination);
-    if (found && found->answers_to_come > 0) {
+    if (found && found->answered()) {
         // Asked again after the answer: a new transaction.
         impl.retire(*found);
         found = nullptr;
@@ -363,11 +389,7 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
         PendingQuery& p = *found;
         ++p.retransmits;
         ++counters_.retransmits;
-        // A copy seen out of order must not pull the deadline back.
-        p.last_ns = std::max(p.last_ns, context.timestamp_ns);
-        p.deadline_ns = saturating_add(p.last_ns, limits_.timeout_ns);
-        impl.by_deadline.unlink(p);
-        impl.link_sorted(p);
+        impl.wait_from(p, context.timestamp_ns, limits_.timeout_ns);
         // The answer goes to the socket of the latest copy.
         p.socket_cookie = context.socket_cookie;
         p.client = context.source;
@@ -424,8 +446,19 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
     if (!found && message.questions.empty())
-        found = impl.find_for_questionless(side, message.id, context.socket_cookie, context.destination,
-                                           context.source);
+        found =
+            impl.find_for_questionless(side, message.id, context.socket_cookie, context.destination, context.source);
+    if (found && found->transfer_streaming) {
+        if (context.timestamp_ns <= found->deadline_ns) {
+            // A later message of a zone transfer: its first was reported.
+            ++counters_.transfer_messages;
+            impl.wait_from(*found, context.timestamp_ns, limits_.timeout_ns);
+            message.answers.swap(summary.answers);
+            return;
+        }
+        impl.retire(*found);  // its stream ended a timeout ago
+        found = nullptr;
+    }
     if (found && found->answers_to_come > 0) {
         if (context.timestamp_ns <= found->deadline_ns) {
             // The answer to another copy of a query already answered: the
@@ -443,11 +476,16 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     }
     if (found) {
         // A retransmitted query is reported now and kept until its deadline
-        // for the answers its other copies may still get.
-        const bool keep = found->retransmits > 0 && impl.answered_kept < limits_.max_pending;
+        // for the answers its other copies may still get; a zone transfer
+        // for the rest of its messages.
+        const bool transfer = answered_in_several_messages(found->type, found->transport, summary.rcode);
+        const bool keep = (transfer || found->retransmits > 0) && impl.answered_kept < limits_.max_pending;
         std::unique_ptr<PendingQuery> taken;
         if (keep) {
             found->answers_to_come = found->retransmits;
+            found->transfer_streaming = transfer;
+            if (transfer)
+                impl.wait_from(*found, context.timestamp_ns, limits_.timeout_ns);
             ++impl.answered_kept;
         } else {
             taken = impl.take(*found);
@@ -491,8 +529,8 @@ void TransactionTable::expire(uint64_t now_ns, const Sink& sink) {
     Impl& impl = *impl_;
     while (!impl.by_deadline.empty() && impl.by_deadline.front()->deadline_ns <= now_ns) {
         PendingQuery& due = *impl.by_deadline.front();
-        if (due.answers_to_come > 0) {
-            impl.retire(due);  // answered; no more late answers to wait for
+        if (due.answered()) {
+            impl.retire(due);  // answered; no more late answers or transfer messages to wait for
             continue;
         }
         std::unique_ptr<PendingQuery> p = impl.take(due);

@@ -36,6 +36,9 @@ struct TransactionTableCounters {
     // Answers to a retransmitted query after the first: the server answered
     // every copy. Counted, not reported: the transaction already was.
     uint64_t late_answers = 0;
+    // The messages of a zone transfer (AXFR, IXFR over TCP) after the first,
+    // which completed its transaction: counted, not reported.
+    uint64_t transfer_messages = 0;
     uint64_t lost_table_full = 0;  // queries not tracked because the table was full
 };
 
@@ -55,7 +58,9 @@ public:
     // A message with QR=1: completes its transaction, or is reported as
     // unmatched-response. A retransmitted query stays known after its answer
     // until its deadline, and the answers to its other copies are counted as
-    // late answers, not reported. The answers are lent to the report rather than
+    // late answers, not reported. A zone transfer's query stays known until a
+    // timeout after its latest message, and the messages after its first are
+    // counted as transfer messages. The answers are lent to the report rather than
     // copied, and taken back once the sink returns, so their buffers serve
     // the next parse: afterwards `message.answers` holds no particular value.
     void on_response(const MessageContext& context, DnsMessage& message, const Sink& sink);

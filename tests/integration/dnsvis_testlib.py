@@ -157,15 +157,16 @@ def accept_tcp_dns_client(address="127.0.0.1"):
     return connection
 
 
-def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None):
-    """Writes example.test's zone and an nsd.conf serving it on `addresses`,
-    port 53, into `directory`. `seen_as` is that directory's path as NSD
+def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None, more_records=""):
+    """Writes example.test's zone, with `more_records` lines added, and an
+    nsd.conf serving it on `addresses`, port 53, into `directory`; loopback
+    clients may transfer the zone. `seen_as` is that directory's path as NSD
     will see it (inside a container), if not the same. Returns the nsd.conf
     path."""
     os.makedirs(directory, exist_ok=True)
     where = seen_as or directory
     with open(os.path.join(directory, "example.test.zone"), "w") as zone:
-        zone.write(ZONE + big_txt_records())
+        zone.write(ZONE + big_txt_records() + more_records)
     listen = "".join(f"  ip-address: {a}\n" for a in addresses)
     with open(os.path.join(directory, "nsd.conf"), "w") as conf:
         conf.write(
@@ -176,16 +177,17 @@ def write_nsd_config(directory, addresses=(NSD_ADDRESS, "::1"), seen_as=None):
             f"  xfrdir: \"{where}\"\n  logfile: \"{where}/nsd.log\"\n"
             "  rrl-ratelimit: 0\n  ipv4-edns-size: 4096\n  ipv6-edns-size: 4096\n  server-count: 1\n  verbosity: 1\n  hide-version: yes\n"
             "remote-control:\n  control-enable: no\n"
-            "zone:\n  name: example.test\n  zonefile: example.test.zone\n")
+            "zone:\n  name: example.test\n  zonefile: example.test.zone\n"
+            "  provide-xfr: 127.0.0.0/8 NOKEY\n  provide-xfr: ::1 NOKEY\n")
     return os.path.join(directory, "nsd.conf")
 
 
 class Nsd:
     """NSD serving example.test on 127.53.0.1 and ::1, port 53."""
 
-    def __init__(self, workdir, addresses=(NSD_ADDRESS, "::1")):
+    def __init__(self, workdir, addresses=(NSD_ADDRESS, "::1"), more_records=""):
         self.dir = os.path.join(workdir, "nsd")
-        write_nsd_config(self.dir, addresses)
+        write_nsd_config(self.dir, addresses, more_records=more_records)
         self.process = subprocess.Popen(["nsd", "-d", "-c", os.path.join(self.dir, "nsd.conf")],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 15

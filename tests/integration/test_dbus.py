@@ -219,7 +219,7 @@ def check_properties_and_statistics(tap, container, bus):
     tap.equal(bus.global_visible(), False, "Global is false, as configured ([Visibility] Global=no)")
     keys = set(bus.statistics())
     expected = {"captured", "cut", "filtered", "transactions", "answered", "timeouts", "unmatched_responses",
-                "retransmits", "parse_errors", "lost", "lost_ringbuf", "lost_tcp", "lost_table", "lost_output",
+                "retransmits", "late_answers", "transfer_messages", "parse_errors", "lost", "lost_ringbuf", "lost_tcp", "lost_table", "lost_output",
                 "lost_malformed", "lost_unfinished"}
     tap.check(expected <= keys, "GetStatistics returns every counter, loss counters included", sorted(keys))
 

@@ -20,6 +20,7 @@ TEST_CASE("every counter has its lower-case name, every loss cause its lost_<cau
     s.retransmits = 8;
     s.parse_errors = 9;
     s.late_answers = 16;
+    s.transfer_messages = 17;
     s.lost_by(LossCause::ringbuf) = 10;
     s.lost_by(LossCause::tcp) = 11;
     s.lost_by(LossCause::table) = 12;
@@ -43,6 +44,7 @@ TEST_CASE("every counter has its lower-case name, every loss cause its lost_<cau
         {"retransmits", 8},
         {"parse_errors", 9},
         {"late_answers", 16},
+        {"transfer_messages", 17},
         {"lost", 75},
         {"lost_ringbuf", 10},
         {"lost_tcp", 11},
@@ -52,5 +54,5 @@ TEST_CASE("every counter has its lower-case name, every loss cause its lost_<cau
         {"lost_unfinished", 15},
     };
     CHECK(named == expected);
-    CHECK(named.size() == 11 + loss_cause_count);
+    CHECK(named.size() == 12 + loss_cause_count);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "transaction_table.hpp"
@@ -878,4 +879,119 @@ TEST_CASE("names of outcomes and sides") {
     CHECK(to_string(Outcome::unmatched_response) == "unmatched-response");
     CHECK(to_string(Side::client) == "client");
     CHECK(to_string(Side::server) == "server");
+}
+
+namespace {
+
+constexpr uint16_t kTypeSOA = 6;
+constexpr uint16_t kTypeIXFR = 251;
+constexpr uint16_t kTypeAXFR = 252;
+
+MessageContext over_tcp(MessageContext c) {
+    c.transport = Transport::tcp;
+    return c;
+}
+
+// A later message of a zone transfer: the query's id, no question (RFC
+// 5936 2.2.1 lets a server leave it out after the first message).
+DnsMessage transfer_message(uint16_t id) {
+    DnsMessage m;
+    m.id = id;
+    m.flags = static_cast<uint16_t>(dns_flag::qr | dns_flag::aa);
+    m.answers.push_back({"www.example.com", kTypeA, kClassIN, 300, "192.0.2.7"});
+    m.answer_count = 1;
+    return m;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("a zone transfer over TCP is one transaction, whatever number of messages answers it", Type,
+                   std::integral_constant<uint16_t, kTypeAXFR>, std::integral_constant<uint16_t, kTypeIXFR>) {
+    Harness h(with_timeout(5 * kSecond));
+    const uint16_t type = Type::value;
+    h.q(over_tcp(client_query(0)), query(77, "example.com", type));
+    h.r(over_tcp(client_response(10 * kMillisecond)), response(77, "example.com", type));
+    REQUIRE(h.out.size() == 1);
+    CHECK(h.out[0].outcome == Outcome::answered);
+    CHECK(h.out[0].latency_ns() == 10 * kMillisecond);
+    CHECK(h.table.pending() == 0);  // answered: nothing waits for a timeout
+
+    SUBCASE("later messages, with the question or without, are counted, not reported") {
+        h.r(over_tcp(client_response(20 * kMillisecond)), response(77, "example.com", type));
+        h.r(over_tcp(client_response(30 * kMillisecond)), transfer_message(77));
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().transfer_messages == 2);
+        CHECK(h.table.counters().unmatched_responses == 0);
+    }
+    SUBCASE("each message gives the stream another timeout, so a long transfer stays one") {
+        for (uint64_t at = 4 * kSecond; at <= 20 * kSecond; at += 4 * kSecond) {
+            h.expire(at);
+            h.r(over_tcp(client_response(at)), transfer_message(77));
+        }
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().transfer_messages == 5);
+        CHECK(h.table.counters().timeouts == 0);
+    }
+    SUBCASE("a message after the stream fell silent for a timeout is a response to nothing seen") {
+        h.r(over_tcp(client_response(2 * kSecond)), transfer_message(77));
+        h.expire(7 * kSecond + 1);
+        CHECK(h.out.size() == 1);
+        CHECK(h.table.counters().timeouts == 0);
+        h.r(over_tcp(client_response(8 * kSecond)), transfer_message(77));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::unmatched_response);
+        CHECK(h.table.counters().transfer_messages == 1);
+    }
+    SUBCASE("another message id on the connection is not part of the transfer") {
+        h.r(over_tcp(client_response(20 * kMillisecond)), transfer_message(78));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    }
+    SUBCASE("the transfer asked again ends the first and starts a second") {
+        h.q(over_tcp(client_query(1 * kSecond)), query(77, "example.com", type));
+        CHECK(h.table.pending() == 1);
+        h.r(over_tcp(client_response(1100 * kMillisecond)), response(77, "example.com", type));
+        REQUIRE(h.out.size() == 2);
+        CHECK(h.out[1].outcome == Outcome::answered);
+        CHECK(h.out[1].latency_ns() == 100 * kMillisecond);
+    }
+    SUBCASE("stopping counts no transfer as unfinished") {
+        CHECK(h.table.drop_pending() == 0);
+    }
+}
+
+TEST_CASE("only a transfer over TCP that began well waits for more messages") {
+    Harness h(with_timeout(5 * kSecond));
+    SUBCASE("IXFR over UDP is answered by one datagram") {
+        h.q(client_query(0), query(5, "example.com", kTypeIXFR));
+        h.r(client_response(10), response(5, "example.com", kTypeIXFR));
+    }
+    SUBCASE("a refused transfer ends with its first message") {
+        h.q(over_tcp(client_query(0)), query(5, "example.com", kTypeAXFR));
+        h.r(over_tcp(client_response(10)), response(5, "example.com", kTypeAXFR, 5));
+    }
+    SUBCASE("other types over TCP") {
+        h.q(over_tcp(client_query(0)), query(5, "example.com", kTypeSOA));
+        h.r(over_tcp(client_response(10)), response(5, "example.com", kTypeSOA));
+    }
+    h.r(over_tcp(client_response(20)), transfer_message(5));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[1].outcome == Outcome::unmatched_response);
+    CHECK(h.table.counters().transfer_messages == 0);
+}
+
+TEST_CASE("transfers waiting for their stream share the bound of kept answered queries") {
+    TransactionTableLimits limits;
+    limits.max_pending = 1;
+    limits.timeout_ns = 5 * kSecond;
+    Harness h(limits);
+    h.q(over_tcp(client_query(0)), query(1, "a.example", kTypeAXFR));
+    h.r(over_tcp(client_response(10)), response(1, "a.example", kTypeAXFR));
+    h.q(over_tcp(client_query(20)), query(2, "b.example", kTypeAXFR));
+    CHECK(h.table.pending() == 1);  // the waiting transfer took no place of a waiting query
+    h.r(over_tcp(client_response(30)), response(2, "b.example", kTypeAXFR));
+    h.r(over_tcp(client_response(40)), transfer_message(2));  // b was not kept
+    CHECK(h.out.back().outcome == Outcome::unmatched_response);
+    h.r(over_tcp(client_response(50)), transfer_message(1));  // a was
+    CHECK(h.table.counters().transfer_messages == 1);
 }
