@@ -58,7 +58,7 @@ ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
 MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
     // A cgroup in a user's manager: what the host's runtimes say of its id
     // is not about it.
-    if (asked.id.empty() || asked.in_user_manager)
+    if (asked.id.empty() || asked.made_by_user)
         return nullptr;
     switch (asked.runtime) {
     case ContainerRuntime::docker: return docker_.get();
@@ -71,7 +71,7 @@ MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
 
 std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const CgroupContainer& container,
                                                                     uint64_t now_ns) {
-    if (container.in_user_manager)
+    if (container.made_by_user)
         return nullptr;  // what the host's runtime says of this id is not this cgroup's
     auto it = entries_.find(container.id);
     if (it == entries_.end() || !it->second.metadata)

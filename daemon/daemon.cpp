@@ -11,6 +11,7 @@
 
 #include "bus_service.hpp"
 #include "capabilities.hpp"
+#include "cgroup_ownership.hpp"
 #include "cgroup_path.hpp"
 #include "container_cgroup.hpp"
 #include "dns_parser.hpp"
@@ -169,18 +170,26 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
         return it->second;
     if (container_by_cgroup_.size() >= 16384)
         container_by_cgroup_.clear();  // bounded; refilled from cached paths
-    return container_by_cgroup_.emplace(cgroup_id, container_from_cgroup_path(cgroup_path)).first->second;
+    CgroupContainer container = container_from_cgroup_path(cgroup_path);
+    if (container.trusted_for_host())
+        container.made_by_user = cgroup_made_by_user(cgroup_root_, cgroup_path);
+    return container_by_cgroup_.emplace(cgroup_id, std::move(container)).first->second;
 }
 
 // The cgroup is gone and no transaction from it can still be waiting: what
 // was kept about it goes. Its container has exited when this was the
 // container's own cgroup, so the runtime's answer about it goes too.
 void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
-    container_by_cgroup_.erase(cgroup_id);
-    // A user's cgroup named after a container says nothing of the container.
+    // A user's cgroup named after a container says nothing of the
+    // container. Its directory is gone: what its owner told is in the cache.
+    bool made_by_user = false;
+    if (auto known = container_by_cgroup_.find(cgroup_id); known != container_by_cgroup_.end()) {
+        made_by_user = known->second.made_by_user;
+        container_by_cgroup_.erase(known);
+    }
     if (containers_ && is_container_root_cgroup(cgroup_path)) {
         const CgroupContainer container = container_from_cgroup_path(cgroup_path);
-        if (!container.in_user_manager)
+        if (!container.made_by_user && !made_by_user)
             containers_->forget(container.id);
     }
 }

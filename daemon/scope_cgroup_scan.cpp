@@ -63,27 +63,34 @@ struct UnitScan {
 
 struct ContainerScan {
     std::vector<FoundContainer>& found;
+    uid_t root_owner;
     size_t visited = 0;
 
-    void walk(int fd, std::string& path, unsigned depth) {
+    // `users_below`: a directory above `fd` is a user's, one with another
+    // owner than the root (cgroup_ownership.hpp).
+    void walk(int fd, std::string& path, unsigned depth, bool users_below) {
         if (depth >= DNSVIS_SCOPE_MAX_DEPTH)
             return;
         for_each_subdirectory(fd, [&](std::string_view name, uint64_t id) {
             if (++visited > max_scanned_cgroups)
                 return;
+            const std::string name_z(name);
+            struct stat st;
+            const bool users =
+                users_below || (fstatat(fd, name_z.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != root_owner);
             const size_t length = path.size();
             path += '/';
             path += name;
             CgroupContainer container = container_from_cgroup_path(path);
             if (!container.id.empty()) {
                 // The outermost container cgroup on a path: what is below
-                // is the container's. One in a user's manager may carry
-                // any container's id (trusted_for_host()).
+                // is the container's. One a user made may carry any
+                // container's id (trusted_for_host()).
+                container.made_by_user = container.made_by_user || users;
                 if (container.trusted_for_host())
                     found.push_back({std::move(container), id, path});
-            } else if (const int child = openat(fd, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                       child >= 0) {
-                walk(child, path, depth + 1);
+            } else if (const int child = openat(fd, name_z.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); child >= 0) {
+                walk(child, path, depth + 1, users);
                 close(child);
             }
             path.resize(length);
@@ -119,9 +126,14 @@ std::vector<FoundContainer> scan_container_cgroups(const std::string& cgroup_roo
     const int fd = open(cgroup_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return found;
-    ContainerScan scan{found};
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return found;
+    }
+    ContainerScan scan{found, st.st_uid};
     std::string path;
-    scan.walk(fd, path, 0);
+    scan.walk(fd, path, 0, false);
     close(fd);
     if (truncated && scan.visited > max_scanned_cgroups)
         *truncated = true;

@@ -413,7 +413,7 @@ CgroupContainer container_from_cgroup_path(std::string_view path) {
     size_t at = 0;  // the component where the container was recognised
     CgroupContainer container = container_from_components(components, at);
     if (!container.id.empty() || !container.pod_uid.empty())
-        container.in_user_manager = std::any_of(components.begin(), components.begin() + static_cast<ptrdiff_t>(at),
+        container.made_by_user = std::any_of(components.begin(), components.begin() + static_cast<ptrdiff_t>(at),
                                                 [](std::string_view c) { return is_user_manager_unit(c); });
     return container;
 }

@@ -43,16 +43,18 @@ struct CgroupContainer {
     // "libpod-conmon-<id>.scope"): the container's monitor, not the
     // container; id is the container's.
     bool conmon = false;
-    // The cgroup is inside a user's service manager (user@UID.service),
-    // where rootless Docker and Podman put their containers, and where that
-    // user may create a cgroup named after any container. The host's
-    // runtimes are not asked about it and container rules do not reach it
-    // (see trusted_for_host()).
-    bool in_user_manager = false;
+    // The cgroup may have been made, and named after any container, by a
+    // user: it is inside a user's service manager (user@UID.service), where
+    // rootless Docker and Podman put their containers, which the path tells;
+    // or, which only its directory's owner tells (the daemon's
+    // cgroup_made_by_user()), inside a subtree systemd delegated to a user
+    // (Delegate=yes with User=). The host's runtimes are not asked about it
+    // and container rules do not reach it (see trusted_for_host()).
+    bool made_by_user = false;
 
     // Whether what the host's runtimes and container rules say of `id` may
-    // apply: a container (not a conmon monitor) outside every user manager.
-    bool trusted_for_host() const { return !id.empty() && !conmon && !in_user_manager; }
+    // apply: a container (not a conmon monitor) no user made.
+    bool trusted_for_host() const { return !id.empty() && !conmon && !made_by_user; }
 
     // The first 12 characters of a 64-hex id (as "docker ps" shows it); the
     // id itself otherwise.

@@ -23,25 +23,34 @@ CONTAINER_FIELDS = ("CONTAINER_ID", "CONTAINER_ID_FULL", "CONTAINER_NAME", "IMAG
                     "K8S_NAMESPACE", "K8S_POD_NAME", "K8S_CONTAINER_NAME")
 
 
+USER = 4242
+
+
 def check_forged_container(tap, daemon, docker_id):
-    """A cgroup in a user's service manager, which that user may create and
-    name at will, named after the Docker container (still known to
-    dockerd): its query keeps the id the name gives, but not the real
-    container's name, image or labels."""
+    """A cgroup a user made and named after the Docker container (still
+    known to dockerd), in a subtree systemd delegated to the user: their
+    service manager, whose name says so, and a Delegate=yes service with
+    User=, which only its directory's owner tells. Its query keeps the id
+    the name gives, but not the real container's name, image or labels."""
     cgroups = Cgroups(cgroup2_root())
     try:
         cgroups.make("dnsvis-test-forged.slice")
-        cgroups.make("dnsvis-test-forged.slice/user@4242.service")
-        forged = cgroups.make(f"dnsvis-test-forged.slice/user@4242.service/docker-{docker_id}.scope")
-        query = "forged.wild.example.test"
-        dig_in(forged, query)
-        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
-        tap.equal(len(found), 1, "a query from a user's cgroup named after a container is reported")
-        if found:
-            e = found[0]
-            tap.equal(e.get("CONTAINER_ID_FULL"), docker_id, "with the id its cgroup's name gives", e)
-            tap.equal([field for field in ("CONTAINER_NAME", "IMAGE_NAME", "K8S_POD_NAME") if field in e], [],
-                      "but not the real container's name, image or labels: the host's Docker is not asked", e)
+        for subtree, query in ((f"user@{USER}.service", "forged.wild.example.test"),
+                               ("dnsvis-test-delegated.service", "delegated.wild.example.test")):
+            delegated = cgroups.make(f"dnsvis-test-forged.slice/{subtree}")
+            os.chown(delegated, USER, USER)  # as systemd hands it over
+            forged = os.path.join(delegated, f"docker-{docker_id}.scope")
+            subprocess.run(["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "mkdir", forged],
+                           check=True)  # the user's own mkdir
+            cgroups.made.append(forged)
+            dig_in(forged, query)
+            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+            tap.equal(len(found), 1, f"a query from a user's cgroup named after a container, in {subtree}, is reported")
+            if found:
+                e = found[0]
+                tap.equal(e.get("CONTAINER_ID_FULL"), docker_id, "with the id its cgroup's name gives", e)
+                tap.equal([field for field in ("CONTAINER_NAME", "IMAGE_NAME", "K8S_POD_NAME") if field in e], [],
+                          "but not the real container's name, image or labels: the host's Docker is not asked", e)
     finally:
         cgroups.remove_all()
 

@@ -355,11 +355,11 @@ TEST_CASE("container_from_cgroup_path: inside a user's manager, the user named t
         INFO(path);
         const CgroupContainer c = container_from_cgroup_path(path);
         CHECK(c.id == kHex);
-        CHECK(c.in_user_manager);
+        CHECK(c.made_by_user);
         CHECK_FALSE(c.trusted_for_host());
     }
     const CgroupContainer host = container_from_cgroup_path("/system.slice/docker-" + kHex + ".scope");
-    CHECK_FALSE(host.in_user_manager);
+    CHECK_FALSE(host.made_by_user);
     CHECK(host.trusted_for_host());
     // A booted systemd inside a container has user managers of its own: the
     // container was recognised above them.
@@ -367,7 +367,7 @@ TEST_CASE("container_from_cgroup_path: inside a user's manager, the user named t
         container_from_cgroup_path("/system.slice/docker-" + kHex + ".scope/user.slice/user-0.slice/user@0.service");
     CHECK(booted.id == kHex);
     CHECK(booted.trusted_for_host());
-    CHECK_FALSE(container_from_cgroup_path(user + "/app.slice/app.service").in_user_manager);  // no container
+    CHECK_FALSE(container_from_cgroup_path(user + "/app.slice/app.service").made_by_user);  // no container
     CHECK_FALSE(container_from_cgroup_path("/system.slice/libpod-conmon-" + kHex + ".scope").trusted_for_host());
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -97,4 +98,26 @@ TEST_CASE("scan_container_cgroups: the outermost cgroup of each container, monit
     CHECK(found[2].path == "/system.slice/docker-" + docker_id + ".scope");
     CHECK(found[2].container.runtime == ContainerRuntime::docker);
     CHECK(found[2].container.id == docker_id);
+}
+
+TEST_CASE("scan_container_cgroups: a cgroup in a subtree delegated to a user is the user's, whatever its name") {
+    if (geteuid() != 0) {
+        MESSAGE("not root: the tree cannot hold another owner's directories");
+        return;
+    }
+    Tree tree;
+    // A Delegate=yes service with User=4242: its directory is the user's,
+    // and so is what the user made in it.
+    const std::string delegated = "/system.slice/delegated.service";
+    const std::string forged = delegated + "/docker-" + podman_id + ".scope";
+    std::filesystem::create_directories(tree.root + forged);
+    REQUIRE(chown((tree.root + delegated).c_str(), 4242, 4242) == 0);
+    REQUIRE(chown((tree.root + forged).c_str(), 4242, 4242) == 0);
+    for (const FoundContainer& found : scan_container_cgroups(tree.root))
+        CHECK_MESSAGE(found.path != forged, "the user's cgroup named after a container was taken for it");
+    CHECK(scan_container_cgroups(tree.root).size() == 3);
+    // The same cgroup where root made it is the container's.
+    REQUIRE(chown((tree.root + delegated).c_str(), 0, 0) == 0);
+    REQUIRE(chown((tree.root + forged).c_str(), 0, 0) == 0);
+    CHECK(scan_container_cgroups(tree.root).size() == 4);
 }
