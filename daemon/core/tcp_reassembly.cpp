@@ -30,6 +30,28 @@ uint32_t read_be16(uint8_t high, uint8_t low) {
     return (uint32_t{high} << 8) | low;
 }
 
+// Whether a length prefix and the bytes after it may begin a DNS message.
+// Asked where a message's start is only guessed, so that bytes from inside
+// one are not taken for a message, whose made-up length would swallow the
+// real messages behind it: a real one asks at most one question, has record
+// counts its length can hold, and a defined opcode (QUERY, IQUERY, STATUS,
+// NOTIFY, UPDATE, DSO). Where no whole header follows in this segment, or
+// the length holds none (counted as malformed if it is taken), there is
+// nothing to judge.
+bool looks_like_message_start(uint32_t length, std::span<const uint8_t> after) {
+    if (length < kDnsHeaderSize || after.size() < kDnsHeaderSize)
+        return true;
+    const uint32_t opcode = (after[2] >> 3) & 0xf;
+    if (opcode == 3 || opcode > 6)
+        return false;
+    const uint32_t questions = read_be16(after[4], after[5]);
+    const uint32_t records =
+        read_be16(after[6], after[7]) + read_be16(after[8], after[9]) + read_be16(after[10], after[11]);
+    constexpr uint32_t kSmallestQuestion = 5;  // the root, type and class
+    constexpr uint32_t kSmallestRecord = 11;   // the root, type, class, TTL and an empty rdata
+    return questions <= 1 && kDnsHeaderSize + kSmallestQuestion * questions + kSmallestRecord * records <= length;
+}
+
 }  // namespace
 
 TcpReassembler::TcpReassembler(TcpReassemblyLimits limits)
@@ -176,6 +198,12 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
         if (flow.header_len == 0) {
             if (bytes.size() >= 2) {
                 const uint32_t length = read_be16(bytes[0], bytes[1]);
+                if (flow.start_guessed && !looks_like_message_start(length, bytes.subspan(2))) {
+                    // Inside a message after all: the next segment is the
+                    // next guess. What is left of this one is lost.
+                    ++counters_.lost_segments;
+                    return;
+                }
                 if (bytes.size() - 2 >= length) {
                     // The common case: the whole message is in this segment,
                     // so hand it over without copying. An empty one is

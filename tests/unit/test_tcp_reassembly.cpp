@@ -14,10 +14,18 @@ namespace {
 using Bytes = std::vector<uint8_t>;
 
 // A message body whose bytes identify it, so a mix-up cannot go unnoticed.
+// A message of `size` bytes, a pattern that `tag` sets apart, with a DNS
+// header from 12 bytes on (with a question from 17, when one fits): a
+// guessed message start is judged by it.
 Bytes body(size_t size, uint8_t tag) {
     Bytes b(size);
     for (size_t i = 0; i < size; ++i)
         b[i] = static_cast<uint8_t>(tag + i * 7);
+    if (size >= 12) {
+        const uint8_t questions = size >= 17 ? 1 : 0;
+        const uint8_t header[10] = {0x01, 0x00, 0, questions, 0, 0, 0, 0, 0, 0};  // after the id: RD
+        std::copy(std::begin(header), std::end(header), b.begin() + 2);
+    }
     return b;
 }
 
@@ -287,6 +295,39 @@ TEST_CASE("a gap that never fills is counted and the stream resynchronises") {
     }
     CHECK(h.got[0] == a);
     CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("a guessed message start whose header cannot be DNS is skipped: the next segment is the next guess") {
+    Harness h;
+    const Bytes b = body(30, 46), c = body(40, 47);
+    h.syn();
+    h.feed(0, framed(b), 0, 0);
+    // [32, 132) is lost, and the segment after it begins inside a message:
+    // taken for a length prefix and a header, its bytes ask 1799 questions
+    // in 16384 bytes, which would swallow c behind them.
+    Bytes inside = {0x40, 0x00, 0xab, 0xcd, 0x01, 0x00, 0x07, 0x07, 0, 0, 0, 0, 0, 0};
+    inside.resize(60, 0x55);
+    h.feed(132, inside, 0, 1);
+    h.feed(192, framed(c), 0, 2);
+    h.expire(2 + h.r.reorder_window_ns());
+    REQUIRE(h.got.size() == 2);
+    CHECK(h.got[0] == b);
+    CHECK(h.got[1] == c);
+    CHECK(h.r.counters().lost_segments == 2);  // the gap, and the rest of the segment after it
+    CHECK(h.r.buffered_bytes() == 0);
+}
+
+TEST_CASE("a flow first seen inside a message waits for a segment that starts one") {
+    Harness h;
+    const Bytes c = body(40, 48);
+    // An opcode no message has (3), in a header that otherwise could be one.
+    Bytes inside = {0x00, 0x20, 0xab, 0xcd, 0x18, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0};
+    inside.resize(34, 0x55);
+    h.feed(1000, inside);
+    h.feed(1034, framed(c));
+    REQUIRE(h.got.size() == 1);
+    CHECK(h.got[0] == c);
+    CHECK(h.r.counters().lost_segments == 1);
 }
 
 TEST_CASE("a gap inside a message of known length drops only that message") {
