@@ -1,5 +1,6 @@
 #include "tcp_reassembly.hpp"
 
+#include "hash_mix.hpp"
 #include "hash_seed.hpp"
 
 #include <algorithm>
@@ -57,7 +58,8 @@ bool looks_like_message_start(uint32_t length, std::span<const uint8_t> after) {
 TcpReassembler::TcpReassembler(TcpReassemblyLimits limits)
     : limits_(limits),
       flows_(0, TcpFlowKeyHash{random_hash_seed(this)}),
-      closed_(limits.max_closed_flows, limits.closed_linger_ns, flows_.hash_function()) {
+      closed_(limits.max_closed_flows, limits.closed_linger_ns, flows_.hash_function()),
+      handshakes_(0, HandshakeKeyHash{flows_.hash_function().seed}) {
     // A limit of zero flows would make every segment evict itself.
     limits_.max_flows = std::max<size_t>(limits_.max_flows, 1);
     flows_.reserve(std::min<size_t>(limits_.max_flows, 1u << 16));
@@ -319,7 +321,7 @@ bool TcpReassembler::hold(Flow& flow, const MessageContext& seen, uint32_t seq, 
         if (other.seq != seq)
             continue;
         if (other.wire_len >= wire_len && other.data.size() >= captured.size())
-            return true;  // a retransmission of a segment already held
+            return true;     // a retransmission of a segment already held
         take_held(flow, i);  // replaced by the longer copy below
         break;
     }
@@ -410,9 +412,9 @@ void TcpReassembler::process(Flow& flow, const MessageContext& seen, uint32_t se
     drain(flow, seen.timestamp_ns, sink);
 }
 
-TcpReassembler::Flow* TcpReassembler::find_or_start_flow(const TcpFlowKey& key, uint32_t seq, uint8_t tcp_flags,
-                                                          uint32_t payload_len, uint64_t now_ns,
-                                                          bool& created_mid_stream) {
+TcpReassembler::Flow* TcpReassembler::find_or_start_flow(const TcpFlowKey& key, Direction direction, uint32_t seq,
+                                                         uint8_t tcp_flags, uint32_t payload_len, uint64_t now_ns,
+                                                         bool& created_mid_stream) {
     const bool syn = (tcp_flags & tcp_flag::syn) != 0;
     const bool fin = (tcp_flags & tcp_flag::fin) != 0;
     const bool rst = (tcp_flags & tcp_flag::rst) != 0;
@@ -433,14 +435,49 @@ TcpReassembler::Flow* TcpReassembler::find_or_start_flow(const TcpFlowKey& key, 
     if (!syn && closed_.covers(key, seq, payload_len + (fin ? 1 : 0), now_ns))
         return nullptr;
     closed_.forget(key);
+    const bool known_start = syn || continue_handshake(key, direction, seq);
     Flow* flow = &create_flow(key);
     // Without a SYN the flow was first seen mid-stream: start here,
     // which is a guess until a whole message confirms it.
     flow->next_seq = syn ? seq + 1 : seq;
     flow->first_seq = flow->next_seq;
-    flow->start_guessed = !syn;
-    created_mid_stream = !syn;
+    flow->start_guessed = !known_start;
+    created_mid_stream = !known_start;
+    if (syn)
+        remember_handshake(key, direction, flow->next_seq);
     return flow;
+}
+
+size_t TcpReassembler::HandshakeKeyHash::operator()(const HandshakeKey& k) const noexcept {
+    uint64_t h = mix(seed, (uint64_t{static_cast<uint8_t>(k.direction)} << 32) | k.data_seq);
+    h = mix_endpoint(h, k.source);
+    h = mix_endpoint(h, k.destination);
+    return static_cast<size_t>(h ^ (h >> 32));
+}
+
+void TcpReassembler::remember_handshake(const TcpFlowKey& key, Direction direction, uint32_t data_seq) {
+    if (handshakes_.size() >= limits_.max_flows)
+        handshakes_.clear();  // mostly flows whose data came under their own socket
+    handshakes_.insert_or_assign(HandshakeKey{key.source, key.destination, data_seq, direction}, key);
+}
+
+bool TcpReassembler::continue_handshake(const TcpFlowKey& key, Direction direction, uint32_t seq) {
+    const auto hint = handshakes_.find(HandshakeKey{key.source, key.destination, seq, direction});
+    if (hint == handshakes_.end())
+        return false;
+    const TcpFlowKey syn_key = hint->second;
+    handshakes_.erase(hint);
+    const auto it = flows_.find(syn_key);
+    if (it == flows_.end())
+        return false;
+    // Only a flow that is still nothing but its SYN: one that carried data
+    // is a connection of its own.
+    const Flow& syn_flow = it->second;
+    if (syn_flow.start_guessed || syn_flow.next_seq != seq || syn_flow.first_seq != seq || !syn_flow.held.empty() ||
+        syn_flow.header_len != 0)
+        return false;
+    discard_flow(it->second);
+    return true;
 }
 
 void TcpReassembler::restart_if_new_connection(Flow& flow, uint32_t data_seq) {
@@ -487,7 +524,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
         payload = payload.first(payload_len);
 
     bool created_mid_stream = false;
-    Flow* flow = find_or_start_flow(key, seq, tcp_flags, payload_len, now_ns, created_mid_stream);
+    Flow* flow = find_or_start_flow(key, segment.direction, seq, tcp_flags, payload_len, now_ns, created_mid_stream);
     if (!flow)
         return;
     flow->last_seen_ns = now_ns;
@@ -539,6 +576,7 @@ void TcpReassembler::discard_all() {
     while (!lru_.empty())
         discard_flow(*lru_.front());
     closed_.clear();
+    handshakes_.clear();
 }
 
 }  // namespace dnsvis

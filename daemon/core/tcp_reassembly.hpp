@@ -54,7 +54,7 @@ struct TcpReassemblyCounters {
     // beginning, or already counted, is not counted (again): a reported
     // message is not lost, as a cut UDP message is not.
     uint64_t lost_segments = 0;
-    uint64_t flows_evicted = 0;   // flows dropped for the flow limit or idleness with data pending
+    uint64_t flows_evicted = 0;  // flows dropped for the flow limit or idleness with data pending
     // Messages whose length prefix was 0. Never delivered (there is nothing
     // to parse), they are counted as malformed, as a DNS message shorter
     // than its header is.
@@ -121,7 +121,7 @@ private:
 
     struct Flow {
         const TcpFlowKey* key = nullptr;  // the map node's own key: nodes never move
-        Flow* prev = nullptr;  // in lru_
+        Flow* prev = nullptr;             // in lru_
         Flow* next = nullptr;
         uint64_t last_seen_ns = 0;
         uint32_t next_seq = 0;  // first stream byte not yet consumed
@@ -149,6 +149,22 @@ private:
         size_t held_bytes = 0;
     };
 
+    // A connection's first data byte, as its SYN announced it: the
+    // endpoints of one direction, the sequence number, and whether it was
+    // seen leaving or arriving (on loopback each segment is seen both ways,
+    // at the sender's socket and at the receiver's).
+    struct HandshakeKey {
+        Endpoint source;
+        Endpoint destination;
+        uint32_t data_seq = 0;
+        Direction direction = Direction::egress;
+        friend bool operator==(const HandshakeKey&, const HandshakeKey&) = default;
+    };
+    struct HandshakeKeyHash {
+        uint64_t seed = 0;
+        size_t operator()(const HandshakeKey& k) const noexcept;
+    };
+
     // Copying would leave the LRU pointers aimed at the source's nodes.
     TcpReassembler(const TcpReassembler&) = delete;
     TcpReassembler& operator=(const TcpReassembler&) = delete;
@@ -156,8 +172,15 @@ private:
     Flow& create_flow(const TcpFlowKey& key);
     // The flow `key` names, or a new one when this segment may start one
     // (null for pure ACKs, resets and copies of closed flows' segments).
-    Flow* find_or_start_flow(const TcpFlowKey& key, uint32_t seq, uint8_t tcp_flags, uint32_t payload_len,
-                             uint64_t now_ns, bool& created_mid_stream);
+    Flow* find_or_start_flow(const TcpFlowKey& key, Direction direction, uint32_t seq, uint8_t tcp_flags,
+                             uint32_t payload_len, uint64_t now_ns, bool& created_mid_stream);
+    // On the server side a connection's SYN arrives at the listening
+    // socket and its data at the accepted one: two sockets, two flow keys.
+    // The flow a SYN started is remembered by where its data will begin, so
+    // that the first data under another socket starts exactly there (and
+    // the SYN's flow goes) instead of at a guess. Returns whether it did.
+    void remember_handshake(const TcpFlowKey& key, Direction direction, uint32_t data_seq);
+    bool continue_handshake(const TcpFlowKey& key, Direction direction, uint32_t seq);
     // A SYN whose sequence number is not a retransmission's: a new
     // connection on the same ports, so the old stream's state goes.
     void restart_if_new_connection(Flow& flow, uint32_t data_seq);
@@ -210,6 +233,10 @@ private:
     std::unordered_map<TcpFlowKey, Flow, TcpFlowKeyHash> flows_;
     IntrusiveList<Flow> lru_;  // front: least recently used
     TcpClosedFlows closed_;    // after flows_: hashed with its seed
+    // Flows a SYN started, by where their data will begin (see
+    // remember_handshake()). A hint only, checked against the flow when
+    // used; forgotten all at once when there are as many as max_flows.
+    std::unordered_map<HandshakeKey, TcpFlowKey, HandshakeKeyHash> handshakes_;
 };
 
 }  // namespace dnsvis

@@ -45,13 +45,23 @@ def main():
     try:
         # Extra port and server side: one exchange, seen from both ends.
         # And a ring buffer size that is not a power of two.
-        daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\nRingBufferSize=200K\n")
+        daemon = Dnsvisd(work, f"[Capture]\nPorts=53 {DNSMASQ_PORT}\nServerSide=yes\nRingBufferSize=200K\n"
+                               f"SnapLength=512\n")
         tap.equal(bpf_map_of(daemon.process.pid, "dnsvis_events")["max_entries"], 256 * 1024,
                   "RingBufferSize=200K: the ring buffer has the next power of two, 256 KiB")
         dig("both.opt.test")
         client = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="client"))
         served = daemon.wait_for(by_name("both.opt.test", DNS_SIDE="server"))
+        # Over TCP, with an answer longer than SnapLength=: dnsmasq's
+        # handshake runs on its listening socket and the exchange on the
+        # accepted one, whose cut answer must still complete its query.
+        dig("long.opt.test", "TXT", "+tcp")
+        long_sides = {side: daemon.wait_for(by_name("long.opt.test", DNS_SIDE=side)) for side in ("client", "server")}
         daemon.stop()
+        for side, found in long_sides.items():
+            tap.check(len(found) == 1 and found[0].get("DNS_OUTCOME") == "answered" and
+                      "capture cut" in found[0].get("DNS_PARSE_ERROR", ""),
+                      f"ServerSide=yes over TCP: the {side} side's cut answer completes its query", found)
         tap.check(len(client) == 1 and client[0].get("DNS_COMM") == "dig" and
                   client[0].get("DNS_ANSWERS") == "192.0.2.50", "Ports=: a query to port 5353 is captured", client)
         tap.check(len(served) == 1 and served[0].get("DNS_COMM") == "dnsmasq" and

@@ -633,6 +633,60 @@ TEST_CASE("no partial message from a guessed message start until a whole message
     }
 }
 
+TEST_CASE("a connection whose SYN came under the listening socket starts exactly under the accepted one") {
+    // Server side: the client's SYN arrives at the listener (cookie 1), its
+    // data at the socket accept() made (cookie 2).
+    Harness h;
+    const Bytes a = body(600, 49);
+    const Bytes wire = framed(a);
+    h.feed(flow_key(1), 0, 999, tcp_flag::syn, {});
+    CHECK(h.r.flow_count() == 1);
+    SUBCASE("its data starts where the SYN said: a cut message is reported from its beginning") {
+        h.feed_cut(flow_key(2), 10, 1000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        REQUIRE(h.partials.size() == 1);
+        CHECK(h.partials[0].bytes == slice(a, 0, 298));
+        CHECK(h.partials[0].tail == MessageTail::cut);
+        CHECK(h.r.flow_count() == 1);  // the SYN's flow gave way to the accepted socket's
+    }
+    SUBCASE("data elsewhere is another connection's: its start is a guess, and the SYN's flow stays") {
+        h.feed_cut(flow_key(2), 10, 5000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        CHECK(h.partials.empty());
+        CHECK(h.r.flow_count() == 2);
+    }
+    SUBCASE("a SYN's flow that carried data of its own is left alone") {
+        const Bytes b = body(20, 50);
+        h.feed(flow_key(1), 5, 1000, 0, framed(b));
+        h.feed_cut(flow_key(2), 10, 1000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        CHECK(h.partials.empty());
+        CHECK(h.r.flow_count() == 2);
+    }
+}
+
+TEST_CASE("on loopback the answer seen leaving the server is not taken for the one seen reaching the client") {
+    // Both ends on this host, the server side captured too: the server's
+    // SYN-ACK leaves from the listener (cookie 1) and reaches the client's
+    // socket (cookie 3); its data leaves from the accepted socket (cookie 2)
+    // and reaches cookie 3 again. Same endpoints, same sequence numbers.
+    Harness h;
+    const Bytes a = body(600, 51);
+    const Bytes wire = framed(a);
+    auto feed = [&](uint64_t cookie, Direction direction, uint32_t seq, uint8_t flags, const Bytes& captured) {
+        MessageContext seen = seen_at(flow_key(cookie), 10);
+        seen.direction = direction;
+        const uint32_t wire_len = flags & tcp_flag::syn ? 0 : static_cast<uint32_t>(wire.size());
+        h.r.feed(seen, seq, flags, wire_len, std::span<const uint8_t>(captured), h.sink());
+    };
+    feed(1, Direction::egress, 999, tcp_flag::syn, {});  // SYN-ACK: the reassembler reads the SYN
+    feed(3, Direction::ingress, 999, tcp_flag::syn, {});
+    feed(2, Direction::egress, 1000, 0, slice(wire, 0, 300));
+    feed(3, Direction::ingress, 1000, 0, slice(wire, 0, 300));
+    REQUIRE(h.partials.size() == 2);  // each end reports the cut answer from its beginning
+    CHECK(h.partials[0].seen.socket_cookie == 2);
+    CHECK(h.partials[1].seen.socket_cookie == 3);
+    CHECK(h.r.flow_count() == 2);
+    CHECK(h.r.counters().lost_segments == 0);
+}
+
 TEST_CASE("SYN sets the initial sequence number") {
     Harness h;
     const Bytes a = body(30, 25);
