@@ -83,6 +83,13 @@ TransactionTableLimits with_timeout(uint64_t timeout_ns) {
     return limits;
 }
 
+// Room for one waiting query, which waits 5 s.
+TransactionTableLimits one_place() {
+    TransactionTableLimits limits = with_timeout(5 * kSecond);
+    limits.max_pending = 1;
+    return limits;
+}
+
 struct Harness {
     explicit Harness(TransactionTableLimits limits = {}) : table(limits) {}
 
@@ -358,10 +365,7 @@ TEST_CASE("an answered query kept for late answers is too old for one after its 
 }
 
 TEST_CASE("answered queries kept for late answers neither take the room of waiting ones nor grow without bound") {
-    TransactionTableLimits limits;
-    limits.max_pending = 1;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(one_place());
     h.retransmitted_then_answered(1, "a.example", 0, 10, 20);
     // The table's one place is free again for a query that waits.
     h.q(client_query(30), query(2, "b.example"));
@@ -981,10 +985,7 @@ TEST_CASE("only a transfer over TCP that began well waits for more messages") {
 }
 
 TEST_CASE("transfers waiting for their stream share the bound of kept answered queries") {
-    TransactionTableLimits limits;
-    limits.max_pending = 1;
-    limits.timeout_ns = 5 * kSecond;
-    Harness h(limits);
+    Harness h(one_place());
     h.q(over_tcp(client_query(0)), query(1, "a.example", kTypeAXFR));
     h.r(over_tcp(client_response(10)), response(1, "a.example", kTypeAXFR));
     h.q(over_tcp(client_query(20)), query(2, "b.example", kTypeAXFR));
