@@ -11,11 +11,14 @@
 
 namespace dnsvis {
 
-// Whether the cgroup at `path` ("/a/b", relative to the cgroup2 mount
-// `cgroup_root`), or one above it, has another owner than the root. A
-// directory that cannot be read (the cgroup is gone) counts as the root
-// owner's, as before this check: a container that exited is still named
-// from its runtime's answer.
+// Whether the container cgroup at `path` ("/a/b", relative to the cgroup2
+// mount `cgroup_root`) may be a user's: a directory above the outermost
+// container cgroup on the path has another owner than the root, or cannot
+// be read (removed: a user's subtree goes with its service, so what is
+// unknown is not trusted). The container's own directory does not count:
+// a runtime hands it to the container's root user when the container has a
+// user namespace, and who made it is told by its parent, where making it
+// needed the right to write.
 bool cgroup_made_by_user(const std::string& cgroup_root, std::string_view path);
 
 }  // namespace dnsvis

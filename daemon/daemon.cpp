@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 
 #include "bus_service.hpp"
 #include "capabilities.hpp"
@@ -181,15 +182,18 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
 // container's own cgroup, so the runtime's answer about it goes too.
 void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
     // A user's cgroup named after a container says nothing of the
-    // container. Its directory is gone: what its owner told is in the cache.
-    bool made_by_user = false;
+    // container. Its directory is gone: what its parents' owners told is in
+    // the cache, or is asked of them now.
+    std::optional<bool> made_by_user;
     if (auto known = container_by_cgroup_.find(cgroup_id); known != container_by_cgroup_.end()) {
         made_by_user = known->second.made_by_user;
         container_by_cgroup_.erase(known);
     }
     if (containers_ && is_container_root_cgroup(cgroup_path)) {
         const CgroupContainer container = container_from_cgroup_path(cgroup_path);
-        if (!container.made_by_user && !made_by_user)
+        const bool users = container.made_by_user ||
+                           (made_by_user ? *made_by_user : cgroup_made_by_user(cgroup_root_, cgroup_path));
+        if (!users)
             containers_->forget(container.id);
     }
 }

@@ -74,10 +74,6 @@ struct ContainerScan {
         for_each_subdirectory(fd, [&](std::string_view name, uint64_t id) {
             if (++visited > max_scanned_cgroups)
                 return;
-            const std::string name_z(name);
-            struct stat st;
-            const bool users =
-                users_below || (fstatat(fd, name_z.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_uid != root_owner);
             const size_t length = path.size();
             path += '/';
             path += name;
@@ -85,11 +81,15 @@ struct ContainerScan {
             if (!container.id.empty()) {
                 // The outermost container cgroup on a path: what is below
                 // is the container's. One a user made may carry any
-                // container's id (trusted_for_host()).
-                container.made_by_user = container.made_by_user || users;
+                // container's id (trusted_for_host()). Its own directory's
+                // owner does not tell (cgroup_ownership.hpp): its parents' do.
+                container.made_by_user = container.made_by_user || users_below;
                 if (container.trusted_for_host())
                     found.push_back({std::move(container), id, path});
-            } else if (const int child = openat(fd, name_z.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); child >= 0) {
+            } else if (const int child = openat(fd, std::string(name).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                       child >= 0) {
+                struct stat st;
+                const bool users = users_below || fstat(child, &st) != 0 || st.st_uid != root_owner;
                 walk(child, path, depth + 1, users);
                 close(child);
             }

@@ -33,6 +33,7 @@ namespace tcp_flag {
 inline constexpr uint8_t fin = 0x01;
 inline constexpr uint8_t syn = 0x02;
 inline constexpr uint8_t rst = 0x04;
+inline constexpr uint8_t ack = 0x10;
 }  // namespace tcp_flag
 
 struct PacketEvent {

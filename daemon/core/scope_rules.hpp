@@ -78,7 +78,10 @@ struct ScopeDecision {
 // Whether traffic of process `pid` (0: unknown) in cgroup `cgroup_path`
 // (relative to the cgroup2 root, "" unknown) is reported. The most specific
 // rule wins: the process, then its container (the outermost container in
-// the path), then the deepest unit on the path, then global.
+// the path), then the deepest unit on the path, then global. A container
+// cgroup a user made has no container rule; of those, only the ones in a
+// user manager are known from the path, and the daemon's scan also leaves
+// out those in other delegated subtrees (their directories' owners).
 ScopeDecision evaluate_scope(const ScopeRules& rules, bool default_global, uint32_t pid, std::string_view cgroup_path);
 
 }  // namespace dnsvis

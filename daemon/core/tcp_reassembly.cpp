@@ -194,7 +194,7 @@ void TcpReassembler::end_stream(Flow& flow, const MessageContext& seen, uint32_t
         flow.discarding = true;  // accounted for: not to be counted when the flow closes
 }
 
-void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
+bool TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes,
                              const MessageSink& sink) {
     while (!bytes.empty()) {
         if (flow.header_len == 0) {
@@ -204,7 +204,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
                     // Inside a message after all: the next segment is the
                     // next guess. What is left of this one is lost.
                     ++counters_.lost_segments;
-                    return;
+                    return true;
                 }
                 if (bytes.size() - 2 >= length) {
                     // The common case: the whole message is in this segment,
@@ -223,7 +223,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
             }
             flow.header[0] = bytes[0];
             flow.header_len = 1;
-            return;
+            return false;
         }
         if (flow.header_len == 1) {
             flow.header[1] = bytes[0];
@@ -244,6 +244,7 @@ void TcpReassembler::consume(Flow& flow, const MessageContext& seen, std::span<c
             reset_message(flow);
         }
     }
+    return false;
 }
 
 bool TcpReassembler::skip_gap(Flow& flow, uint32_t to, const MessageContext& after, MessageTail tail,
@@ -291,14 +292,15 @@ void TcpReassembler::apply(Flow& flow, const MessageContext& seen, uint32_t seq,
     if (skip >= wire_len)
         return;  // a pure retransmission
     const uint32_t have = static_cast<uint32_t>(captured.size());
+    bool rest_dropped = false;  // and counted, by consume()
     if (skip < have) {
-        consume(flow, seen, captured.subspan(skip), sink);
+        rest_dropped = consume(flow, seen, captured.subspan(skip), sink);
         flow.next_seq = seq + have;
     }
     if (have < wire_len) {
         // The capture was cut: the rest of the segment is a gap. Only the
         // end of a message that is reported anyway is no loss.
-        if (!skip_gap(flow, seq + wire_len, seen, MessageTail::cut, sink))
+        if (!skip_gap(flow, seq + wire_len, seen, MessageTail::cut, sink) && !rest_dropped)
             ++counters_.lost_segments;
     } else {
         flow.next_seq = seq + wire_len;
@@ -443,8 +445,6 @@ TcpReassembler::Flow* TcpReassembler::find_or_start_flow(const TcpFlowKey& key, 
     flow->first_seq = flow->next_seq;
     flow->start_guessed = !known_start;
     created_mid_stream = !known_start;
-    if (syn)
-        remember_handshake(key, direction, flow->next_seq);
     return flow;
 }
 
@@ -455,10 +455,19 @@ size_t TcpReassembler::HandshakeKeyHash::operator()(const HandshakeKey& k) const
     return static_cast<size_t>(h ^ (h >> 32));
 }
 
-void TcpReassembler::remember_handshake(const TcpFlowKey& key, Direction direction, uint32_t data_seq) {
+void TcpReassembler::remember_handshake(const TcpFlowKey& key, Direction direction, uint8_t tcp_flags,
+                                        const Flow& flow) {
+    // The server's half of a handshake: the client's SYN arriving (at the
+    // listener), the server's SYN-ACK leaving (from it). A client's SYN and
+    // the SYN-ACK it gets are on the socket that carries the data.
+    const bool ack = (tcp_flags & tcp_flag::ack) != 0;
+    if (ack != (direction == Direction::egress))
+        return;
+    if (flow.first_seq != flow.next_seq || flow.start_guessed)
+        return;  // it carried data already: it is the connection's own flow
     if (handshakes_.size() >= limits_.max_flows)
-        handshakes_.clear();  // mostly flows whose data came under their own socket
-    handshakes_.insert_or_assign(HandshakeKey{key.source, key.destination, data_seq, direction}, key);
+        handshakes_.clear();  // handshakes that data never followed (scans, floods)
+    handshakes_.insert_or_assign(HandshakeKey{key.source, key.destination, flow.next_seq, direction}, key);
 }
 
 bool TcpReassembler::continue_handshake(const TcpFlowKey& key, Direction direction, uint32_t seq) {
@@ -542,6 +551,7 @@ void TcpReassembler::feed(const MessageContext& segment, uint32_t seq, uint8_t t
     if (tcp_flags & tcp_flag::syn) {
         data_seq = seq + 1;  // the SYN occupies one sequence number
         restart_if_new_connection(*flow, data_seq);
+        remember_handshake(key, segment.direction, tcp_flags, *flow);
     }
 
     give_up_stale_gaps(*flow, now_ns, sink);

@@ -179,7 +179,7 @@ private:
     // The flow a SYN started is remembered by where its data will begin, so
     // that the first data under another socket starts exactly there (and
     // the SYN's flow goes) instead of at a guess. Returns whether it did.
-    void remember_handshake(const TcpFlowKey& key, Direction direction, uint32_t data_seq);
+    void remember_handshake(const TcpFlowKey& key, Direction direction, uint8_t tcp_flags, const Flow& flow);
     bool continue_handshake(const TcpFlowKey& key, Direction direction, uint32_t seq);
     // A SYN whose sequence number is not a retransmission's: a new
     // connection on the same ports, so the old stream's state goes.
@@ -205,7 +205,9 @@ private:
     // The stream ends (FIN, RST) at end_seq: reports what came of the
     // message it ends inside of.
     void end_stream(Flow& flow, const MessageContext& seen, uint32_t end_seq, const MessageSink& sink);
-    void consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes, const MessageSink& sink);
+    // Returns whether it dropped the rest of `bytes` (counted), as a
+    // guessed message start that cannot be one.
+    bool consume(Flow& flow, const MessageContext& seen, std::span<const uint8_t> bytes, const MessageSink& sink);
     void process(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,
                  std::span<const uint8_t> captured, const MessageSink& sink);
     void apply(Flow& flow, const MessageContext& seen, uint32_t seq, uint32_t wire_len,

@@ -115,8 +115,10 @@ struct Harness {
     }
     // `payload` is what was captured; `wire_len` is what was on the wire.
     void feed_cut(const TcpFlowKey& key, uint64_t now, uint32_t seq, uint8_t flags, uint32_t wire_len,
-                  const Bytes& payload) {
-        r.feed(seen_at(key, now), seq, flags, wire_len, std::span<const uint8_t>(payload), sink());
+                  const Bytes& payload, Direction direction = Direction::egress) {
+        MessageContext seen = seen_at(key, now);
+        seen.direction = direction;
+        r.feed(seen, seq, flags, wire_len, std::span<const uint8_t>(payload), sink());
     }
 };
 
@@ -328,6 +330,18 @@ TEST_CASE("a flow first seen inside a message waits for a segment that starts on
     REQUIRE(h.got.size() == 1);
     CHECK(h.got[0] == c);
     CHECK(h.r.counters().lost_segments == 1);
+}
+
+TEST_CASE("a guessed start dropped in a segment the capture cut is one loss, not two") {
+    Harness h;
+    Bytes inside = {0x40, 0x00, 0xab, 0xcd, 0x18, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0};  // opcode 3
+    inside.resize(60, 0x55);
+    h.feed_cut(flow_key(1), 10, 1000, 0, 4000, inside);
+    CHECK(h.r.counters().lost_segments == 1);
+    const Bytes c = body(40, 52);
+    h.feed(flow_key(1), 20, 5000, 0, framed(c));
+    REQUIRE(h.got.size() == 1);
+    CHECK(h.got[0] == c);
 }
 
 TEST_CASE("a gap inside a message of known length drops only that message") {
@@ -639,26 +653,33 @@ TEST_CASE("a connection whose SYN came under the listening socket starts exactly
     Harness h;
     const Bytes a = body(600, 49);
     const Bytes wire = framed(a);
-    h.feed(flow_key(1), 0, 999, tcp_flag::syn, {});
+    const uint32_t wire_len = static_cast<uint32_t>(wire.size());
+    h.feed_cut(flow_key(1), 0, 999, tcp_flag::syn, 0, {}, Direction::ingress);
     CHECK(h.r.flow_count() == 1);
     SUBCASE("its data starts where the SYN said: a cut message is reported from its beginning") {
-        h.feed_cut(flow_key(2), 10, 1000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        h.feed_cut(flow_key(2), 10, 1000, 0, wire_len, slice(wire, 0, 300), Direction::ingress);
         REQUIRE(h.partials.size() == 1);
         CHECK(h.partials[0].bytes == slice(a, 0, 298));
         CHECK(h.partials[0].tail == MessageTail::cut);
         CHECK(h.r.flow_count() == 1);  // the SYN's flow gave way to the accepted socket's
     }
     SUBCASE("data elsewhere is another connection's: its start is a guess, and the SYN's flow stays") {
-        h.feed_cut(flow_key(2), 10, 5000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        h.feed_cut(flow_key(2), 10, 5000, 0, wire_len, slice(wire, 0, 300), Direction::ingress);
         CHECK(h.partials.empty());
         CHECK(h.r.flow_count() == 2);
     }
     SUBCASE("a SYN's flow that carried data of its own is left alone") {
-        const Bytes b = body(20, 50);
-        h.feed(flow_key(1), 5, 1000, 0, framed(b));
-        h.feed_cut(flow_key(2), 10, 1000, 0, static_cast<uint32_t>(wire.size()), slice(wire, 0, 300));
+        h.feed_cut(flow_key(1), 5, 1000, 0, 22, framed(body(20, 50)), Direction::ingress);
+        h.feed_cut(flow_key(2), 10, 1000, 0, wire_len, slice(wire, 0, 300), Direction::ingress);
         CHECK(h.partials.empty());
         CHECK(h.r.flow_count() == 2);
+    }
+    SUBCASE("seen leaving, the SYN without ACK is a client's, on the socket that sends its data") {
+        Harness client;
+        client.feed_cut(flow_key(1), 0, 999, tcp_flag::syn, 0, {}, Direction::egress);
+        client.feed_cut(flow_key(2), 10, 1000, 0, wire_len, slice(wire, 0, 300), Direction::egress);
+        CHECK(client.partials.empty());
+        CHECK(client.r.flow_count() == 2);
     }
 }
 
@@ -670,16 +691,12 @@ TEST_CASE("on loopback the answer seen leaving the server is not taken for the o
     Harness h;
     const Bytes a = body(600, 51);
     const Bytes wire = framed(a);
-    auto feed = [&](uint64_t cookie, Direction direction, uint32_t seq, uint8_t flags, const Bytes& captured) {
-        MessageContext seen = seen_at(flow_key(cookie), 10);
-        seen.direction = direction;
-        const uint32_t wire_len = flags & tcp_flag::syn ? 0 : static_cast<uint32_t>(wire.size());
-        h.r.feed(seen, seq, flags, wire_len, std::span<const uint8_t>(captured), h.sink());
-    };
-    feed(1, Direction::egress, 999, tcp_flag::syn, {});  // SYN-ACK: the reassembler reads the SYN
-    feed(3, Direction::ingress, 999, tcp_flag::syn, {});
-    feed(2, Direction::egress, 1000, 0, slice(wire, 0, 300));
-    feed(3, Direction::ingress, 1000, 0, slice(wire, 0, 300));
+    const uint32_t wire_len = static_cast<uint32_t>(wire.size());
+    const uint8_t syn_ack = tcp_flag::syn | tcp_flag::ack;
+    h.feed_cut(flow_key(1), 10, 999, syn_ack, 0, {}, Direction::egress);
+    h.feed_cut(flow_key(3), 10, 999, syn_ack, 0, {}, Direction::ingress);
+    h.feed_cut(flow_key(2), 10, 1000, tcp_flag::ack, wire_len, slice(wire, 0, 300), Direction::egress);
+    h.feed_cut(flow_key(3), 10, 1000, tcp_flag::ack, wire_len, slice(wire, 0, 300), Direction::ingress);
     REQUIRE(h.partials.size() == 2);  // each end reports the cut answer from its beginning
     CHECK(h.partials[0].seen.socket_cookie == 2);
     CHECK(h.partials[1].seen.socket_cookie == 3);
