@@ -171,10 +171,16 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
         return it->second;
     if (container_by_cgroup_.size() >= 16384)
         container_by_cgroup_.clear();  // bounded; refilled from cached paths
+    return container_by_cgroup_.emplace(cgroup_id, container_at(cgroup_path)).first->second;
+}
+
+// What the path names, made by a user when its name or the owners of the
+// directories above it say so.
+CgroupContainer Daemon::container_at(const std::string& cgroup_path) const {
     CgroupContainer container = container_from_cgroup_path(cgroup_path);
     if (container.trusted_for_host())
         container.made_by_user = cgroup_made_by_user(cgroup_root_, cgroup_path);
-    return container_by_cgroup_.emplace(cgroup_id, std::move(container)).first->second;
+    return container;
 }
 
 // The cgroup is gone and no transaction from it can still be waiting: what
@@ -184,16 +190,14 @@ void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
     // A user's cgroup named after a container says nothing of the
     // container. Its directory is gone: what its parents' owners told is in
     // the cache, or is asked of them now.
-    std::optional<bool> made_by_user;
-    if (auto known = container_by_cgroup_.find(cgroup_id); known != container_by_cgroup_.end()) {
-        made_by_user = known->second.made_by_user;
-        container_by_cgroup_.erase(known);
+    std::optional<CgroupContainer> known;
+    if (auto it = container_by_cgroup_.find(cgroup_id); it != container_by_cgroup_.end()) {
+        known = std::move(it->second);
+        container_by_cgroup_.erase(it);
     }
     if (containers_ && is_container_root_cgroup(cgroup_path)) {
-        const CgroupContainer container = container_from_cgroup_path(cgroup_path);
-        const bool users = container.made_by_user ||
-                           (made_by_user ? *made_by_user : cgroup_made_by_user(cgroup_root_, cgroup_path));
-        if (!users)
+        const CgroupContainer container = known ? std::move(*known) : container_at(cgroup_path);
+        if (!container.made_by_user)
             containers_->forget(container.id);
     }
 }

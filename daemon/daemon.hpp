@@ -55,6 +55,7 @@ private:
     void remember_owner(const SocketOwner& owner, uint64_t seen_ns);
     void report(Transaction&& transaction);
     const CgroupContainer& container_of(uint64_t cgroup_id, const std::string& cgroup_path);
+    CgroupContainer container_at(const std::string& cgroup_path) const;
     void forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path);
     void prefetch_container(uint64_t cgroup_id, const std::string& cgroup_path);
     void write_entry(const Transaction& transaction, const Attribution& attribution, std::string_view parse_error);

@@ -66,8 +66,8 @@ struct ContainerScan {
     uid_t root_owner;
     size_t visited = 0;
 
-    // `users_below`: a directory above `fd` is a user's, one with another
-    // owner than the root (cgroup_ownership.hpp).
+    // `users_below`: `fd` or a directory above it is a user's, one with
+    // another owner than the root (cgroup_ownership.hpp).
     void walk(int fd, std::string& path, unsigned depth, bool users_below) {
         if (depth >= DNSVIS_SCOPE_MAX_DEPTH)
             return;

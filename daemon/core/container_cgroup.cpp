@@ -414,7 +414,7 @@ CgroupContainer container_from_cgroup_path(std::string_view path) {
     CgroupContainer container = container_from_components(components, at);
     if (!container.id.empty() || !container.pod_uid.empty())
         container.made_by_user = std::any_of(components.begin(), components.begin() + static_cast<ptrdiff_t>(at),
-                                                [](std::string_view c) { return is_user_manager_unit(c); });
+                                             [](std::string_view c) { return is_user_manager_unit(c); });
     return container;
 }
 

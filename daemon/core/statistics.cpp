@@ -26,7 +26,7 @@ std::array<CounterField, counter_field_count> counter_fields(const Statistics& s
         {"DNSVIS_LOST", s.lost_total()},
     }};
     for (size_t i = 0; i < loss_cause_count; ++i)
-        fields[12 + i] = {lost_fields[i], s.lost[i]};
+        fields[named_counter_count + i] = {lost_fields[i], s.lost[i]};
     return fields;
 }
 

@@ -51,7 +51,9 @@ struct CounterField {
     std::string_view field;  // static storage
     uint64_t value;
 };
-inline constexpr size_t counter_field_count = 12 + loss_cause_count;
+// The counters before the per-cause losses: DNSVIS_CAPTURED to DNSVIS_LOST.
+inline constexpr size_t named_counter_count = 12;
+inline constexpr size_t counter_field_count = named_counter_count + loss_cause_count;
 std::array<CounterField, counter_field_count> counter_fields(const Statistics& statistics);
 
 }  // namespace dnsvis

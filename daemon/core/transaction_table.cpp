@@ -448,29 +448,25 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     if (!found && message.questions.empty())
         found =
             impl.find_for_questionless(side, message.id, context.socket_cookie, context.destination, context.source);
-    if (found && found->transfer_streaming) {
+    if (found && found->answered()) {
         if (context.timestamp_ns <= found->deadline_ns) {
-            // A later message of a zone transfer: its first was reported.
-            ++counters_.transfer_messages;
-            impl.wait_from(*found, context.timestamp_ns, limits_.timeout_ns);
+            if (found->transfer_streaming) {
+                // A later message of a zone transfer: its first was reported.
+                ++counters_.transfer_messages;
+                impl.wait_from(*found, context.timestamp_ns, limits_.timeout_ns);
+            } else {
+                // The answer to another copy of a query already answered:
+                // the client retransmitted, and the server answered every
+                // copy.
+                ++counters_.late_answers;
+                if (--found->answers_to_come == 0)
+                    impl.retire(*found);
+            }
             message.answers.swap(summary.answers);
             return;
         }
-        impl.retire(*found);  // its stream ended a timeout ago
-        found = nullptr;
-    }
-    if (found && found->answers_to_come > 0) {
-        if (context.timestamp_ns <= found->deadline_ns) {
-            // The answer to another copy of a query already answered: the
-            // client retransmitted, and the server answered every copy.
-            ++counters_.late_answers;
-            if (--found->answers_to_come == 0)
-                impl.retire(*found);
-            message.answers.swap(summary.answers);
-            return;
-        }
-        // Kept past its deadline (expiry runs only while queries wait):
-        // too late to be an answer to one of its copies.
+        // Kept past its deadline (expiry runs only while queries wait): too
+        // late to be an answer to one of its copies, or part of its stream.
         impl.retire(*found);
         found = nullptr;
     }
