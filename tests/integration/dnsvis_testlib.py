@@ -38,6 +38,11 @@ class Tap:
             if detail is not None:
                 for line in str(detail).splitlines():
                     print(f"# {line}", flush=True)
+            # Again on stderr: meson's summary of a failed test shows only
+            # stderr, and a CI log is often all there is to go on.
+            print(f"not ok {self.count} - {description}", file=sys.stderr, flush=True)
+            if detail is not None:
+                print(str(detail), file=sys.stderr, flush=True)
         return condition
 
     def equal(self, actual, expected, description, context=None):

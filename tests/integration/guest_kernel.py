@@ -232,8 +232,12 @@ class GuestRun:
             quoted = " ".join(shell_quote(part) for part in command)
             # What a failed command left running (a server holding a port)
             # goes before the next: PID 1's kill -1 reaches every other process.
+            # The memory left after each command goes to the output too: the
+            # guest has no swap, and a tail that shows it running out says
+            # why a guest powered off early.
             lines.append(f"echo 'GUEST BEGIN {index}' >&3\n{quoted} </dev/null >&3 2>&1\n"
-                         f"echo \"GUEST END {index} $?\" >&3\nkill -9 -1 2>/dev/null; sleep 0.5")
+                         f"echo \"GUEST END {index} $?\" >&3\nkill -9 -1 2>/dev/null; sleep 0.5\n"
+                         f"free -m | sed 's/^/# memory after command {index}: /' >&3")
         # An unpacked kernel's modules, where modprobe looks for them.
         target = f"/lib/modules/{kernel.release}"
         mount_modules = "" if kernel.modules == target else (
