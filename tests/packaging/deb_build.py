@@ -13,17 +13,19 @@ from package_environment import package_build_environment
 
 def source_fingerprint(source_root):
     """A hash of the name and content of every source file that goes into the package."""
-    listing = subprocess.run(["git", "-C", source_root, "ls-files", "-z", "--cached", "--others",
-                              "--exclude-standard"], capture_output=True)
+    # A clone owned by another user than the tests' (root) is still ours to
+    # list: without safe.directory, git refuses it as of dubious ownership.
+    listing = subprocess.run(["git", "-c", "safe.directory=*", "-C", source_root, "ls-files", "-z", "--cached",
+                              "--others", "--exclude-standard"], capture_output=True)
     if listing.returncode == 0:
         names = sorted(n for n in listing.stdout.decode().split("\0") if n)
     else:
         names = sorted(os.path.relpath(os.path.join(d, f), source_root)
                        for d, dirs, files in os.walk(source_root)
                        for f in files if not os.path.relpath(d, source_root).startswith(("build", "obj-", ".git")))
-    # The test scripts are not part of the package: editing one must not
-    # cost a package build.
-    names = [n for n in names if not (n.startswith("tests/") and n.endswith(".py"))]
+    # The test scripts are not part of the package: editing one, or Python
+    # caching its bytecode, must not cost a package build.
+    names = [n for n in names if not (n.endswith(".pyc") or (n.startswith("tests/") and n.endswith(".py")))]
     digest = hashlib.sha256()
     for name in names:
         path = os.path.join(source_root, name)
