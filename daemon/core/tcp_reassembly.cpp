@@ -505,8 +505,9 @@ void TcpReassembler::close_on_fin(Flow& flow, const TcpFlowKey& key, const Messa
                                   bool created_mid_stream, const MessageSink& sink) {
     // A FIN ahead of a gap: the network may still bring what is
     // missing, as a flow of its own (see below), so such a flow is not
-    // remembered as closed.
-    const bool gaps_open = !flow.held.empty();
+    // remembered as closed. A FIN without data is never held, so its gap
+    // shows only as a FIN beyond what was read.
+    const bool gaps_open = !flow.held.empty() || seq_diff(end_seq, flow.next_seq) > 0;
     while (!flow.held.empty())
         give_up_gap(flow, sink);
     // Held segments were all applied above, so at most a message the
@@ -516,8 +517,14 @@ void TcpReassembler::close_on_fin(Flow& flow, const TcpFlowKey& key, const Messa
     // ago, or so many flows ago, that it is no longer remembered, and
     // what came of the message was reported then. Closing the flow
     // counts it lost: the safe side if it was not.
-    if (!created_mid_stream)
+    if (!created_mid_stream) {
+        // Bytes before the FIN that never came, between two messages:
+        // nothing is left to report, but a segment was lost (inside a
+        // message, end_stream reports and counts it).
+        if (seq_diff(end_seq, flow.next_seq) > 0 && pending_losses(flow) == 0)
+            ++counters_.lost_segments;
         end_stream(flow, segment, end_seq, sink);
+    }
     // Remembered from where it was first seen to just past the FIN.
     const uint32_t first_seq = flow.first_seq;
     discard_flow(flow);

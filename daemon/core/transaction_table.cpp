@@ -81,6 +81,10 @@ struct KeyView {
     uint16_t type = 0;
     uint16_t klass = 0;
     Side side = Side::client;
+    // A query over UDP and its retry over TCP (after a truncated answer)
+    // share id, question and, keyed by process, the server: apart, a late
+    // UDP answer cannot complete the TCP query.
+    Transport transport = Transport::udp;
     std::string_view name;
     // hash_question of the message looked up; views of stored queries, which
     // are only compared, leave it zero.
@@ -121,10 +125,11 @@ uint64_t hash_key(uint64_t question_hash, uint64_t origin, const Endpoint& peer,
     return h ^ (h >> 32);
 }
 
-KeyView make_view(uint64_t seed, Side side, uint32_t pid, uint64_t cookie, const Endpoint& client,
-                  const Endpoint& server, uint16_t id, const DnsQuestion& question) {
+KeyView make_view(uint64_t seed, Side side, Transport transport, uint32_t pid, uint64_t cookie,
+                  const Endpoint& client, const Endpoint& server, uint16_t id, const DnsQuestion& question) {
     KeyView view;
     view.side = side;
+    view.transport = transport;
     view.origin = origin_of(side, cookie, pid);
     view.peer = &peer_of(side, pid, client, server);
     view.id = id;
@@ -170,13 +175,13 @@ struct PendingQuery {
     Endpoint server;
     SocketOwner owner;
 
-    KeyView view() const { return {hash, origin, &peer, id, type, klass, side, name, 0}; }
+    KeyView view() const { return {hash, origin, &peer, id, type, klass, side, transport, name, 0}; }
     bool answered() const { return answers_to_come > 0 || transfer_streaming; }
 };
 
 bool same_key(const KeyView& a, const KeyView& b) {
     return a.hash == b.hash && a.origin == b.origin && a.id == b.id && a.type == b.type && a.klass == b.klass &&
-           a.side == b.side && *a.peer == *b.peer && ascii_iequals(a.name, b.name);
+           a.side == b.side && a.transport == b.transport && *a.peer == *b.peer && ascii_iequals(a.name, b.name);
 }
 
 }  // namespace
@@ -225,7 +230,8 @@ struct TransactionTable::Impl {
                                      const Endpoint& server) const {
         const uint64_t hash = hash_key(view.question_hash, process_marker, server, Side::client);
         return pending.find(hash, [&](const PendingQuery& p) {
-            return (p.origin & process_marker) && p.side == Side::client && p.socket_cookie == cookie &&
+            return (p.origin & process_marker) && p.side == Side::client && p.transport == view.transport &&
+                   p.socket_cookie == cookie &&
                    p.id == view.id && p.type == view.type && p.klass == view.klass && p.client == client &&
                    p.peer == server && ascii_iequals(p.name, view.name);
         });
@@ -238,12 +244,13 @@ struct TransactionTable::Impl {
     // the client side). Rare, so a walk: from the latest deadline back,
     // as the answer is most likely to a recent query, and bounded, so that
     // a flood of such answers costs little each.
-    PendingQuery* find_for_questionless(Side side, uint16_t id, uint64_t cookie, const Endpoint& client,
-                                        const Endpoint& server) const {
+    PendingQuery* find_for_questionless(Side side, Transport transport, uint16_t id, uint64_t cookie,
+                                        const Endpoint& client, const Endpoint& server) const {
         constexpr size_t max_steps = 4096;
         size_t steps = 0;
         for (PendingQuery* p = by_deadline.back(); p && steps < max_steps; p = p->prev, ++steps)
-            if (p->side == side && p->id == id && (p->answers_to_come == 0 || p->transfer_streaming) &&
+            if (p->side == side && p->transport == transport && p->id == id &&
+                (p->answers_to_come == 0 || p->transfer_streaming) &&
                 p->client == client && p->server == server && (side == Side::server || p->socket_cookie == cookie))
                 return p;
         return nullptr;
@@ -376,8 +383,8 @@ void TransactionTable::on_query(const MessageContext& context, const DnsMessage&
     // The query travels from the client: leaving the socket means the socket
     // is the client, arriving means it is the server.
     const Side side = context.direction == Direction::egress ? Side::client : Side::server;
-    const KeyView view = make_view(impl.seed, side, context.owner.pid, context.socket_cookie, context.source,
-                                   context.destination, message.id, question);
+    const KeyView view = make_view(impl.seed, side, context.transport, context.owner.pid, context.socket_cookie,
+                                   context.source, context.destination, message.id, question);
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.source, context.destination);
     if (found && found->answered()) {
@@ -436,8 +443,8 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     // The response travels to the client: arriving at the socket means the
     // socket is the client, leaving means it is the server.
     const Side side = context.direction == Direction::ingress ? Side::client : Side::server;
-    const KeyView view = make_view(impl.seed, side, context.owner.pid, context.socket_cookie, context.destination,
-                                   context.source, message.id, question);
+    const KeyView view = make_view(impl.seed, side, context.transport, context.owner.pid, context.socket_cookie,
+                                   context.destination, context.source, message.id, question);
 
     ResponseSummary summary;
     summary.flags = message.flags;
@@ -447,7 +454,8 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
     PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
     if (!found && message.questions.empty())
         found =
-            impl.find_for_questionless(side, message.id, context.socket_cookie, context.destination, context.source);
+            impl.find_for_questionless(side, context.transport, message.id, context.socket_cookie,
+                                       context.destination, context.source);
     if (found && found->answered()) {
         if (context.timestamp_ns <= found->deadline_ns) {
             if (found->transfer_streaming) {

@@ -1122,6 +1122,25 @@ TEST_CASE("a FIN ahead of a gap: the flow is not remembered, and the late segmen
     CHECK(std::find(h.got.begin(), h.got.end(), a) != h.got.end());
 }
 
+TEST_CASE("a FIN without data ahead of a gap between messages: counted lost, and the late segment is still read") {
+    Harness h;
+    const Bytes a = body(30, 64), b = body(40, 65);
+    const Bytes first = framed(a), second = framed(b);
+    const uint32_t fin_seq = static_cast<uint32_t>(first.size() + second.size());
+    h.syn();
+    h.feed(0, first, 0, 1);
+    REQUIRE(h.got.size() == 1);
+    // The second message is late; the server's close overtakes it.
+    h.feed(fin_seq, {}, tcp_flag::fin, 2);
+    CHECK(h.r.flow_count() == 0);
+    CHECK(h.r.closed_flow_count() == 0);
+    CHECK(h.r.counters().lost_segments == 1);
+    // The network's retransmission of it: a flow of its own, read.
+    h.feed(static_cast<uint32_t>(first.size()), second, 0, 3);
+    REQUIRE(h.got.size() == 2);
+    CHECK(h.got[1] == b);
+}
+
 TEST_CASE("a zero-length message is counted wherever the stream puts it") {
     Harness h;
     const Bytes a = body(40, 96);

@@ -123,6 +123,7 @@ TEST_CASE("client side: query and response make an answered transaction") {
     CHECK(h.table.pending() == 1);
 
     MessageContext rc = client_response(1500);
+    rc.transport = Transport::tcp;
     rc.owner = owner(100, "other");  // the socket map names the same process
     h.r(rc, response(0x1234, "example.com"));
     REQUIRE(h.out.size() == 1);
@@ -304,6 +305,31 @@ TEST_CASE("a retransmitted query is reported once, timed out from its last copy"
         CHECK(h.out[0].latency_ns() == 3 * kSecond);  // measured from the first copy
     }
     CHECK(h.table.pending() == 0);
+}
+
+TEST_CASE("a late UDP answer does not complete the same query's retry over TCP") {
+    // A truncated answer sends glibc to TCP with the same id, question and
+    // server; the UDP query's other copy gets its truncated answer too.
+    Harness h(with_timeout(5 * kSecond));
+    DnsMessage truncated = response(77, "example.com");
+    truncated.flags |= dns_flag::tc;
+    h.q(client_query(0), query(77, "example.com"));
+    h.q(client_query(1 * kSecond), query(77, "example.com"));
+    h.r(client_response(1100 * kMillisecond), truncated);
+    MessageContext tcp_query = client_query(1200 * kMillisecond, 2);
+    tcp_query.transport = Transport::tcp;
+    h.q(tcp_query, query(77, "example.com"));
+    h.r(client_response(1300 * kMillisecond), truncated);
+    CHECK(h.table.counters().late_answers == 1);
+    MessageContext tcp_answer = client_response(1400 * kMillisecond, 2);
+    tcp_answer.transport = Transport::tcp;
+    h.r(tcp_answer, response(77, "example.com"));
+    REQUIRE(h.out.size() == 2);
+    CHECK(h.out[0].transport == Transport::udp);
+    CHECK(h.out[1].outcome == Outcome::answered);
+    CHECK(h.out[1].transport == Transport::tcp);
+    CHECK(h.out[1].latency_ns() == 200 * kMillisecond);
+    CHECK((h.out[1].response->flags & dns_flag::tc) == 0);
 }
 
 TEST_CASE("the answers to a retransmitted query's other copies are late answers, not unmatched responses") {
