@@ -15,8 +15,12 @@ namespace {
 constexpr const char* manage_action = "org.dnsvis1.manage";
 constexpr const char* access_denied = "org.freedesktop.DBus.Error.AccessDenied";
 constexpr const char* limits_exceeded = "org.freedesktop.DBus.Error.LimitsExceeded";
-// Bounds on what clients can make the daemon hold.
-constexpr unsigned max_pending_authorizations = 64;
+// Bounds on what clients can make the daemon hold. polkit's answer may take
+// up to authorization_timeout, and a user's own agent may never give it: a
+// bound per uid keeps one user from locking every other one out.
+constexpr unsigned max_pending_authorizations = 256;
+constexpr unsigned max_pending_authorizations_per_uid = 8;
+constexpr uint32_t unknown_uid = UINT32_MAX;
 // Callers whose uid the bus driver has not told yet (a few ms each).
 constexpr unsigned max_pending_identifications = 256;
 constexpr size_t max_subscribers = 64;
@@ -34,11 +38,26 @@ const char* error_name(ScopeError error) {
             return "org.dnsvis1.Error.AmbiguousContainer";
         case ScopeError::no_such_process:
             return "org.dnsvis1.Error.NoSuchProcess";
+        case ScopeError::limits_exceeded:
+            return limits_exceeded;
         case ScopeError::none:
         case ScopeError::failed:
             break;
     }
     return "org.dnsvis1.Error.Failed";
+}
+
+// Runs an asynchronous call's continuation, which answers the caller. An
+// answer that cannot be sent (the caller or the bus went away) must not
+// unwind through sd-bus's C frames into the event loop, which would turn
+// D-Bus control off for good.
+template <typename Continuation>
+void answering(const std::string& caller, Continuation&& continuation) {
+    try {
+        continuation();
+    } catch (const sdbus::Error& error) {
+        log_debug("Cannot answer %s: %s", caller.c_str(), error.getMessage().c_str());
+    }
 }
 
 std::string name_owner_match(const std::string& name) {
@@ -96,10 +115,12 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
         if (error)
             log_debug("Cannot learn the uid of %s (%s), treating the caller as unprivileged", sender.c_str(),
                       error->getMessage().c_str());
-        if (!error && uid == 0)
-            then(sender);
-        else
-            ask_polkit(reply, then, sender);
+        answering(sender, [&] {
+            if (!error && uid == 0)
+                then(sender);
+            else
+                ask_polkit(reply, then, sender, error ? unknown_uid : uid);
+        });
     };
     ++pending_identifications_;
     try {
@@ -114,8 +135,10 @@ void BusService::authorize(const Reply& reply, std::function<void(const std::str
 }
 
 void BusService::ask_polkit(const Reply& reply, const std::function<void(const std::string& caller)>& then,
-                            const std::string& sender) {
-    if (pending_authorizations_ >= max_pending_authorizations) {
+                            const std::string& sender, uint32_t uid) {
+    const auto held = pending_authorizations_by_uid_.find(uid);
+    const unsigned held_by_uid = held == pending_authorizations_by_uid_.end() ? 0 : held->second;
+    if (pending_authorizations_ >= max_pending_authorizations || held_by_uid >= max_pending_authorizations_per_uid) {
         reply->returnError(sdbus::Error(limits_exceeded, "Too many authorizations pending; try again later"));
         return;
     }
@@ -126,29 +149,40 @@ void BusService::ask_polkit(const Reply& reply, const std::function<void(const s
     const std::map<std::string, std::string> details;
     const uint32_t allow_user_interaction = 1;
     ++pending_authorizations_;
+    ++pending_authorizations_by_uid_[uid];
     try {
         polkit_->callMethodAsync("CheckAuthorization")
             .onInterface("org.freedesktop.PolicyKit1.Authority")
             .withTimeout(authorization_timeout)
             .withArguments(subject, std::string(manage_action), details, allow_user_interaction, std::string())
-            .uponReplyInvoke([this, reply, then, sender](
+            .uponReplyInvoke([this, reply, then, sender, uid](
                                  const sdbus::Error* error,
                                  sdbus::Struct<bool, bool, std::map<std::string, std::string>> answer) {
-                --pending_authorizations_;
-                if (error) {
-                    log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
-                              error->getName().c_str(), error->getMessage().c_str());
-                    reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
-                } else if (!std::get<0>(answer)) {
-                    reply->returnError(sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
-                } else {
-                    then(sender);
-                }
+                authorization_ended(uid);
+                answering(sender, [&] {
+                    if (error) {
+                        log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
+                                  error->getName().c_str(), error->getMessage().c_str());
+                        reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
+                    } else if (!std::get<0>(answer)) {
+                        reply->returnError(
+                            sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
+                    } else {
+                        then(sender);
+                    }
+                });
             });
     } catch (const sdbus::Error& error) {
-        --pending_authorizations_;
+        authorization_ended(uid);
         reply->returnError(sdbus::Error(access_denied, "Not authorized: " + error.getMessage()));
     }
+}
+
+void BusService::authorization_ended(uint32_t uid) {
+    --pending_authorizations_;
+    auto it = pending_authorizations_by_uid_.find(uid);
+    if (it != pending_authorizations_by_uid_.end() && --it->second == 0)
+        pending_authorizations_by_uid_.erase(it);
 }
 
 void BusService::change(sdbus::Result<>&& result, Action action, bool global_may_change) {
@@ -159,7 +193,7 @@ void BusService::change(sdbus::Result<>&& result, Action action, bool global_may
             return;
         }
         const uint64_t id = next_change_id_++;
-        pending_changes_.emplace(id, PendingChange{reply, global_may_change});
+        pending_changes_.emplace(id, PendingChange{reply, global_may_change, sources_.scopes.global()});
         std::weak_ptr<BusService*> self = self_;
         action([self, id](ScopeResult outcome) {
             if (auto alive = self.lock())
@@ -179,13 +213,13 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
     const PendingChange pending = std::move(it->second);
     pending_changes_.erase(it);
     try {
-        if (!outcome) {
+        if (outcome)
+            pending.reply->returnResults();
+        else
             pending.reply->returnError(sdbus::Error(error_name(outcome.error),
                                                     outcome.message.empty() ? "The change failed" : outcome.message));
-            return;
-        }
-        pending.reply->returnResults();
-        if (pending.global_may_change)
+        // A change that could not be saved is in effect all the same.
+        if (pending.global_may_change && (outcome || sources_.scopes.global() != pending.global_before))
             getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
     } catch (const sdbus::Error& error) {
         log_debug("Cannot answer a scope change: %s", error.getMessage().c_str());
@@ -266,8 +300,9 @@ std::map<std::string, uint64_t> BusService::GetStatistics() {
     std::map<std::string, uint64_t> out;
     for (auto& [name, value] : named_counters(sources_.statistics()))
         out.emplace(std::move(name), value);
-    // Not a journal loss: Transaction signals the bus refused (a subscriber
-    // that does not read fills its queue).
+    // Not a journal loss: Transaction signals sd-bus could not queue. What
+    // the bus daemon drops for a subscriber that does not read, it does not
+    // tell the sender of.
     out.emplace("monitor_dropped", monitor_send_errors_);
     return out;
 }

@@ -81,8 +81,10 @@ private:
     // method is authorized (later: from the bus driver's or polkit's
     // answer); replies AccessDenied to `reply` otherwise.
     void authorize(const Reply& reply, std::function<void(const std::string& caller)> then);
+    // `uid` is the caller's, or unknown_uid when the bus driver did not say.
     void ask_polkit(const Reply& reply, const std::function<void(const std::string& caller)>& then,
-                    const std::string& sender);
+                    const std::string& sender, uint32_t uid);
+    void authorization_ended(uint32_t uid);
     // Returns an InvalidArgument error when `why` is not empty; then true.
     static bool refuse_argument(sdbus::Result<>& result, const std::string& why);
     // An authorized change of the rules, answered with its ScopeResult.
@@ -99,6 +101,7 @@ private:
     std::unique_ptr<sdbus::IProxy> bus_driver_;
     unsigned pending_identifications_ = 0;  // GetConnectionUnixUser calls under way
     unsigned pending_authorizations_ = 0;   // polkit's CheckAuthorization calls under way
+    std::map<uint32_t, unsigned> pending_authorizations_by_uid_;  // the same, per caller's uid
 
     // Changes waiting for their outcome. The replies stay here, not in the
     // callbacks given to the ScopeManager: a reply must not outlive the
@@ -106,6 +109,7 @@ private:
     struct PendingChange {
         Reply reply;
         bool global_may_change;
+        bool global_before;  // a failed change may have taken effect all the same
     };
     std::map<uint64_t, PendingChange> pending_changes_;
     uint64_t next_change_id_ = 0;

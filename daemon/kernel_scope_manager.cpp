@@ -60,12 +60,14 @@ void KernelScopeManager::restore() {
         case ScopeStateLoad::absent:
             break;
         case ScopeStateLoad::moved_aside:
-            log_warning("The scope state file %s is damaged (%s); moved it to %s, starting with %s",
+            log_warning("Cannot use the scope state file %s (%s); moved it to %s, starting with %s",
                         settings_.state_file.c_str(), result.reason.c_str(), result.aside.c_str(), fallback.c_str());
             break;
         case ScopeStateLoad::unreadable:
-            log_error("Cannot read the scope state file %s (%s); starting with %s", settings_.state_file.c_str(),
-                      result.reason.c_str(), fallback.c_str());
+            unsaved_because_ = "the state file " + settings_.state_file + " could not be read or moved aside at start (" +
+                               result.reason + ")";
+            log_error("Cannot read the scope state file %s (%s); starting with %s, and changes will not be saved",
+                      settings_.state_file.c_str(), result.reason.c_str(), fallback.c_str());
             break;
         case ScopeStateLoad::loaded:
             rules_ = std::move(loaded);
@@ -193,8 +195,9 @@ ScopeResult KernelScopeManager::reset() {
 
 ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& change) {
     if (next.rule_count() > max_scope_rules && next.rule_count() > rules_.rule_count())
-        return refuse(ScopeError::failed,
-                      "there are " + std::to_string(max_scope_rules) + " rules already; remove some or reset first");
+        return refuse(ScopeError::limits_exceeded, "there are " + std::to_string(max_scope_rules) +
+                                                       " rules already; changing one of them still works, "
+                                                       "ResetScopes drops them all");
     const bool global_before = global();
     const bool global_after = next.global.value_or(settings_.default_global);
     if (global_after != global_before)
@@ -268,6 +271,10 @@ void KernelScopeManager::reapply(const char* why) {
 }
 
 bool KernelScopeManager::save(std::string& error) const {
+    if (!unsaved_because_.empty()) {
+        error = unsaved_because_;
+        return false;
+    }
     return save_scope_state_file(settings_.state_file, rules_, error);
 }
 

@@ -87,6 +87,10 @@ private:
     ScopeManagerSettings settings_;
     ScopeRules rules_;
     std::string apply_error_;     // the last rescan's failure, "" when it worked
+    // Set when the state file could be neither read nor moved aside at start:
+    // saving would replace rules the operator may still want, so changes
+    // hold only until dnsvisd stops.
+    std::string unsaved_because_;
     bool scan_truncated_ = false;  // the last rescan stopped at max_scanned_cgroups
     sd_event_source* timer_ = nullptr;
     // Callbacks waiting for a runtime check this before touching us.

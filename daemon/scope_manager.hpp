@@ -38,6 +38,7 @@ enum class ScopeError : uint8_t {
     no_such_container,    // no running container has that id, prefix or name
     ambiguous_container,  // the id prefix matches more than one container
     no_such_process,      // no process has that pid
+    limits_exceeded,      // max_scope_rules rules already, and this would add one
     failed,               // the kernel map or the state file could not be written
 };
 

@@ -65,20 +65,26 @@ ScopeStateLoadResult load_scope_state_file(const std::string& path, ScopeRules& 
     ScopeStateLoadResult result;
     std::string text;
     int error = 0;
+    const char* aside_suffix = ".corrupt";
     if (!read_whole(path, text, error)) {
         if (error == ENOENT)
             return result;
-        if (error != EFBIG && error != EINVAL) {
-            result.status = ScopeStateLoad::unreadable;
+        if (error == EFBIG)
+            result.reason = "larger than 4 MiB";
+        else if (error == EINVAL)
+            result.reason = "not a regular file";
+        else {
+            // Not damaged as far as we know, only unreadable to us (a
+            // symlink, another owner's mode 0600, EIO): it goes aside all
+            // the same, since the next change would otherwise replace it.
             result.reason = std::strerror(error);
-            return result;
+            aside_suffix = ".unreadable";
         }
-        result.reason = error == EFBIG ? "larger than 4 MiB" : "not a regular file";
     } else if (parse_scope_state(text, rules, result.reason)) {
         result.status = ScopeStateLoad::loaded;
         return result;
     }
-    result.aside = path + ".corrupt";
+    result.aside = path + aside_suffix;
     if (std::rename(path.c_str(), result.aside.c_str()) < 0) {
         result.status = ScopeStateLoad::unreadable;
         result.reason += std::string(", and it cannot be moved to ") + result.aside + ": " + std::strerror(errno);

@@ -11,8 +11,9 @@ namespace dnsvis {
 enum class ScopeStateLoad : uint8_t {
     absent,       // no file yet: the configured default applies
     loaded,       // `rules` holds the file's rules
-    moved_aside,  // damaged: renamed to `aside`, the configured default applies
-    unreadable,   // could not be read (or moved): the configured default applies
+    moved_aside,  // damaged or unreadable: renamed to `aside`, the configured default applies
+    unreadable,   // could not be read nor moved: the configured default applies, and
+                  // saving must not replace the file
 };
 
 struct ScopeStateLoadResult {
@@ -21,9 +22,11 @@ struct ScopeStateLoadResult {
     std::string reason;  // why it was refused or unreadable
 };
 
-// A damaged file is renamed to "<path>.corrupt" (replacing an older one), so
-// that the next write does not destroy what the operator may want to look
-// at, and the next start does not trip over it again.
+// A damaged file is renamed to "<path>.corrupt", one that cannot be read
+// (a symlink, a read error, another owner's mode 0600) to
+// "<path>.unreadable", each replacing an older one: the next write must not
+// destroy what the operator may want to look at, and the next start should
+// not trip over it again.
 ScopeStateLoadResult load_scope_state_file(const std::string& path, ScopeRules& rules);
 
 bool save_scope_state_file(const std::string& path, const ScopeRules& rules, std::string& error);

@@ -34,10 +34,16 @@ std::string container_rule_id_error(std::string_view id) {
         return "the container id is empty";
     if (id.size() > 255)
         return "the container id is longer than 255 characters";
+    // A name as `docker inspect` prints it ("/web") is taken
+    // (match_container drops the '/'); a slash anywhere else is not.
+    if (id.front() == '/')
+        id.remove_prefix(1);
+    if (id.empty())
+        return "the container name is empty";
     for (char c : id) {
         const unsigned char u = static_cast<unsigned char>(c);
         if (c == '/' || u < 0x20 || u == 0x7f)
-            return "the container id contains '/' or a control character";
+            return "the container id or name contains '/' (but for a name's leading one) or a control character";
     }
     return {};
 }

@@ -42,6 +42,8 @@ const char* error_name(ScopeError error) {
             return "ambiguous_container";
         case ScopeError::no_such_process:
             return "no_such_process";
+        case ScopeError::limits_exceeded:
+            return "limits_exceeded";
         case ScopeError::failed:
             return "failed";
     }

@@ -72,6 +72,12 @@ def main():
         tap.equal(captured, 0, "after DisableContainer its queries are not captured")
         answer = driver.call("container no-such-name-here on")
         tap.equal(answer.get("error"), "no_such_container", "an unknown name: no_such_container")
+        # A name as `docker inspect` prints it, with its leading '/'.
+        answer = driver.call(f"container /{name} on")
+        tap.check(answer.get("ok") and ["container", full_id, True] in driver.call("list").get("scopes", []),
+                  "Docker's '/name' form names the container too", answer)
+        tap.equal(driver.call(f"container /{name}/x on").get("error"), "invalid_argument",
+                  "a slash past the name's leading one: invalid_argument")
         driver.stop()
         driver = None
     finally:

@@ -14,6 +14,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from dnsvis_testlib import NSD_ADDRESS, Cgroups, Nsd, Tap, cgroup2_root, dig_in, require_root_and_tools, skip, workdir
 
 
+MAX_SCOPE_RULES = 1024  # max_scope_rules in daemon/core/scope_rules.hpp
+
+
 class Driver:
     def __init__(self, state_dir, default_global, docker_socket=None):
         self.process = subprocess.Popen(
@@ -55,6 +58,53 @@ def captured_by(driver, cgroup, name):
     time.sleep(0.2)
     after = driver.counters()
     return after[0] - before[0], after[1] - before[1]
+
+
+def check_unreadable_state_file(tap, work):
+    """A state file dnsvisd cannot read (here a symlink, which it does not
+    follow) is moved aside, never replaced unread by the next change; one
+    it can neither read nor move (its directory immutable) is kept, and
+    changes say they were not saved."""
+    elsewhere = os.path.join(work, "elsewhere.json")
+    kept = '{"version": 1, "global": true, "rules": []}'
+    with open(elsewhere, "w") as f:
+        f.write(kept)
+    state_dir = os.path.join(work, "state-unreadable")
+    os.makedirs(state_dir)
+    state_path = os.path.join(state_dir, "scopes.json")
+    os.symlink(elsewhere, state_path)
+    driver = Driver(state_dir, default_global=False)
+    aside = state_path + ".unreadable"
+    tap.equal(driver.call("list").get("scopes"), [["global", "", False]],
+              "a symlinked state file is not followed: the configured default applies")
+    tap.check(os.path.islink(aside) and os.readlink(aside) == elsewhere and not os.path.lexists(state_path),
+              "the unreadable state file is moved aside as it was", os.listdir(state_dir))
+    tap.check(driver.call("global on").get("ok"), "a change after that succeeds")
+    stderr = driver.stop()
+    with open(state_path) as f:
+        saved = json.load(f)
+    tap.check(saved.get("global") is True and open(elsewhere).read() == kept and os.path.islink(aside),
+              "the change is saved to a new file; the one moved aside and its target are untouched", saved)
+    tap.check(state_path in stderr and aside in stderr and "Too many levels of symbolic links" in stderr,
+              "one message names the file, where it went and why", stderr)
+
+    # Neither readable nor movable: changes hold, but are not saved over it.
+    os.unlink(state_path)
+    os.rename(aside, state_path)
+    subprocess.run(["chattr", "+i", state_dir], check=True)
+    try:
+        driver = Driver(state_dir, default_global=False)
+        answer = driver.call("global on")
+        listed = driver.call("list")
+        stderr = driver.stop()
+    finally:
+        subprocess.run(["chattr", "-i", state_dir], check=True)
+    tap.check(answer.get("error") == "failed" and "in effect but cannot be saved" in answer.get("message", "") and
+              "could not be read or moved aside" in answer.get("message", ""),
+              "a state file that can be neither read nor moved: a change says it is not saved, and why", answer)
+    tap.equal(listed.get("global"), True, "that change is in effect all the same")
+    tap.check(os.path.islink(state_path) and os.readlink(state_path) == elsewhere and
+              open(elsewhere).read() == kept, "and the state file is left as it was", stderr)
 
 
 def main():
@@ -185,9 +235,23 @@ def main():
                   "a thread id makes a rule for its process", scopes)
         thread.join()
         driver.call("reset")
+
+        # The bound on rules: one more is refused with its own error, while
+        # a rule already there can still change.
+        for index in range(MAX_SCOPE_RULES):
+            answer = driver.call(f"unit dnsvis-cap{index}.service on")
+            if not answer.get("ok"):
+                break
+        tap.check(answer.get("ok"), f"{MAX_SCOPE_RULES} rules are taken", answer)
+        answer = driver.call("unit dnsvis-one-more.service on")
+        tap.check(answer.get("error") == "limits_exceeded" and "ResetScopes" in answer.get("message", ""),
+                  "one more is refused: limits_exceeded, saying how to get under the bound", answer)
+        tap.check(driver.call("unit dnsvis-cap0.service off").get("ok"), "a rule already there can still change")
+        driver.call("reset")
         stderr = driver.stop()
         tap.equal(driver.process.returncode, 0, "the driver exits cleanly", stderr)
         driver = None
+        check_unreadable_state_file(tap, work)
     finally:
         if driver is not None:
             driver.stop()

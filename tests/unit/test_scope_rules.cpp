@@ -47,6 +47,9 @@ TEST_CASE("container rule ids") {
     CHECK(container_rule_id_error("my-ctr_1.test").empty());
     CHECK(container_rule_id_error("") == "the container id is empty");
     CHECK_FALSE(container_rule_id_error("a/b").empty());
+    CHECK(container_rule_id_error("/web").empty());  // Docker's form of a name
+    CHECK(container_rule_id_error("/") == "the container name is empty");
+    CHECK_FALSE(container_rule_id_error("//web").empty());
     CHECK_FALSE(container_rule_id_error("a\nb").empty());
     CHECK_FALSE(container_rule_id_error(std::string(256, 'a')).empty());
 }
