@@ -34,9 +34,15 @@ DNSVISCTL = os.path.join(BUILD_ROOT, "dnsvisctl", "dnsvisctl")
 
 # Lets user "daemon" (and no one else) do org.dnsvis1.manage without a
 # password: the positive polkit path, asked for the caller's bus name.
+POLKIT_SLOW_USER = "bin"  # uid 2, whose every check takes polkit a second
+POLKIT_SLOW_UID = "2"
 POLKIT_RULE = f"""polkit.addRule(function(action, subject) {{
     if (action.id == "org.dnsvis1.manage" && subject.user == "{POLKIT_ALLOWED_USER}")
         return polkit.Result.YES;
+    if (action.id == "org.dnsvis1.manage" && subject.user == "{POLKIT_SLOW_USER}") {{
+        polkit.spawn(["sleep", "1"]);
+        return polkit.Result.NO;
+    }}
 }});
 """
 
@@ -314,6 +320,7 @@ def check_authorization(tap, container, bus):
     if shutil.which("polkitd") or os.path.exists("/usr/lib/polkit-1/polkitd"):
         allowed = bus.error_name("SetGlobal", "boolean:false", uid=POLKIT_ALLOWED_UID)
         tap.equal(allowed, "", "a user polkit allows org.dnsvis1.manage (asked for its bus name) may change scopes")
+        check_authorization_bound(tap, container)
     else:
         print("# polkitd is not installed: the polkit-allowed path is not checked")
 
@@ -325,6 +332,27 @@ def check_authorization(tap, container, bus):
     container.run("systemctl", "unmask", "--runtime", "polkit.service", check=False)
     tap.equal(bus.global_visible(), False, "Global is still false")
     tap.check(bus.daemon_active(), "the daemon is still running")
+
+
+def check_authorization_bound(tap, container):
+    """One user's checks that polkit is slow to answer (a user's own agent
+    may never answer) are bounded per user: the ninth and tenth of ten at
+    once are refused, while another user is still asked."""
+    call = (f"dbus-send --system --print-reply --reply-timeout=60000 --dest=org.dnsvis1 /org/dnsvis1 "
+            f"{INTERFACE}.SetGlobal boolean:false")
+    script = (f"for i in 1 2 3 4 5 6 7 8 9 10; do "
+              f"setpriv --reuid={POLKIT_SLOW_UID} --regid={POLKIT_SLOW_UID} --clear-groups {call} "
+              f">/dev/null 2>/run/dnsvis-slow-$i.err & done; sleep 0.5; "
+              f"setpriv --reuid={POLKIT_ALLOWED_UID} --regid={POLKIT_ALLOWED_UID} --clear-groups {call} >/dev/null "
+              f"&& echo ALLOWED; wait; cat /run/dnsvis-slow-*.err")
+    result = container.run("sh", "-c", script, check=False)
+    errors = [line.split()[1].rstrip(":") for line in result.stdout.splitlines() if line.startswith("Error ")]
+    tap.check(sorted(errors) == ["org.freedesktop.DBus.Error.AccessDenied"] * 8 +
+              ["org.freedesktop.DBus.Error.LimitsExceeded"] * 2,
+              "ten checks at once for one user: eight asked of polkit (refused), two refused as LimitsExceeded",
+              result.stdout + result.stderr)
+    tap.check("ALLOWED" in result.stdout.splitlines(), "meanwhile another user is still asked, and allowed",
+              result.stdout + result.stderr)
 
 
 def signals_seen(container, unit, trigger, member="Transaction"):
@@ -453,6 +481,22 @@ def check_restart(tap, container, bus):
     tap.check(len(changed) == 1 and "Global" in json.dumps(changed[0].get("payload")),
               "SetGlobal emits PropertiesChanged for Global", changed)
     tap.equal(bus.global_visible(), True, "Global reads back true")
+
+    # A change that takes effect but cannot be saved (the state directory
+    # read-only) is refused as Failed, and still announced.
+    container.run("mount", "--bind", "/var/lib/dnsvis", "/var/lib/dnsvis")
+    container.run("mount", "-o", "remount,bind,ro", "/var/lib/dnsvis")
+    errors = []
+    try:
+        changed = signals_seen(container, "dnsvis-busctl-monitor-4",
+                               lambda: errors.append(bus.error_name("SetGlobal", "boolean:false")),
+                               member="PropertiesChanged")
+    finally:
+        container.run("umount", "/var/lib/dnsvis", check=False)
+    tap.check(errors == ["org.dnsvis1.Error.Failed"] and "cannot be saved" in bus.last_error,
+              "a change that cannot be saved: Failed, saying so", f"{errors} {bus.last_error}")
+    tap.check(len(changed) == 1 and "Global" in json.dumps(changed[0].get("payload")) and
+              bus.global_visible() is False, "it is in effect, and PropertiesChanged says so", changed)
 
     stop = container.run("systemctl", "stop", DAEMON_UNIT, check=False)
     tap.equal(stop.returncode, 0, "the daemon stops")
