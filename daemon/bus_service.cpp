@@ -17,8 +17,11 @@ constexpr const char* access_denied = "org.freedesktop.DBus.Error.AccessDenied";
 constexpr const char* limits_exceeded = "org.freedesktop.DBus.Error.LimitsExceeded";
 // Bounds on what clients can make the daemon hold. polkit's answer may take
 // up to authorization_timeout, and a user's own agent may never give it: a
-// bound per uid keeps one user from locking every other one out.
-constexpr unsigned max_pending_authorizations = 256;
+// bound per uid keeps one user from locking every other one out. In all,
+// below the 128 replies dbus-daemon lets one connection wait for (its
+// max_replies_per_connection), past which it would refuse the checks
+// itself, and they would look like polkit's refusal.
+constexpr unsigned max_pending_authorizations = 96;
 constexpr unsigned max_pending_authorizations_per_uid = 8;
 constexpr uint32_t unknown_uid = UINT32_MAX;
 // Callers whose uid the bus driver has not told yet (a few ms each).

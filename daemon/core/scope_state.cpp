@@ -69,6 +69,9 @@ bool parse_rule(const json& rule, size_t index, ScopeRules& rules, std::string& 
             return false;
         if (std::string why = container_rule_id_error(id); !why.empty())
             return fail(error, where + ": " + why);
+        // Rules are saved by full id; a name's '/' is for callers only.
+        if (id.front() == '/')
+            return fail(error, where + ": the container id begins with '/'");
         if (!rules.containers.emplace(id, on).second)
             return fail(error, where + " repeats container " + id);
         return true;

@@ -207,6 +207,10 @@ def write_newc(entries, path):
         archive.write(bytes(out))
 
 
+class GuestTimeout(RuntimeError):
+    """The guest ran out of time: booting it again would take as long."""
+
+
 def shell_quote(text):
     return "'" + text.replace("'", "'\\''") + "'"
 
@@ -266,7 +270,7 @@ class GuestRun:
             subprocess.run(arguments, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE, timeout=self.timeout, check=True)
         except subprocess.TimeoutExpired:
-            raise RuntimeError(f"the guest did not power off in {self.timeout} s\n{self.tail()}")
+            raise GuestTimeout(f"the guest did not power off in {self.timeout} s\n{self.tail()}")
         except subprocess.CalledProcessError as error:
             raise RuntimeError(f"qemu failed: {error.stderr.decode(errors='replace')}\n{self.tail()}")
         return self.result()

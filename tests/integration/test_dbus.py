@@ -34,13 +34,13 @@ DNSVISCTL = os.path.join(BUILD_ROOT, "dnsvisctl", "dnsvisctl")
 
 # Lets user "daemon" (and no one else) do org.dnsvis1.manage without a
 # password: the positive polkit path, asked for the caller's bus name.
-POLKIT_SLOW_USER = "bin"  # uid 2, whose every check takes polkit a second
+POLKIT_SLOW_USER = "bin"  # uid 2, whose every check takes polkit 1.5 s
 POLKIT_SLOW_UID = "2"
 POLKIT_RULE = f"""polkit.addRule(function(action, subject) {{
     if (action.id == "org.dnsvis1.manage" && subject.user == "{POLKIT_ALLOWED_USER}")
         return polkit.Result.YES;
     if (action.id == "org.dnsvis1.manage" && subject.user == "{POLKIT_SLOW_USER}") {{
-        polkit.spawn(["sleep", "1"]);
+        polkit.spawn(["sleep", "1.5"]);
         return polkit.Result.NO;
     }}
 }});

@@ -78,18 +78,18 @@ def relay(tap, label, output, status):
 
 def boot(tap, release, kernel, commands, environment, attempts=2):
     """The guest's results, or None after a check that failed. A guest that
-    did not get through its commands (it powered off early, or qemu itself
-    failed) boots once more: emulation has failed that way once in CI
-    without a sign of it here, and one such failure must not hide the
-    relayed checks. The first failure is shown whole, on stderr too, so a
-    second one of the same kind is a pattern to look into, not a retry."""
+    powered off before it got through its commands, or whose qemu failed,
+    boots once more: that has happened once in CI without a sign of it
+    here, and it must not hide the relayed checks. The first failure is
+    shown whole (on stderr too). A guest that ran out of time is not
+    booted again: a second would take as long, past meson's limit."""
     for attempt in range(1, attempts + 1):
         guest = guest_kernel.GuestRun(kernel, commands, environment, os.getcwd())
         started = time.monotonic()
         try:
             results = guest.run()
         except RuntimeError as error:
-            if attempt == attempts:
+            if attempt == attempts or isinstance(error, guest_kernel.GuestTimeout):
                 tap.check(False, f"Linux {release} boots and runs the tests", f"(boot {attempt}) {error}")
                 return None
             report = f"Linux {release}, boot {attempt}: the guest did not run its tests, booting again:\n{error}"

@@ -91,14 +91,16 @@ def check_unreadable_state_file(tap, work):
     # Neither readable nor movable: changes hold, but are not saved over it.
     os.unlink(state_path)
     os.rename(aside, state_path)
-    subprocess.run(["chattr", "+i", state_dir], check=True)
+    immutable = subprocess.run(["chattr", "+i", state_dir], capture_output=True, text=True)
+    tap.equal(immutable.returncode, 0, "the state directory is made immutable (chattr +i)", immutable.stderr)
+    driver = None
     try:
         driver = Driver(state_dir, default_global=False)
         answer = driver.call("global on")
         listed = driver.call("list")
-        stderr = driver.stop()
     finally:
-        subprocess.run(["chattr", "-i", state_dir], check=True)
+        stderr = driver.stop() if driver else ""
+        subprocess.run(["chattr", "-i", state_dir], check=False)
     tap.check(answer.get("error") == "failed" and "in effect but cannot be saved" in answer.get("message", "") and
               "could not be read or moved aside" in answer.get("message", ""),
               "a state file that can be neither read nor moved: a change says it is not saved, and why", answer)

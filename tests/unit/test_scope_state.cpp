@@ -91,6 +91,8 @@ TEST_CASE("scope state: damaged and wrong-typed files") {
           "rule 0: the container id is empty");
     CHECK(refused(R"({"version":1,"global":true,"rules":[{"kind":"container","target":"../x","enabled":true}]})")
               .find("'/'") != std::string::npos);
+    CHECK(refused(R"({"version":1,"global":true,"rules":[{"kind":"container","target":"/web","enabled":true}]})") ==
+          "rule 0: the container id begins with '/'");
     CHECK(
         refused(R"({"version":1,"global":true,"rules":[{"kind":"process","pid":0,"start_time":1,"enabled":true}]})") ==
         "rule 0 has no \"pid\" between 1 and 4294967295");
