@@ -158,23 +158,23 @@ void BusService::ask_polkit(const Reply& reply, const std::function<void(const s
             .onInterface("org.freedesktop.PolicyKit1.Authority")
             .withTimeout(authorization_timeout)
             .withArguments(subject, std::string(manage_action), details, allow_user_interaction, std::string())
-            .uponReplyInvoke([this, reply, then, sender, uid](
-                                 const sdbus::Error* error,
-                                 sdbus::Struct<bool, bool, std::map<std::string, std::string>> answer) {
-                authorization_ended(uid);
-                answering(sender, [&] {
-                    if (error) {
-                        log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
-                                  error->getName().c_str(), error->getMessage().c_str());
-                        reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
-                    } else if (!std::get<0>(answer)) {
-                        reply->returnError(
-                            sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
-                    } else {
-                        then(sender);
-                    }
+            .uponReplyInvoke(
+                [this, reply, then, sender, uid](const sdbus::Error* error,
+                                                 sdbus::Struct<bool, bool, std::map<std::string, std::string>> answer) {
+                    authorization_ended(uid);
+                    answering(sender, [&] {
+                        if (error) {
+                            log_debug("polkit could not authorize %s (%s: %s): access denied", sender.c_str(),
+                                      error->getName().c_str(), error->getMessage().c_str());
+                            reply->returnError(sdbus::Error(access_denied, "Not authorized: polkit is not available"));
+                        } else if (!std::get<0>(answer)) {
+                            reply->returnError(
+                                sdbus::Error(access_denied, std::string("Not authorized to ") + manage_action));
+                        } else {
+                            then(sender);
+                        }
+                    });
                 });
-            });
     } catch (const sdbus::Error& error) {
         authorization_ended(uid);
         reply->returnError(sdbus::Error(access_denied, "Not authorized: " + error.getMessage()));
@@ -215,7 +215,7 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
         return;
     const PendingChange pending = std::move(it->second);
     pending_changes_.erase(it);
-    try {
+    answering("a scope change", [&] {
         if (outcome)
             pending.reply->returnResults();
         else
@@ -224,9 +224,7 @@ void BusService::finish_change(uint64_t id, const ScopeResult& outcome) {
         // A change that could not be saved is in effect all the same.
         if (pending.global_may_change && (outcome || sources_.scopes.global() != pending.global_before))
             getObject().emitPropertiesChangedSignal(INTERFACE_NAME, {"Global"});
-    } catch (const sdbus::Error& error) {
-        log_debug("Cannot answer a scope change: %s", error.getMessage().c_str());
-    }
+    });
 }
 
 // Arguments are checked before the caller is authorized: a bad one needs no

@@ -64,8 +64,8 @@ void KernelScopeManager::restore() {
                         settings_.state_file.c_str(), result.reason.c_str(), result.aside.c_str(), fallback.c_str());
             break;
         case ScopeStateLoad::unreadable:
-            unsaved_because_ = "the state file " + settings_.state_file + " could not be read or moved aside at start (" +
-                               result.reason + ")";
+            unsaved_because_ = "the state file " + settings_.state_file +
+                               " could not be read or moved aside at start (" + result.reason + ")";
             log_error("Cannot read the scope state file %s (%s); starting with %s, and changes will not be saved",
                       settings_.state_file.c_str(), result.reason.c_str(), fallback.c_str());
             break;

@@ -505,11 +505,13 @@ void TcpReassembler::close_on_fin(Flow& flow, const TcpFlowKey& key, const Messa
                                   bool created_mid_stream, const MessageSink& sink) {
     // A FIN ahead of a gap: the network may still bring what is
     // missing, as a flow of its own (see below), so such a flow is not
-    // remembered as closed. A FIN without data is never held, so its gap
-    // shows only as a FIN beyond what was read.
-    const bool gaps_open = !flow.held.empty() || seq_diff(end_seq, flow.next_seq) > 0;
+    // remembered as closed. A FIN without data is never held, so a gap
+    // just before it shows only as a FIN beyond what was read.
+    const bool held_gaps = !flow.held.empty();
     while (!flow.held.empty())
         give_up_gap(flow, sink);
+    const bool unread_before_fin = seq_diff(end_seq, flow.next_seq) > 0;
+    const bool gaps_open = held_gaps || unread_before_fin;
     // Held segments were all applied above, so at most a message the
     // stream ended inside of is left. What came of it is reported,
     // unless this segment is all that was seen of the flow: then it may
@@ -521,7 +523,7 @@ void TcpReassembler::close_on_fin(Flow& flow, const TcpFlowKey& key, const Messa
         // Bytes before the FIN that never came, between two messages:
         // nothing is left to report, but a segment was lost (inside a
         // message, end_stream reports and counts it).
-        if (seq_diff(end_seq, flow.next_seq) > 0 && pending_losses(flow) == 0)
+        if (unread_before_fin && pending_losses(flow) == 0)
             ++counters_.lost_segments;
         end_stream(flow, segment, end_seq, sink);
     }

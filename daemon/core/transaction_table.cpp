@@ -125,8 +125,8 @@ uint64_t hash_key(uint64_t question_hash, uint64_t origin, const Endpoint& peer,
     return h ^ (h >> 32);
 }
 
-KeyView make_view(uint64_t seed, Side side, Transport transport, uint32_t pid, uint64_t cookie,
-                  const Endpoint& client, const Endpoint& server, uint16_t id, const DnsQuestion& question) {
+KeyView make_view(uint64_t seed, Side side, Transport transport, uint32_t pid, uint64_t cookie, const Endpoint& client,
+                  const Endpoint& server, uint16_t id, const DnsQuestion& question) {
     KeyView view;
     view.side = side;
     view.transport = transport;
@@ -231,9 +231,8 @@ struct TransactionTable::Impl {
         const uint64_t hash = hash_key(view.question_hash, process_marker, server, Side::client);
         return pending.find(hash, [&](const PendingQuery& p) {
             return (p.origin & process_marker) && p.side == Side::client && p.transport == view.transport &&
-                   p.socket_cookie == cookie &&
-                   p.id == view.id && p.type == view.type && p.klass == view.klass && p.client == client &&
-                   p.peer == server && ascii_iequals(p.name, view.name);
+                   p.socket_cookie == cookie && p.id == view.id && p.type == view.type && p.klass == view.klass &&
+                   p.client == client && p.peer == server && ascii_iequals(p.name, view.name);
         });
     }
 
@@ -250,8 +249,8 @@ struct TransactionTable::Impl {
         size_t steps = 0;
         for (PendingQuery* p = by_deadline.back(); p && steps < max_steps; p = p->prev, ++steps)
             if (p->side == side && p->transport == transport && p->id == id &&
-                (p->answers_to_come == 0 || p->transfer_streaming) &&
-                p->client == client && p->server == server && (side == Side::server || p->socket_cookie == cookie))
+                (p->answers_to_come == 0 || p->transfer_streaming) && p->client == client && p->server == server &&
+                (side == Side::server || p->socket_cookie == cookie))
                 return p;
         return nullptr;
     }
@@ -453,9 +452,8 @@ void TransactionTable::on_response(const MessageContext& context, DnsMessage& me
 
     PendingQuery* found = impl.find(view, context.socket_cookie, context.destination, context.source);
     if (!found && message.questions.empty())
-        found =
-            impl.find_for_questionless(side, context.transport, message.id, context.socket_cookie,
-                                       context.destination, context.source);
+        found = impl.find_for_questionless(side, context.transport, message.id, context.socket_cookie,
+                                           context.destination, context.source);
     if (found && found->answered()) {
         if (context.timestamp_ns <= found->deadline_ns) {
             if (found->transfer_streaming) {

@@ -1,6 +1,6 @@
-// Matches queries to responses. The key is who asked whom, the transport,
-// the DNS id and the question (compared case-insensitively). Who asked whom is, on the
-// client side, the asking process and its server, so that a retry from a
+// Matches queries to responses. The key is who asked whom, the transport, the
+// DNS id and the question (compared case-insensitively). Who asked whom is, on
+// the client side, the asking process and its server, so that a retry from a
 // fresh socket is not a second transaction; on the server side (or when the
 // owner is unknown) it is the socket cookie and the client endpoint, so a
 // server socket keeps its clients apart. Either way a query and its response
