@@ -56,9 +56,10 @@ ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
 }
 
 MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
-    // A cgroup in a user's manager: what the host's runtimes say of its id
-    // is not about it.
-    if (asked.id.empty() || asked.made_by_user)
+    // A cgroup a user made, or a conmon monitor's (whose name anyone who
+    // may make a cgroup can give it): what the host's runtimes say of its
+    // id is not about it.
+    if (!asked.trusted_for_host())
         return nullptr;
     switch (asked.runtime) {
     case ContainerRuntime::docker: return docker_.get();
@@ -71,7 +72,7 @@ MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
 
 std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const CgroupContainer& container,
                                                                     uint64_t now_ns) {
-    if (container.made_by_user)
+    if (!container.trusted_for_host())
         return nullptr;  // what the host's runtime says of this id is not this cgroup's
     auto it = entries_.find(container.id);
     if (it == entries_.end() || !it->second.metadata)

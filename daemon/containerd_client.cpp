@@ -64,6 +64,9 @@ std::unique_ptr<ContainerdClient> ContainerdClient::create(sd_event* event, std:
     // restarted containerd should be asked again sooner.
     grpc::ChannelArguments arguments;
     arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 10'000);
+    // An answer is one container's record; gRPC's default would take 4 MiB
+    // of a tenant image's labels. The HTTP clients stop at 1 MiB too.
+    arguments.SetMaxReceiveMessageSize(1 << 20);
     client->channel_ =
         grpc::CreateCustomChannel("unix:" + client->socket_path_, grpc::InsecureChannelCredentials(), arguments);
     client->queue_ = std::make_unique<grpc::CompletionQueue>();

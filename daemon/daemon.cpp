@@ -178,7 +178,7 @@ const CgroupContainer& Daemon::container_of(uint64_t cgroup_id, const std::strin
 // directories above it say so.
 CgroupContainer Daemon::container_at(const std::string& cgroup_path) const {
     CgroupContainer container = container_from_cgroup_path(cgroup_path);
-    if (container.trusted_for_host())
+    if (!container.id.empty() && !container.made_by_user)
         container.made_by_user = cgroup_made_by_user(cgroup_root_, cgroup_path);
     return container;
 }

@@ -214,7 +214,7 @@ ScopeResult KernelScopeManager::commit(ScopeRules next, const std::string& chang
     log_info("Visibility scope changed: %s", change.c_str());
     std::string error;
     if (!save(error)) {
-        log_warning("Cannot save the scope state, the change holds until dnsvisd stops: %s", error.c_str());
+        log_warning("Cannot save the scope state; the change is in effect, not saved: %s", error.c_str());
         return refuse(ScopeError::failed, "the change is in effect but cannot be saved: " + error);
     }
     return {};
@@ -270,10 +270,23 @@ void KernelScopeManager::reapply(const char* why) {
     apply_error_ = std::move(error);
 }
 
-bool KernelScopeManager::save(std::string& error) const {
+bool KernelScopeManager::save(std::string& error) {
     if (!unsaved_because_.empty()) {
-        error = unsaved_because_;
-        return false;
+        std::string still;
+        switch (move_unused_state_file_aside(settings_.state_file, still)) {
+            case UnusedStateFile::stuck:
+                error = unsaved_because_ + "; " + still;
+                return false;
+            case UnusedStateFile::moved:
+                log_warning("The scope state file %s can be moved now: moved it to %s.unreadable, and saving again",
+                            settings_.state_file.c_str(), settings_.state_file.c_str());
+                break;
+            case UnusedStateFile::gone:
+                log_info("The scope state file %s that could not be read is gone: saving again",
+                         settings_.state_file.c_str());
+                break;
+        }
+        unsaved_because_.clear();
     }
     return save_scope_state_file(settings_.state_file, rules_, error);
 }

@@ -69,7 +69,7 @@ private:
     // The same for the rules in force, from the rescans: a failure is
     // logged when it starts or changes, not every second.
     void reapply(const char* why);
-    bool save(std::string& error) const;
+    bool save(std::string& error);
     // Full id of the container `query` names, or an error. When nothing
     // matched but some containers' names are not known yet, they are listed
     // in `unnamed` (if given).
@@ -89,7 +89,8 @@ private:
     std::string apply_error_;     // the last rescan's failure, "" when it worked
     // Set when the state file could be neither read nor moved aside at start:
     // saving would replace rules the operator may still want, so changes
-    // hold only until dnsvisd stops.
+    // are not saved while it stays so. Each save asks again, and once the
+    // file can be moved aside (or is gone) saving resumes.
     std::string unsaved_because_;
     bool scan_truncated_ = false;  // the last rescan stopped at max_scanned_cgroups
     sd_event_source* timer_ = nullptr;

@@ -69,8 +69,16 @@ void RuntimeHttpClient::inspect(const CgroupContainer& container, Callback callb
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, request_timeout_ms);
     curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(easy, CURLOPT_PRIVATE, request.get());
-    requests_.emplace(easy, std::move(request));
-    curl_multi_add_handle(multi_, easy);  // the timer callback starts it
+    if (const CURLMcode added = curl_multi_add_handle(multi_, easy); added != CURLM_OK) {
+        // Never started, so never finished: without this its callback
+        // would not run, and its container would stay "being asked" for good.
+        log_warning("Cannot ask %s about container %s: %s", socket_path_.c_str(), id.c_str(),
+                    curl_multi_strerror(added));
+        curl_easy_cleanup(easy);
+        request->callback(std::nullopt);
+        return;
+    }
+    requests_.emplace(easy, std::move(request));  // the timer callback starts it
 }
 
 size_t RuntimeHttpClient::on_body(char* data, size_t size, size_t count, void* request) {
@@ -110,7 +118,10 @@ int RuntimeHttpClient::on_curl_timer(CURLM*, long timeout_ms, void* self_pointer
     }
     const uint64_t usec = static_cast<uint64_t>(timeout_ms) * 1000;
     if (!self->timer_) {
-        if (sd_event_add_time_relative(self->event_, &self->timer_, CLOCK_MONOTONIC, usec, 0, on_timer, self) < 0)
+        // Accuracy 1 µs: 0 would mean sd-event's default of 250 ms, and
+        // curl arms a timer of 0 ms to start each request, which
+        // transactions held for MetadataWait= (250 ms by default) wait on.
+        if (sd_event_add_time_relative(self->event_, &self->timer_, CLOCK_MONOTONIC, usec, 1, on_timer, self) < 0)
             return -1;
     } else {
         sd_event_source_set_time_relative(self->timer_, usec);

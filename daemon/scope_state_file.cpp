@@ -95,6 +95,20 @@ ScopeStateLoadResult load_scope_state_file(const std::string& path, ScopeRules& 
     return result;
 }
 
+UnusedStateFile move_unused_state_file_aside(const std::string& path, std::string& reason) {
+    struct stat st;
+    if (lstat(path.c_str(), &st) < 0 && errno == ENOENT)
+        return UnusedStateFile::gone;
+    const std::string aside = path + ".unreadable";
+    if (std::rename(path.c_str(), aside.c_str()) < 0) {
+        if (errno == ENOENT)
+            return UnusedStateFile::gone;
+        reason = std::string("it still cannot be moved to ") + aside + ": " + std::strerror(errno);
+        return UnusedStateFile::stuck;
+    }
+    return UnusedStateFile::moved;
+}
+
 bool save_scope_state_file(const std::string& path, const ScopeRules& rules, std::string& error) {
     return write_file_atomically(path, format_scope_state(rules), error);
 }

@@ -29,6 +29,16 @@ struct ScopeStateLoadResult {
 // not trip over it again.
 ScopeStateLoadResult load_scope_state_file(const std::string& path, ScopeRules& rules);
 
+// What became of a state file that could be neither read nor moved aside
+// at start, asked again before a save: the operator may have fixed its
+// directory since.
+enum class UnusedStateFile : uint8_t {
+    gone,   // removed by someone: nothing to keep
+    moved,  // renamed to "<path>.unreadable" now
+    stuck,  // still there and still immovable: `reason` says why
+};
+UnusedStateFile move_unused_state_file_aside(const std::string& path, std::string& reason);
+
 bool save_scope_state_file(const std::string& path, const ScopeRules& rules, std::string& error);
 
 }  // namespace dnsvis

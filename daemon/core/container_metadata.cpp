@@ -30,6 +30,34 @@ std::map<std::string, std::string> string_map_at(const nlohmann::json& object, c
 
 constexpr std::string_view kubernetes_prefix = "io.kubernetes.";
 
+// The labels a report uses; the rest are not kept. The registry caches
+// thousands of containers, and a container's labels are its image's too
+// (Docker and containerd's CRI plugin copy them over), so an image could
+// otherwise pin a megabyte of labels in dnsvisd per container.
+constexpr std::string_view reported_labels[] = {"io.kubernetes.pod.namespace", "io.kubernetes.pod.name",
+                                                "io.kubernetes.container.name"};
+// Far longer than any real name, image reference or Kubernetes name (253).
+constexpr size_t max_value_bytes = 1024;
+
+void drop_if_too_long(std::string& value) {
+    if (value.size() > max_value_bytes)
+        value.clear();
+}
+
+// What the report uses, each value within max_value_bytes: a longer one is
+// no real name and is left out.
+ContainerMetadata kept_for_reports(ContainerMetadata metadata) {
+    drop_if_too_long(metadata.name);
+    drop_if_too_long(metadata.image);
+    std::map<std::string, std::string> kept;
+    for (std::string_view key : reported_labels)
+        if (auto it = metadata.labels.find(std::string(key));
+            it != metadata.labels.end() && it->second.size() <= max_value_bytes)
+            kept.emplace(key, std::move(it->second));
+    metadata.labels = std::move(kept);
+    return metadata;
+}
+
 }  // namespace
 
 std::string ContainerMetadata::k8s_namespace() const { return label(labels, "io.kubernetes.pod.namespace"); }
@@ -55,7 +83,7 @@ std::optional<ContainerMetadata> parse_docker_inspect(std::string_view json) {
     }
     if (metadata.image.empty())
         metadata.image = string_at(document, "Image");  // the image id, when the config names none
-    return metadata;
+    return kept_for_reports(std::move(metadata));
 }
 
 ContainerMetadata containerd_container_metadata(std::string id, std::string image,
@@ -65,7 +93,7 @@ ContainerMetadata containerd_container_metadata(std::string id, std::string imag
     metadata.image = std::move(image);
     metadata.name = label(labels, "nerdctl/name");
     metadata.labels = std::move(labels);
-    return metadata;
+    return kept_for_reports(std::move(metadata));
 }
 
 std::optional<ContainerMetadata> parse_crio_inspect(std::string_view id, std::string_view json) {
@@ -91,7 +119,7 @@ std::optional<ContainerMetadata> parse_crio_inspect(std::string_view id, std::st
         metadata.image = string_at(document, "image");
     if (metadata.image.empty())
         metadata.image = string_at(document, "image_ref");
-    return metadata;
+    return kept_for_reports(std::move(metadata));
 }
 
 }  // namespace dnsvis

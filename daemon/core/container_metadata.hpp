@@ -14,6 +14,8 @@ struct ContainerMetadata {
     std::string id;     // full id
     std::string name;   // without Docker's leading '/'
     std::string image;  // as the user named it ("nginx:1.25"), else the image id
+    // Only the labels a report uses (the io.kubernetes.* ones below); names,
+    // images and labels longer than 1 KiB are left out.
     std::map<std::string, std::string> labels;
 
     // Kubernetes identity from the io.kubernetes.* labels the kubelet sets.

@@ -30,16 +30,22 @@ def check_forged_container(tap, daemon, docker_id):
     """A cgroup a user made and named after the Docker container (still
     known to dockerd), in a subtree systemd delegated to the user: their
     service manager, whose name says so, and a Delegate=yes service with
-    User=, which only its directory's owner tells. Its query keeps the id
-    the name gives, but not the real container's name, image or labels."""
+    User=, which only its directory's owner tells; and one named like a
+    podman conmon monitor of that container (whose runtime is asked
+    through docker.sock when no podman socket is there). Its query keeps
+    the id the name gives, but not the real container's name, image or
+    labels."""
     cgroups = Cgroups(cgroup2_root())
     try:
         cgroups.make("dnsvis-test-forged.slice")
-        for subtree, query in ((f"user@{USER}.service", "forged.wild.example.test"),
-                               ("dnsvis-test-delegated.service", "delegated.wild.example.test")):
+        for subtree, query, leaf in ((f"user@{USER}.service", "forged.wild.example.test", f"docker-{docker_id}.scope"),
+                                     ("dnsvis-test-delegated.service", "delegated.wild.example.test",
+                                      f"docker-{docker_id}.scope"),
+                                     ("dnsvis-test-conmon.service", "conmon.wild.example.test",
+                                      f"libpod-conmon-{docker_id}.scope")):
             delegated = cgroups.make(f"dnsvis-test-forged.slice/{subtree}")
             os.chown(delegated, USER, USER)  # as systemd hands it over
-            forged = os.path.join(delegated, f"docker-{docker_id}.scope")
+            forged = os.path.join(delegated, leaf)
             subprocess.run(["setpriv", f"--reuid={USER}", f"--regid={USER}", "--clear-groups", "mkdir", forged],
                            check=True)  # the user's own mkdir
             cgroups.made.append(forged)

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -119,9 +120,37 @@ TEST_CASE("CRI-O: an inspect answer gives name, image and the Kubernetes fields"
     CHECK(metadata->k8s_container_name() == "coredns");
     CHECK(metadata->k8s_pod_name() == "coredns-5dd5756b68-x7k2p");
     CHECK(metadata->k8s_namespace() == "kube-system");
-    CHECK(metadata->labels.at("io.kubernetes.container.restartCount") == "0");  // from the annotations
-    CHECK(metadata->labels.count("io.kubernetes.cri-o.Labels") == 0);          // CRI-O's own keys stay out
+    // Only what a report uses is kept.
+    CHECK(metadata->labels.size() == 3);
+    CHECK(metadata->labels.count("io.kubernetes.container.restartCount") == 0);
+    CHECK(metadata->labels.count("io.kubernetes.cri-o.Labels") == 0);
     CHECK(metadata->labels.count("io.container.manager") == 0);
+}
+
+TEST_CASE("only the labels a report uses are kept, and no value over 1 KiB") {
+    std::map<std::string, std::string> labels;
+    for (int i = 0; i < 1000; ++i)
+        labels.emplace("org.example.image.note" + std::to_string(i), std::string(1000, 'x'));
+    labels.emplace("io.kubernetes.pod.name", "web-1");
+    labels.emplace("io.kubernetes.pod.namespace", std::string(1025, 'n'));
+    labels.emplace("io.kubernetes.container.name", std::string(1024, 'c'));
+    labels.emplace("nerdctl/name", std::string(2000, 'a'));
+    const ContainerMetadata metadata = containerd_container_metadata("c1", std::string(1025, 'i'), labels);
+    CHECK(metadata.labels.size() == 2);
+    CHECK(metadata.k8s_pod_name() == "web-1");
+    CHECK(metadata.k8s_namespace().empty());  // longer than any Kubernetes name: left out
+    CHECK(metadata.k8s_container_name() == std::string(1024, 'c'));
+    CHECK(metadata.name.empty());
+    CHECK(metadata.image.empty());
+
+    std::string json = R"({"Id":"d1","Name":"/web","Config":{"Image":"nginx","Labels":{)";
+    for (int i = 0; i < 100; ++i)
+        json += "\"note" + std::to_string(i) + "\":\"" + std::string(100, 'y') + "\",";
+    json += R"("io.kubernetes.pod.name":"web-2"}}})";
+    const auto docker = parse_docker_inspect(json);
+    REQUIRE(docker);
+    CHECK(docker->labels == std::map<std::string, std::string>{{"io.kubernetes.pod.name", "web-2"}});
+    CHECK(docker->name == "web");
 }
 
 TEST_CASE("CRI-O: labels win over annotations, the requested image name over CRI-O's image field") {

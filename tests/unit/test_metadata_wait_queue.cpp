@@ -92,3 +92,28 @@ TEST_CASE("one release per awaited container") {
     queue.stop_awaiting("e");
     CHECK(queue.start_awaiting("e"));
 }
+
+TEST_CASE("a full queue of two containers interleaved: one goes out, the other stays in order") {
+    MetadataWaitQueue queue;
+    for (size_t i = 0; i < MetadataWaitQueue::max_entries; ++i)
+        queue.hold(1000 + i, transaction_for(std::to_string(i)), in_container(i % 2 ? "odd" : "even"), "");
+    const size_t bytes_before = queue.bytes();
+
+    const std::vector<std::string> odd = names_of(queue, "odd");
+    REQUIRE(odd.size() == MetadataWaitQueue::max_entries / 2);
+    for (size_t i = 0; i < odd.size(); ++i)
+        CHECK(odd[i] == std::to_string(2 * i + 1));
+    CHECK(queue.size() == MetadataWaitQueue::max_entries / 2);
+    CHECK(queue.bytes() > 0);
+    CHECK(queue.bytes() < bytes_before);
+
+    // The rest keep their deadlines in arrival order: expiry takes them
+    // from the front.
+    std::vector<std::string> even;
+    CHECK(queue.release_expired(1000 + 9,
+                                [&](HeldTransaction& held) { even.push_back(held.transaction.question.name); }) == 5);
+    CHECK(even == std::vector<std::string>{"0", "2", "4", "6", "8"});
+    CHECK(names_of(queue, "even").size() == MetadataWaitQueue::max_entries / 2 - 5);
+    CHECK(queue.empty());
+    CHECK(queue.bytes() == 0);
+}
