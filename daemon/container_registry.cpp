@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "containerd_client.hpp"
 #include "log.hpp"
 #include "runtime_http_client.hpp"
@@ -81,30 +83,54 @@ std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const Cgrou
     return it->second.metadata;
 }
 
-// Under the kubelet's cgroupfs driver a pod's container cgroup
-// ("/kubepods/<qos>/pod<uid>/<id>") does not name the runtime that made it.
-// A node runs one CRI runtime, so the first one whose socket was there at
-// start is asked: containerd (in its CRI plugin's namespace), CRI-O, then
-// Docker (cri-dockerd). Returns `container` itself when its runtime is known.
-const CgroupContainer& ContainerRegistry::as_asked(const CgroupContainer& container, CgroupContainer& guess) const {
-    if (container.runtime != ContainerRuntime::none || container.pod_uid.empty() || container.id.empty())
-        return container;
-    guess = container;
-    if (containerd_) {
-        guess.runtime = ContainerRuntime::containerd;
-        guess.ns = "k8s.io";
-    } else if (crio_) {
-        guess.runtime = ContainerRuntime::cri_o;
-    } else if (docker_) {
-        guess.runtime = ContainerRuntime::docker;
+namespace {
+
+bool is_64_hex(const std::string& id) {
+    return id.size() == 64 &&
+           std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+}  // namespace
+
+// Most layouts name the runtime that made the container; two do not say
+// for sure, and their runtimes are asked in turn until one knows it:
+// - the kubelet's cgroupfs driver ("/kubepods/<qos>/pod<uid>/<id>"), under
+//   which any CRI runtime may run the pod: containerd (in its CRI plugin's
+//   namespace), CRI-O, then Docker (cri-dockerd). A Docker host also runs
+//   containerd, which does not know Docker's containers.
+// - containerd's cgroupfs layout "/<namespace>/<id>", which is also Docker's
+//   under a --cgroup-parent=/<name>: containerd, then Docker for a Docker id.
+std::vector<CgroupContainer> ContainerRegistry::ways_to_ask(const CgroupContainer& container) {
+    std::vector<CgroupContainer> ways;
+    const auto add = [&](const CgroupContainer& way) {
+        if (client_for(way))
+            ways.push_back(way);
+    };
+    if (container.runtime == ContainerRuntime::none && !container.pod_uid.empty() && !container.id.empty()) {
+        CgroupContainer way = container;
+        way.runtime = ContainerRuntime::containerd;
+        way.ns = "k8s.io";
+        add(way);
+        way.ns.clear();
+        way.runtime = ContainerRuntime::cri_o;
+        add(way);
+        way.runtime = ContainerRuntime::docker;
+        add(way);
+        return ways;
     }
-    return guess;
+    add(container);
+    if (container.runtime == ContainerRuntime::containerd && !container.ns.empty() && container.ns != "k8s.io" &&
+        is_64_hex(container.id)) {
+        CgroupContainer way = container;
+        way.runtime = ContainerRuntime::docker;
+        way.ns.clear();
+        add(way);
+    }
+    return ways;
 }
 
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
-    CgroupContainer guess;
-    const CgroupContainer& asked = as_asked(container, guess);
-    return client_for(asked) != nullptr;
+    return !ways_to_ask(container).empty();
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -112,11 +138,9 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
     return it != entries_.end() && it->second.in_flight;
 }
 
-void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, std::function<void()> ready) {
-    CgroupContainer guess;
-    const CgroupContainer& container = as_asked(found, guess);
-    MetadataSource* client = client_for(container);
-    if (!client)
+void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready) {
+    std::vector<CgroupContainer> ways = ways_to_ask(container);
+    if (ways.empty())
         return;
     auto [it, inserted] = entries_.try_emplace(container.id);
     Entry& entry = it->second;
@@ -129,7 +153,7 @@ void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, s
     const bool fresh = entry.metadata || (!inserted && now_ns - entry.checked_ns < negative_ttl_ns);
     if (fresh)
         return;
-    if (client->busy()) {
+    if (client_for(ways.front())->busy()) {
         // Not asked now, and so not taken for unknown: the next request
         // for it (its next transaction, or the next cgroup event) asks.
         // Nothing is under way for it, so `ready` has nothing to wait for.
@@ -144,27 +168,49 @@ void ContainerRegistry::request(const CgroupContainer& found, uint64_t now_ns, s
         evict_idle(now_ns);
     if (ready)
         entry.waiters.push_back(std::move(ready));
-    const std::string id = container.id;
-    client->inspect(container, [this, id, now_ns](std::optional<ContainerMetadata> metadata) {
-        auto found = entries_.find(id);
+    ask(std::move(ways), 0, now_ns);
+}
+
+// Asks ways[next]; when it does not know the container, the next way that
+// is not busy, else the answer is "unknown".
+void ContainerRegistry::ask(std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns) {
+    const CgroupContainer asked = ways[next];
+    client_for(asked)->inspect(asked, [this, ways = std::move(ways), next,
+                                       now_ns](std::optional<ContainerMetadata> metadata) mutable {
+        auto found = entries_.find(ways[next].id);
         if (found == entries_.end())
             return;
-        Entry& done = found->second;
-        done.in_flight = false;
-        done.checked_ns = now_ns;
+        if (!metadata && !found->second.exited && next + 1 < ways.size() && !client_for(ways[next + 1])->busy()) {
+            log_debug("%s does not know container %s; asking %s", std::string(to_string(ways[next].runtime)).c_str(),
+                      ways[next].id.c_str(), std::string(to_string(ways[next + 1].runtime)).c_str());
+            ask(std::move(ways), next + 1, now_ns);  // the last use of this callback's state
+            return;
+        }
         if (metadata)
-            done.metadata = std::make_shared<const ContainerMetadata>(std::move(*metadata));
-        else
-            done.metadata.reset();
-        std::vector<std::function<void()>> waiters;
-        waiters.swap(done.waiters);
-        const bool exited = done.exited;
-        for (auto& waiter : waiters)
-            waiter();  // may touch entries_: `done` is not used after this
-        if (exited)
-            if (auto again = entries_.find(id); again != entries_.end() && !again->second.in_flight)
-                entries_.erase(again);  // after the waiters, which still read its metadata
+            metadata->runtime = ways[next].runtime;
+        finish(ways[next].id, std::move(metadata), now_ns);
     });
+}
+
+void ContainerRegistry::finish(const std::string& id, std::optional<ContainerMetadata> metadata, uint64_t now_ns) {
+    auto found = entries_.find(id);
+    if (found == entries_.end())
+        return;
+    Entry& done = found->second;
+    done.in_flight = false;
+    done.checked_ns = now_ns;
+    if (metadata)
+        done.metadata = std::make_shared<const ContainerMetadata>(std::move(*metadata));
+    else
+        done.metadata.reset();
+    std::vector<std::function<void()>> waiters;
+    waiters.swap(done.waiters);
+    const bool exited = done.exited;
+    for (auto& waiter : waiters)
+        waiter();  // may touch entries_: `done` is not used after this
+    if (exited)
+        if (auto again = entries_.find(id); again != entries_.end() && !again->second.in_flight)
+            entries_.erase(again);  // after the waiters, which still read its metadata
 }
 
 void ContainerRegistry::forget(const std::string& container_id) {

@@ -79,9 +79,11 @@ private:
         uint64_t used_ns = 0;
         std::vector<std::function<void()>> waiters;
     };
-    // The runtime to ask about `asked` (as as_asked() made it), or null.
+    // The runtime to ask about `asked` (one of ways_to_ask()), or null.
     MetadataSource* client_for(const CgroupContainer& asked);
-    const CgroupContainer& as_asked(const CgroupContainer& container, CgroupContainer& guess) const;
+    std::vector<CgroupContainer> ways_to_ask(const CgroupContainer& container);
+    void ask(std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns);
+    void finish(const std::string& id, std::optional<ContainerMetadata> metadata, uint64_t now_ns);
 
     sd_event* event_;
     ContainerSockets sockets_;

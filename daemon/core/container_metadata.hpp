@@ -8,12 +8,17 @@
 #include <string>
 #include <string_view>
 
+#include "container_cgroup.hpp"
+
 namespace dnsvis {
 
 struct ContainerMetadata {
     std::string id;     // full id
     std::string name;   // without Docker's leading '/'
     std::string image;  // as the user named it ("nginx:1.25"), else the image id
+    // The runtime that answered, where the cgroup's layout does not say
+    // for sure (set by the registry; none from the parsers).
+    ContainerRuntime runtime = ContainerRuntime::none;
     // Only the labels a report uses (the io.kubernetes.* ones below); names,
     // images and labels longer than 1 KiB are left out.
     std::map<std::string, std::string> labels;

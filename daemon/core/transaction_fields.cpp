@@ -183,8 +183,11 @@ void format_container_fields(const Attribution& a, FieldWriter& out) {
         return;
     out.add("CONTAINER_ID", c.short_id());
     out.add("CONTAINER_ID_FULL", c.id);
-    if (c.runtime != ContainerRuntime::none)
-        out.add("CONTAINER_RUNTIME", to_string(c.runtime));
+    // The runtime that answered knows best: some layouts leave it open.
+    const ContainerRuntime runtime =
+        a.metadata && a.metadata->runtime != ContainerRuntime::none ? a.metadata->runtime : c.runtime;
+    if (runtime != ContainerRuntime::none)
+        out.add("CONTAINER_RUNTIME", to_string(runtime));
     if (a.metadata && !a.metadata->name.empty())
         out.add("CONTAINER_NAME", a.metadata->name);
     else if (c.runtime == ContainerRuntime::systemd_nspawn)

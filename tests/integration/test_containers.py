@@ -61,6 +61,35 @@ def check_forged_container(tap, daemon, docker_id):
         cgroups.remove_all()
 
 
+def check_layouts_docker_shares(tap, daemon, dockerd):
+    """Two layouts that do not name their runtime, made by Docker on a host
+    that also runs containerd (as every Docker host does): a Kubernetes pod
+    container under the kubelet's cgroupfs driver (cri-dockerd), and a
+    container under --cgroup-parent=/<name>, which is also containerd's own
+    layout. containerd, asked first, does not know them; Docker does."""
+    tag = uuid.uuid4().hex[:6]
+    pod_uid = str(uuid.uuid4())
+    for parent, query, what in ((f"/kubepods/besteffort/pod{pod_uid}", "dockerpod.wild.example.test", "kubepods"),
+                                (f"/dnsvis-ci-{tag}", "dockerparent.wild.example.test", "--cgroup-parent")):
+        name = f"dnsvis-layout-{uuid.uuid4().hex[:6]}"
+        run = dockerd.docker("run", "--rm", "--network=host", f"--cgroup-parent={parent}", f"--name={name}", IMAGE,
+                             "sh", "-c", f"nslookup {query} {NSD_ADDRESS}; sleep 1", check=False)
+        found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+        tap.check(found, f"{what}: a query from a Docker container is reported", run.stderr)
+        if found:
+            e = found[0]
+            tap.equal(e.get("DNS_CGROUP", "").rsplit("/", 1)[0], parent, f"{what}: in the layout meant", e)
+            tap.equal(e.get("CONTAINER_NAME"), name, f"{what}: CONTAINER_NAME from Docker, asked after containerd")
+            tap.equal(e.get("CONTAINER_RUNTIME"), "docker", f"{what}: CONTAINER_RUNTIME, the runtime that answered")
+    for parent in ("/kubepods/besteffort", f"/dnsvis-ci-{tag}"):
+        path = cgroup2_root() + parent
+        for leaf in ([f"pod{pod_uid}"] if "kubepods" in parent else []) + [""]:
+            try:
+                os.rmdir(os.path.join(path, leaf) if leaf else path)
+            except OSError:
+                pass  # in use or not ours (the kubepods tree is shared with the pod test)
+
+
 def main():
     require_root_and_tools("nsd", "dig", "dockerd", "docker", "containerd", "ctr", "/bin/busybox")
     tap = Tap()
@@ -188,8 +217,10 @@ def main():
             tap.equal(e.get("K8S_POD_NAME"), "api-5c8d", "kubepods: K8S_POD_NAME from containerd's k8s.io namespace")
             tap.equal(e.get("K8S_NAMESPACE"), "payments", "kubepods: K8S_NAMESPACE from containerd")
             tap.equal(e.get("K8S_CONTAINER_NAME"), "api", "kubepods: K8S_CONTAINER_NAME from containerd")
+            tap.equal(e.get("CONTAINER_RUNTIME"), "containerd", "kubepods: CONTAINER_RUNTIME, the runtime that answered")
         tap.check("does not answer" not in daemon.stderr(), "containerd answered every lookup",
                   daemon.stderr()[-2000:])
+        check_layouts_docker_shares(tap, daemon, dockerd)
 
         # Exited containers are forgotten once no transaction from them can
         # still be waiting: Timeout= 1 s + MetadataWait= 1 s + 5 s.
