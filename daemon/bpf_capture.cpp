@@ -158,7 +158,8 @@ bool BpfCapture::load_first_accepted_plan(const CaptureOptions& options, std::st
                          "who sends a datagram: sendmsg programs name UDP senders (each unconnected UDP send on "
                          "the host takes its socket's lock for them)");
             else
-                log_debug("A UDP datagram's sender comes from %s", sender_source_name(plan.sender_source));
+                log_info("Loaded the full programs; a UDP datagram's sender comes from %s",
+                         sender_source_name(plan.sender_source));
             break;
         }
         if (plan.follow_execs)

@@ -2,6 +2,7 @@
 // privilege or kernel feature into one clear sentence.
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -88,6 +89,9 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
         {"no-bus", no_argument, nullptr, option_no_bus},
         {},
     };
+    // getopt names the program by argv[0] in its messages, which is the
+    // path typed; every other message begins "dnsvisd:".
+    argv[0] = const_cast<char*>("dnsvisd");
     int c;
     while ((c = getopt_long(argc, argv, "h", options, nullptr)) >= 0) {
         switch (c) {
@@ -108,12 +112,17 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
             }
             break;
         case option_config:
+            if (optarg[0] == '\0') {
+                std::fprintf(stderr, "dnsvisd: --config needs a file name\n");
+                return 2;
+            }
             arguments.config_file = optarg;
             arguments.config_given = true;
             break;
         case option_log_level:
             if (!parse_log_level(optarg, arguments.log_level)) {
-                std::fprintf(stderr, "dnsvisd: unknown log level \"%s\"\n", optarg);
+                std::fprintf(stderr, "dnsvisd: unknown log level \"%s\": use err, warning, notice, info or debug\n",
+                             optarg);
                 return 2;
             }
             break;
@@ -128,6 +137,7 @@ int parse_arguments(int argc, char** argv, Arguments& arguments) {
             arguments.state_dir = optarg;
             break;
         default:
+            std::fprintf(stderr, "Try 'dnsvisd --help'.\n");  // after getopt's own message
             return 2;
         }
     }
@@ -160,9 +170,19 @@ int main(int argc, char** argv) {
     log_set_max_level(arguments.log_level);
     install_libbpf_logger();
 
-    if (arguments.config_given && access(arguments.config_file.c_str(), R_OK) < 0) {
-        log_error("Cannot read the configuration file %s: %s", arguments.config_file.c_str(), std::strerror(errno));
-        return 1;
+    if (arguments.config_given) {
+        // Given by name, it must be there for dnsvisd to read (/dev/null
+        // does: no settings); only the default one may be missing.
+        struct stat st;
+        const char* problem = nullptr;
+        if (stat(arguments.config_file.c_str(), &st) < 0 || access(arguments.config_file.c_str(), R_OK) < 0)
+            problem = std::strerror(errno);
+        else if (S_ISDIR(st.st_mode))
+            problem = "it is a directory (drop-ins go in FILE.d/)";
+        if (problem) {
+            log_error("Cannot read the configuration file %s: %s", arguments.config_file.c_str(), problem);
+            return 1;
+        }
     }
     std::vector<ConfigDiagnostic> diagnostics;
     Config config = load_config(arguments.config_file, arguments.config_file + ".d", diagnostics);

@@ -168,7 +168,11 @@ int show_scopes(Manager& manager, const Options& options) {
         std::printf("%-10s %-*s %s\n", std::get<0>(scope).c_str(), static_cast<int>(width),
                     target.empty() ? "-" : target.c_str(), yes_no(std::get<2>(scope)).c_str());
     }
-    std::printf("\n%zu rule%s listed.\n", scopes.size(), scopes.size() == 1 ? "" : "s");
+    // Global visibility is listed first but is not a rule: `status` counts
+    // the same rules.
+    const auto rules = static_cast<size_t>(
+        std::count_if(scopes.begin(), scopes.end(), [](const auto& scope) { return std::get<0>(scope) != "global"; }));
+    std::printf("\n%zu rule%s listed, besides global visibility.\n", rules, rules == 1 ? "" : "s");
     return exit_ok;
 }
 
@@ -375,6 +379,7 @@ int main(int argc, char** argv) {
         {},
     };
     Options options;
+    argv[0] = const_cast<char*>("dnsvisctl");  // getopt's messages name argv[0], the path typed
     int c;
     while ((c = getopt_long(argc, argv, "h", long_options, nullptr)) >= 0) {
         switch (c) {
@@ -391,6 +396,7 @@ int main(int argc, char** argv) {
                 options.pager = false;
                 break;
             default:
+                std::fprintf(stderr, "Try 'dnsvisctl --help'.\n");  // after getopt's own message
                 return exit_usage;
         }
     }

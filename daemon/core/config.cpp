@@ -11,6 +11,7 @@
 
 #include "ascii.hpp"
 #include "dnsvis_event.h"
+#include "utf8_text.hpp"
 
 namespace dnsvis {
 
@@ -280,6 +281,15 @@ constexpr KeyHandler kKeys[] = {
      }},
 };
 
+// " [Capture] [Transactions] ...": each section once, in the order of kKeys.
+std::string known_sections() {
+    std::string list;
+    for (const KeyHandler& h : kKeys)
+        if (const std::string name = " [" + std::string(h.section) + "]"; list.find(name) == std::string::npos)
+            list += name;
+    return list;
+}
+
 bool known_section(std::string_view section) {
     return std::any_of(std::begin(kKeys), std::end(kKeys),
                        [section](const KeyHandler& h) { return h.section == section; });
@@ -547,8 +557,10 @@ void apply_config_text(std::string_view text, std::string_view file_name, Config
     std::string section;
     unsigned line_number = 0;
 
-    auto report = [&](std::string message) {
-        diagnostics.push_back({std::string(file_name), line_number, std::move(message)});
+    // The file's own bytes go into the message: a NUL would end it early
+    // in the log, and control bytes would reach the terminal.
+    auto report = [&](const std::string& message) {
+        diagnostics.push_back({std::string(file_name), line_number, terminal_text(message)});
     };
 
     size_t pos = 0;
@@ -577,7 +589,8 @@ void apply_config_text(std::string_view text, std::string_view file_name, Config
                 // "X-" sections are reserved for other tools' extensions,
                 // as in systemd unit files.
                 if (section.rfind("X-", 0) != 0)
-                    report("Unknown section [" + section + "], ignoring its lines");
+                    report("Unknown section [" + section + "] (known sections:" + known_sections() +
+                           "), ignoring its lines");
             }
             continue;
         }
@@ -600,17 +613,6 @@ void apply_config_text(std::string_view text, std::string_view file_name, Config
         }
         if (state == State::Ignored)
             continue;
-        // As in systemd, "#" starts a comment only at the start of a line.
-        // One after a value ("Ports=53  # DNS") is the commonest slip, and
-        // a socket path would silently take it in: say so, and keep the
-        // setting as it was.
-        if (const size_t hash = value.find('#');
-            hash != std::string_view::npos && hash > 0 && is_space(value[hash - 1])) {
-            report(std::string(key) + "= " + quoted(value) +
-                   " has a comment after its value; comments take lines of their own, ignoring");
-            continue;
-        }
-
         const KeyHandler* handler = nullptr;
         for (const KeyHandler& h : kKeys) {
             if (h.section == section && h.key == key) {
@@ -620,6 +622,16 @@ void apply_config_text(std::string_view text, std::string_view file_name, Config
         }
         if (!handler) {
             report(unknown_key_message(section, key));
+            continue;
+        }
+        // As in systemd, "#" starts a comment only at the start of a line.
+        // One after a value ("Ports=53  # DNS") is the commonest slip, and
+        // a socket path would silently take it in: say so, and keep the
+        // setting as it was.
+        if (const size_t hash = value.find('#');
+            hash != std::string_view::npos && hash > 0 && is_space(value[hash - 1])) {
+            report(std::string(key) + "= " + quoted(value) +
+                   " has a comment after its value; comments take lines of their own, ignoring");
             continue;
         }
         std::string reason = handler->apply(value, config);

@@ -26,9 +26,20 @@ def main():
     tap.check(r.returncode == 2 and "unknown output" in r.stderr, "a bad --output is refused", r.stderr)
     r = run("--no-such-option")
     tap.equal(r.returncode, 2, "an unknown option is refused")
+    tap.check(r.stderr.startswith("dnsvisd: unrecognized option '--no-such-option'") and "--help" in r.stderr,
+              "by dnsvisd's name, not the path typed, with a pointer to --help", r.stderr)
+    r = run("--log-level=loud")
+    tap.check(r.returncode == 2 and "err, warning, notice, info or debug" in r.stderr,
+              "a bad --log-level is refused, naming the levels", r.stderr)
     r = run("--config=/nonexistent/dnsvis.conf")
     tap.check(r.returncode == 1 and "Cannot read the configuration file /nonexistent/dnsvis.conf" in r.stderr,
               "a missing --config file is named", r.stderr)
+    r = run("--config=/tmp")
+    tap.check(r.returncode == 1 and "Cannot read the configuration file /tmp: it is a directory" in r.stderr,
+              "a --config naming a directory is refused, not read as an empty configuration", r.stderr)
+    r = run("--config=")
+    tap.check(r.returncode == 2 and "--config needs a file name" in r.stderr, "an empty --config is refused",
+              r.stderr)
 
     if os.geteuid() == 0 and shutil.which("setpriv"):
         # An unprivileged user: one sentence naming the missing capabilities.

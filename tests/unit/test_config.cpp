@@ -182,6 +182,22 @@ TEST_CASE("config: syntax details") {
         CHECK(c.docker_socket == Config{}.docker_socket);
         CHECK(c.podman_socket == "/run/pod#man.sock");  // a "#" inside a value is the value's
     }
+    SUBCASE("a key the section does not have is said so first, comment or not") {
+        std::vector<ConfigDiagnostic> d;
+        parse("[Containers]\nPorts=53 # DNS\n", d);
+        REQUIRE(d.size() == 1);
+        CHECK(contains(d[0].message, "Unknown key Ports= in section [Containers]"));
+    }
+    SUBCASE("the file's NUL and control bytes are escaped in messages, which they would cut short") {
+        std::vector<ConfigDiagnostic> d;
+        static const char text[] = "Ports\0=53\n[Capture]\nPorts=53\0 5353\x1b[31m\xff\n";
+        parse(std::string(text, sizeof text - 1), d);
+        REQUIRE(d.size() == 2);
+        CHECK(contains(d[0].message, "Ports\\x00= appears before any [Section]"));
+        CHECK(contains(d[1].message, "Ports= \"53\\x00 5353\\x1b[31m\\xff\""));
+        for (const auto& diag : d)
+            CHECK(diag.message.find_first_of(std::string("\0\x1b\xff", 3)) == std::string::npos);
+    }
     SUBCASE("X- sections are ignored silently") {
         Config c = parse_clean("[X-Vendor]\nAnything=goes\n[Capture]\nSnapLength=900\n");
         CHECK(c.snap_length == 900);
@@ -420,7 +436,7 @@ TEST_CASE("config: unknown keys, sections and malformed lines") {
     CHECK(d[4].line == 6);
     CHECK(contains(d[4].message, "Missing key name"));
     CHECK(d[5].line == 7);
-    CHECK(contains(d[5].message, "Unknown section [Nope]"));
+    CHECK(contains(d[5].message, "Unknown section [Nope] (known sections: [Capture] [Transactions]"));
     CHECK(d[6].line == 9);
     CHECK(contains(d[6].message, "Invalid section header \"[Capture\""));
     CHECK(d[7].line == 12);
