@@ -76,7 +76,7 @@ std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const Cgrou
                                                                     uint64_t now_ns) {
     if (!container.trusted_for_host())
         return nullptr;  // what the host's runtime says of this id is not this cgroup's
-    auto it = entries_.find(container.id);
+    auto it = entries_.find(entry_key(container));
     if (it == entries_.end() || !it->second.metadata)
         return nullptr;
     it->second.used_ns = now_ns;
@@ -129,12 +129,18 @@ std::vector<CgroupContainer> ContainerRegistry::ways_to_ask(const CgroupContaine
     return ways;
 }
 
+// containerd's ids are the user's choice, one set per namespace: "web" in
+// two namespaces is two containers.
+std::string ContainerRegistry::entry_key(const CgroupContainer& container) {
+    return container.ns + '/' + container.id;
+}
+
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
     return !ways_to_ask(container).empty();
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
-    auto it = entries_.find(container.id);
+    auto it = entries_.find(entry_key(container));
     return it != entries_.end() && it->second.in_flight;
 }
 
@@ -142,7 +148,8 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
     std::vector<CgroupContainer> ways = ways_to_ask(container);
     if (ways.empty())
         return;
-    auto [it, inserted] = entries_.try_emplace(container.id);
+    std::string key = entry_key(container);
+    auto [it, inserted] = entries_.try_emplace(key);
     Entry& entry = it->second;
     entry.used_ns = now_ns;
     if (entry.in_flight) {
@@ -168,32 +175,32 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
         evict_idle(now_ns);
     if (ready)
         entry.waiters.push_back(std::move(ready));
-    ask(std::move(ways), 0, now_ns);
+    ask(std::move(key), std::move(ways), 0, now_ns);
 }
 
 // Asks ways[next]; when it does not know the container, the next way that
 // is not busy, else the answer is "unknown".
-void ContainerRegistry::ask(std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns) {
+void ContainerRegistry::ask(std::string key, std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns) {
     const CgroupContainer asked = ways[next];
-    client_for(asked)->inspect(asked, [this, ways = std::move(ways), next,
+    client_for(asked)->inspect(asked, [this, key = std::move(key), ways = std::move(ways), next,
                                        now_ns](std::optional<ContainerMetadata> metadata) mutable {
-        auto found = entries_.find(ways[next].id);
+        auto found = entries_.find(key);
         if (found == entries_.end())
             return;
         if (!metadata && !found->second.exited && next + 1 < ways.size() && !client_for(ways[next + 1])->busy()) {
             log_debug("%s does not know container %s; asking %s", std::string(to_string(ways[next].runtime)).c_str(),
                       ways[next].id.c_str(), std::string(to_string(ways[next + 1].runtime)).c_str());
-            ask(std::move(ways), next + 1, now_ns);  // the last use of this callback's state
+            ask(std::move(key), std::move(ways), next + 1, now_ns);  // the last use of this callback's state
             return;
         }
         if (metadata)
             metadata->runtime = ways[next].runtime;
-        finish(ways[next].id, std::move(metadata), now_ns);
+        finish(key, std::move(metadata), now_ns);
     });
 }
 
-void ContainerRegistry::finish(const std::string& id, std::optional<ContainerMetadata> metadata, uint64_t now_ns) {
-    auto found = entries_.find(id);
+void ContainerRegistry::finish(const std::string& key, std::optional<ContainerMetadata> metadata, uint64_t now_ns) {
+    auto found = entries_.find(key);
     if (found == entries_.end())
         return;
     Entry& done = found->second;
@@ -209,15 +216,15 @@ void ContainerRegistry::finish(const std::string& id, std::optional<ContainerMet
     for (auto& waiter : waiters)
         waiter();  // may touch entries_: `done` is not used after this
     if (exited)
-        if (auto again = entries_.find(id); again != entries_.end() && !again->second.in_flight)
+        if (auto again = entries_.find(key); again != entries_.end() && !again->second.in_flight)
             entries_.erase(again);  // after the waiters, which still read its metadata
 }
 
-void ContainerRegistry::forget(const std::string& container_id) {
-    auto it = entries_.find(container_id);
+void ContainerRegistry::forget(const CgroupContainer& container) {
+    auto it = entries_.find(entry_key(container));
     if (it == entries_.end())
         return;
-    log_debug("Container %s has exited: forgetting what its runtime said", container_id.c_str());
+    log_debug("Container %s has exited: forgetting what its runtime said", container.id.c_str());
     if (it->second.in_flight)
         it->second.exited = true;
     else

@@ -66,7 +66,7 @@ public:
     void evict_idle(uint64_t now_ns);
     // The container exited: its metadata goes (once a lookup under way has
     // answered its waiters). Entries that wait for output keep their copy.
-    void forget(const std::string& container_id);
+    void forget(const CgroupContainer& container);
 
     size_t size() const { return entries_.size(); }
 
@@ -82,8 +82,9 @@ private:
     // The runtime to ask about `asked` (one of ways_to_ask()), or null.
     MetadataSource* client_for(const CgroupContainer& asked);
     std::vector<CgroupContainer> ways_to_ask(const CgroupContainer& container);
-    void ask(std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns);
-    void finish(const std::string& id, std::optional<ContainerMetadata> metadata, uint64_t now_ns);
+    static std::string entry_key(const CgroupContainer& container);
+    void ask(std::string key, std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns);
+    void finish(const std::string& key, std::optional<ContainerMetadata> metadata, uint64_t now_ns);
 
     sd_event* event_;
     ContainerSockets sockets_;

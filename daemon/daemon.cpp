@@ -198,7 +198,7 @@ void Daemon::forget_cgroup(uint64_t cgroup_id, const std::string& cgroup_path) {
     if (containers_ && is_container_root_cgroup(cgroup_path)) {
         const CgroupContainer container = known ? std::move(*known) : container_at(cgroup_path);
         if (!container.made_by_user)
-            containers_->forget(container.id);
+            containers_->forget(container);
     }
 }
 
@@ -483,13 +483,19 @@ void Daemon::shutdown() {
     reassembler_.discard_all();  // TCP data still waiting for the rest of its message: counted lost
     release_expired(UINT64_MAX);  // nothing more will be learnt: write with what is known
     sink_->settle();  // first, so the summary counts what the sink could not deliver
+    const uint64_t lost_before_summary = sink_->lost();
     write_summary();
     sink_->finish();
     // The totals once more in dnsvisd's own log, where `systemctl status`
-    // shows them, whatever became of the output (a closed pipe, /dev/null).
+    // shows them, whatever became of the output (a closed pipe, /dev/null,
+    // no journald). They count the summary entry too when the output could
+    // not take it, which is worth saying: else one transaction and its lost
+    // summary read "1 transactions reported, 2 lost".
     const Statistics totals = statistics();
-    log_info("Stopped: %llu transactions reported, %llu lost", static_cast<unsigned long long>(totals.transactions),
-             static_cast<unsigned long long>(totals.lost_total()));
+    const bool summary_lost = sink_->lost() > lost_before_summary;
+    log_info("Stopped: %llu transactions reported, %llu lost%s", static_cast<unsigned long long>(totals.transactions),
+             static_cast<unsigned long long>(totals.lost_total()),
+             summary_lost ? " (the final summary entry among them: the output could not take it)" : "");
     scopes_.reset();  // it writes to the capture's maps
     processes_.set_exited_exe({});  // it reads them
     capture_.reset();

@@ -179,6 +179,22 @@ def main():
             tap.equal(e.get("K8S_CONTAINER_NAME"), "lookup", "containerd: K8S_CONTAINER_NAME over gRPC")
             tap.check("IMAGE_NAME" not in e, "containerd: no IMAGE_NAME for a container made from a rootfs", e)
 
+        # The same id in two containerd namespaces is two containers, one
+        # right after the other: the second is not named by what containerd
+        # said of the first (whose cgroup is still remembered).
+        same_id = f"dnsvis-same-{uuid.uuid4().hex[:6]}"
+        for ns in ("dnsvis-a", "dnsvis-b"):
+            query = f"{ns}.wild.example.test"
+            run = containerd.ctr("--namespace", ns, "run", "--rm", "--net-host", "--label",
+                                 f"io.kubernetes.pod.name=pod-{ns}", "--rootfs", rootfs, same_id,
+                                 "/bin/nslookup", query, NSD_ADDRESS, check=False)
+            found = daemon.wait_for(by_name(query, DNS_TYPE="A"))
+            tap.check(found, f"containerd namespace {ns}: the query is reported", run.stderr)
+            if found:
+                e = found[0]
+                tap.equal((e.get("DNS_CGROUP"), e.get("K8S_POD_NAME")), (f"/{ns}/{same_id}", f"pod-{ns}"),
+                          f"containerd namespace {ns}: its own container's labels, though another has its id", e)
+
         # ctr from an image: containerd knows which.
         container_id = f"dnsvis-ctr-{uuid.uuid4().hex[:6]}"
         query = "containerd-image.wild.example.test"
