@@ -80,7 +80,10 @@ void append_ipv4(std::string& out, const uint8_t* bytes) {
     for (int i = 0; i < 4; ++i) {
         if (i != 0)
             *p++ = '.';
-        p = std::to_chars(p, buffer + sizeof buffer, bytes[i]).ptr;
+        // Bounded by the three digits a byte takes, not the buffer's end:
+        // g++ cannot tell that to_chars never fails here, and warned of a
+        // '.' past the end after a failure.
+        p = std::to_chars(p, p + 3, bytes[i]).ptr;
     }
     out.append(buffer, static_cast<size_t>(p - buffer));
 }

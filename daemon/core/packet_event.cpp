@@ -18,7 +18,8 @@ std::string Endpoint::address_string() const {
         for (int i = 0; i < 4; ++i) {
             if (i > 0)
                 *p++ = '.';
-            p = std::to_chars(p, text + sizeof text, address[i]).ptr;
+            // Bounded by a byte's three digits (see append_ipv4()).
+            p = std::to_chars(p, p + 3, address[i]).ptr;
         }
         return std::string(text, p);
     }
