@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-
 #include "containerd_client.hpp"
 #include "log.hpp"
 #include "runtime_http_client.hpp"
@@ -57,13 +55,8 @@ ContainerRegistry::ContainerRegistry(sd_event* event, ContainerSockets sockets)
     crio_ = http_client(event_, sockets_.crio, "CRI-O", RuntimeHttpApi::crio);
 }
 
-MetadataSource* ContainerRegistry::client_for(const CgroupContainer& asked) {
-    // A cgroup a user made, or a conmon monitor's (whose name anyone who
-    // may make a cgroup can give it): what the host's runtimes say of its
-    // id is not about it.
-    if (!asked.trusted_for_host())
-        return nullptr;
-    switch (asked.runtime) {
+MetadataSource* ContainerRegistry::client_for(ContainerRuntime runtime) {
+    switch (runtime) {
     case ContainerRuntime::docker: return docker_.get();
     case ContainerRuntime::podman: return podman_ ? podman_.get() : docker_.get();  // podman may serve docker.sock
     case ContainerRuntime::containerd: return containerd_.get();
@@ -83,15 +76,6 @@ std::shared_ptr<const ContainerMetadata> ContainerRegistry::metadata(const Cgrou
     return it->second.metadata;
 }
 
-namespace {
-
-bool is_64_hex(const std::string& id) {
-    return id.size() == 64 &&
-           std::all_of(id.begin(), id.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-}  // namespace
-
 // Most layouts name the runtime that made the container; two do not say
 // for sure, and their runtimes are asked in turn until one knows it:
 // - the kubelet's cgroupfs driver ("/kubepods/<qos>/pod<uid>/<id>"), under
@@ -100,33 +84,39 @@ bool is_64_hex(const std::string& id) {
 //   containerd, which does not know Docker's containers.
 // - containerd's cgroupfs layout "/<namespace>/<id>", which is also Docker's
 //   under a --cgroup-parent=/<name>: containerd, then Docker for a Docker id.
-std::vector<CgroupContainer> ContainerRegistry::ways_to_ask(const CgroupContainer& container) {
-    std::vector<CgroupContainer> ways;
-    const auto add = [&](const CgroupContainer& way) {
-        if (client_for(way))
-            ways.push_back(way);
+// None for a cgroup a user made, or a conmon monitor's (whose name anyone
+// who may make a cgroup can give it): what the host's runtimes say of its
+// id is not about it.
+ContainerRegistry::Ways ContainerRegistry::ways_to_ask(const CgroupContainer& container) {
+    Ways ways;
+    if (!container.trusted_for_host())
+        return ways;
+    const auto add = [&](ContainerRuntime runtime, AskedNamespace ns) {
+        if (client_for(runtime))
+            ways.way[ways.count++] = {runtime, ns};
     };
-    if (container.runtime == ContainerRuntime::none && !container.pod_uid.empty() && !container.id.empty()) {
-        CgroupContainer way = container;
-        way.runtime = ContainerRuntime::containerd;
-        way.ns = "k8s.io";
-        add(way);
-        way.ns.clear();
-        way.runtime = ContainerRuntime::cri_o;
-        add(way);
-        way.runtime = ContainerRuntime::docker;
-        add(way);
+    if (container.runtime == ContainerRuntime::none && !container.pod_uid.empty()) {
+        add(ContainerRuntime::containerd, AskedNamespace::kubernetes);
+        add(ContainerRuntime::cri_o, AskedNamespace::none);
+        add(ContainerRuntime::docker, AskedNamespace::none);
         return ways;
     }
-    add(container);
+    add(container.runtime, AskedNamespace::as_found);
     if (container.runtime == ContainerRuntime::containerd && !container.ns.empty() && container.ns != "k8s.io" &&
-        is_64_hex(container.id)) {
-        CgroupContainer way = container;
-        way.runtime = ContainerRuntime::docker;
-        way.ns.clear();
-        add(way);
-    }
+        is_hex_id(container.id))
+        add(ContainerRuntime::docker, AskedNamespace::none);
     return ways;
+}
+
+// `container` as `way` asks about it.
+CgroupContainer ContainerRegistry::as_asked(const CgroupContainer& container, Way way) {
+    CgroupContainer asked = container;
+    asked.runtime = way.runtime;
+    if (way.ns == AskedNamespace::kubernetes)
+        asked.ns = "k8s.io";
+    else if (way.ns == AskedNamespace::none)
+        asked.ns.clear();
+    return asked;
 }
 
 // containerd's ids are the user's choice, one set per namespace: "web" in
@@ -136,7 +126,7 @@ std::string ContainerRegistry::entry_key(const CgroupContainer& container) {
 }
 
 bool ContainerRegistry::can_look_up(const CgroupContainer& container) {
-    return !ways_to_ask(container).empty();
+    return ways_to_ask(container).count > 0;
 }
 
 bool ContainerRegistry::pending(const CgroupContainer& container) const {
@@ -145,8 +135,8 @@ bool ContainerRegistry::pending(const CgroupContainer& container) const {
 }
 
 void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_ns, std::function<void()> ready) {
-    std::vector<CgroupContainer> ways = ways_to_ask(container);
-    if (ways.empty())
+    const Ways ways = ways_to_ask(container);
+    if (ways.count == 0)
         return;
     std::string key = entry_key(container);
     auto [it, inserted] = entries_.try_emplace(key);
@@ -160,7 +150,7 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
     const bool fresh = entry.metadata || (!inserted && now_ns - entry.checked_ns < negative_ttl_ns);
     if (fresh)
         return;
-    if (client_for(ways.front())->busy()) {
+    if (client_for(ways.way[0].runtime)->busy()) {
         // Not asked now, and so not taken for unknown: the next request
         // for it (its next transaction, or the next cgroup event) asks.
         // Nothing is under way for it, so `ready` has nothing to wait for.
@@ -175,28 +165,31 @@ void ContainerRegistry::request(const CgroupContainer& container, uint64_t now_n
         evict_idle(now_ns);
     if (ready)
         entry.waiters.push_back(std::move(ready));
-    ask(std::move(key), std::move(ways), 0, now_ns);
+    ask(std::move(key), container, ways, 0, now_ns);
 }
 
-// Asks ways[next]; when it does not know the container, the next way that
-// is not busy, else the answer is "unknown".
-void ContainerRegistry::ask(std::string key, std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns) {
-    const CgroupContainer asked = ways[next];
-    client_for(asked)->inspect(asked, [this, key = std::move(key), ways = std::move(ways), next,
-                                       now_ns](std::optional<ContainerMetadata> metadata) mutable {
-        auto found = entries_.find(key);
-        if (found == entries_.end())
-            return;
-        if (!metadata && !found->second.exited && next + 1 < ways.size() && !client_for(ways[next + 1])->busy()) {
-            log_debug("%s does not know container %s; asking %s", std::string(to_string(ways[next].runtime)).c_str(),
-                      ways[next].id.c_str(), std::string(to_string(ways[next + 1].runtime)).c_str());
-            ask(std::move(key), std::move(ways), next + 1, now_ns);  // the last use of this callback's state
-            return;
-        }
-        if (metadata)
-            metadata->runtime = ways[next].runtime;
-        finish(key, std::move(metadata), now_ns);
-    });
+// Asks ways.way[next]; when it does not know the container, the next way
+// that is not busy, else the answer is "unknown".
+void ContainerRegistry::ask(std::string key, const CgroupContainer& container, Ways ways, size_t next,
+                            uint64_t now_ns) {
+    const CgroupContainer asked = as_asked(container, ways.way[next]);
+    client_for(asked.runtime)
+        ->inspect(asked, [this, key = std::move(key), asked, ways, next,
+                          now_ns](std::optional<ContainerMetadata> metadata) mutable {
+            auto found = entries_.find(key);
+            if (found == entries_.end())
+                return;
+            if (!metadata && !found->second.exited && next + 1 < ways.count &&
+                !client_for(ways.way[next + 1].runtime)->busy()) {
+                log_debug("%s does not know container %s; asking %s", std::string(to_string(asked.runtime)).c_str(),
+                          asked.id.c_str(), std::string(to_string(ways.way[next + 1].runtime)).c_str());
+                ask(std::move(key), asked, ways, next + 1, now_ns);  // the last use of this callback's state
+                return;
+            }
+            if (metadata)
+                metadata->runtime = asked.runtime;
+            finish(key, std::move(metadata), now_ns);
+        });
 }
 
 void ContainerRegistry::finish(const std::string& key, std::optional<ContainerMetadata> metadata, uint64_t now_ns) {

@@ -16,6 +16,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -79,11 +80,26 @@ private:
         uint64_t used_ns = 0;
         std::vector<std::function<void()>> waiters;
     };
-    // The runtime to ask about `asked` (one of ways_to_ask()), or null.
-    MetadataSource* client_for(const CgroupContainer& asked);
-    std::vector<CgroupContainer> ways_to_ask(const CgroupContainer& container);
+    // How a container is asked about: which runtime, in which containerd
+    // namespace (the one its cgroup gave, the CRI plugin's, or none).
+    enum class AskedNamespace : uint8_t { as_found, kubernetes, none };
+    struct Way {
+        ContainerRuntime runtime;
+        AskedNamespace ns;
+    };
+    // At most three ways, in order, without allocating: the report path
+    // asks for every transaction whose container has no metadata.
+    struct Ways {
+        std::array<Way, 3> way{};
+        size_t count = 0;
+    };
+
+    // The client of `runtime`, or null when its socket was not there.
+    MetadataSource* client_for(ContainerRuntime runtime);
+    Ways ways_to_ask(const CgroupContainer& container);
+    static CgroupContainer as_asked(const CgroupContainer& container, Way way);
     static std::string entry_key(const CgroupContainer& container);
-    void ask(std::string key, std::vector<CgroupContainer> ways, size_t next, uint64_t now_ns);
+    void ask(std::string key, const CgroupContainer& container, Ways ways, size_t next, uint64_t now_ns);
     void finish(const std::string& key, std::optional<ContainerMetadata> metadata, uint64_t now_ns);
 
     sd_event* event_;

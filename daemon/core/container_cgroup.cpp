@@ -52,10 +52,6 @@ bool is_lower_hex(char c) {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-bool is_hex_id(std::string_view s) {
-    return s.size() == kHexIdLength && std::all_of(s.begin(), s.end(), is_lower_hex);
-}
-
 bool is_alnum(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -407,6 +403,10 @@ CgroupContainer container_from_components(const std::vector<std::string_view>& c
 }
 
 }  // namespace
+
+bool is_hex_id(std::string_view s) {
+    return s.size() == kHexIdLength && std::all_of(s.begin(), s.end(), is_lower_hex);
+}
 
 CgroupContainer container_from_cgroup_path(std::string_view path) {
     const std::vector<std::string_view> components = split_components(path);

@@ -63,6 +63,9 @@ struct CgroupContainer {
     bool operator==(const CgroupContainer&) const = default;
 };
 
+// Whether `s` is 64 lowercase hex digits: a Docker, CRI-O or podman id.
+bool is_hex_id(std::string_view s);
+
 // The container a cgroup v2 path ("/system.slice/docker-<id>.scope") belongs
 // to. The OUTERMOST container in the path decides: cgroups nested below a
 // container's (its own sub-cgroups, or the cgroups of a container runtime or

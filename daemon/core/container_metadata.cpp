@@ -34,8 +34,10 @@ constexpr std::string_view kubernetes_prefix = "io.kubernetes.";
 // thousands of containers, and a container's labels are its image's too
 // (Docker and containerd's CRI plugin copy them over), so an image could
 // otherwise pin a megabyte of labels in dnsvisd per container.
-constexpr std::string_view reported_labels[] = {"io.kubernetes.pod.namespace", "io.kubernetes.pod.name",
-                                                "io.kubernetes.container.name"};
+constexpr const char* label_pod_namespace = "io.kubernetes.pod.namespace";
+constexpr const char* label_pod_name = "io.kubernetes.pod.name";
+constexpr const char* label_container_name = "io.kubernetes.container.name";
+constexpr std::string_view reported_labels[] = {label_pod_namespace, label_pod_name, label_container_name};
 // Far longer than any real name, image reference or Kubernetes name (253).
 constexpr size_t max_value_bytes = 1024;
 
@@ -60,9 +62,9 @@ ContainerMetadata kept_for_reports(ContainerMetadata metadata) {
 
 }  // namespace
 
-std::string ContainerMetadata::k8s_namespace() const { return label(labels, "io.kubernetes.pod.namespace"); }
-std::string ContainerMetadata::k8s_pod_name() const { return label(labels, "io.kubernetes.pod.name"); }
-std::string ContainerMetadata::k8s_container_name() const { return label(labels, "io.kubernetes.container.name"); }
+std::string ContainerMetadata::k8s_namespace() const { return label(labels, label_pod_namespace); }
+std::string ContainerMetadata::k8s_pod_name() const { return label(labels, label_pod_name); }
+std::string ContainerMetadata::k8s_container_name() const { return label(labels, label_container_name); }
 
 std::optional<ContainerMetadata> parse_docker_inspect(std::string_view json) {
     // No exceptions escape: a runtime answering garbage is the runtime's
